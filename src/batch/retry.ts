@@ -1,0 +1,128 @@
+/**
+ * Pure retry logic: error classification by duck typing (never `instanceof`: two copies of a
+ * package break it, as in smithy's service-error-classification) and exponential back-off with
+ * full jitter.
+ */
+
+/** What the buffer does with an error from the flush function. */
+export type ErrorKind =
+  /** `ThrottlingException` and friends: retry with the longer throttling base. */
+  | 'throttling'
+  /** 5xx, network errors, timeouts: retry. */
+  | 'transient'
+  /** Legacy `InvalidSequenceTokenException`: forget the token, retry. */
+  | 'sequence-token'
+  /** Legacy `DataAlreadyAcceptedException`: the data is stored; count it delivered. */
+  | 'already-accepted'
+  /** `InvalidParameterException`: the batch itself is bad; bisect to find the bad events. */
+  | 'invalid'
+  /** Everything else: not retryable. */
+  | 'fatal';
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+const TRANSIENT = new Set([
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'InternalServerException',
+  'InternalFailure',
+  'InternalError',
+  'RequestTimeoutException',
+  'RequestTimeout',
+  'OperationAbortedException',
+  'TimeoutError',
+  'AbortError',
+  'FlushTimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'FLUSH_TIMEOUT',
+]);
+
+const SEQUENCE_TOKEN = 'InvalidSequenceTokenException';
+const ALREADY_ACCEPTED = 'DataAlreadyAcceptedException';
+const INVALID = 'InvalidParameterException';
+
+/** Classifies anything thrown by a flush function. Looks at `name`, `code`, `$metadata`, `$retryable` and `cause`. */
+export function classifyError(error: unknown): ErrorKind {
+  return classify(error, 0);
+}
+
+function classify(error: unknown, depth: number): ErrorKind {
+  if (error === null || typeof error !== 'object') return 'fatal';
+  const e = error as Record<string, unknown>;
+  const names = [e['name'], e['code'], e['__type'], e['errno']].filter((n): n is string => typeof n === 'string');
+  for (const raw of names) {
+    // AWS's `__type` may be "namespace#Code:extra": keep the part after '#' and before ':'.
+    const name = raw.replace(/^.*#/, '').replace(/:.*$/, '');
+    if (name === SEQUENCE_TOKEN) return 'sequence-token';
+    if (name === ALREADY_ACCEPTED) return 'already-accepted';
+    if (THROTTLING.has(name)) return 'throttling';
+    if (TRANSIENT.has(name)) return 'transient';
+    if (name === INVALID) return 'invalid';
+  }
+  const retryable = e['$retryable'];
+  if (retryable && typeof retryable === 'object') {
+    return (retryable as { throttling?: unknown }).throttling ? 'throttling' : 'transient';
+  }
+  const metadata = e['$metadata'];
+  const status =
+    metadata && typeof metadata === 'object' ? (metadata as { httpStatusCode?: unknown }).httpStatusCode : e['statusCode'];
+  if (typeof status === 'number') {
+    if (status === 429) return 'throttling';
+    if (status >= 500 || status === 408) return 'transient';
+  }
+  if (depth < 5 && 'cause' in e) {
+    const inner = classify(e['cause'], depth + 1);
+    if (inner !== 'fatal') return inner;
+  }
+  // Errors that AggregateError-wrap network failures (e.g. fetch's "connect ECONNREFUSED").
+  if (depth < 5 && Array.isArray(e['errors'])) {
+    for (const inner of e['errors']) {
+      const kind = classify(inner, depth + 1);
+      if (kind !== 'fatal') return kind;
+    }
+  }
+  return 'fatal';
+}
+
+/** Whether the buffer retries an error of this kind (with back-off). */
+export function isRetryable(kind: ErrorKind): boolean {
+  return kind === 'throttling' || kind === 'transient' || kind === 'sequence-token';
+}
+
+/**
+ * Full-jitter exponential back-off (AWS Architecture Blog, "Exponential Backoff And Jitter"):
+ * a uniform draw from [0, min(cap, base * 2^(attempt-1))). `attempt` counts from 1.
+ */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** The token an `InvalidSequenceTokenException` says the service expected, if it says. */
+export function expectedSequenceToken(error: unknown): string | undefined {
+  if (error && typeof error === 'object') {
+    const token = (error as { expectedSequenceToken?: unknown }).expectedSequenceToken;
+    if (typeof token === 'string' && token.length > 0) return token;
+  }
+  return undefined;
+}
