@@ -1,0 +1,12 @@
+/**
+ * `cwbatch/aws`: the AWS SDK v3 adapter, and the only code in cwbatch that imports
+ * `@aws-sdk/client-cloudwatch-logs` (an optional peer dependency).
+ */
+export { createCloudWatchLogsClient, withSingleAttempt } from './client.js';
+export { awsErrorCode, isResourceAlreadyExists, isResourceNotFound } from './errors.js';
+export { createCloudWatchFlushFunction } from './flush-function.js';
+export type { CloudWatchFlushFunction, CloudWatchFlushOptions } from './flush-function.js';
+export { LogEventsService } from './service.js';
+export type { CallOptions, EnsureLogGroupOptions, LogEventsServiceOptions, PutLogEventsArgs } from './service.js';
+export { resolveStreamName } from './stream-name.js';
+export type { StreamNameSources } from './stream-name.js';

@@ -1,0 +1,218 @@
+import {
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+  PutRetentionPolicyCommand,
+  type CloudWatchLogsClient,
+  type CloudWatchLogsClientConfig,
+  type PutLogEventsCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
+import type { FlushResult, InputLogEvent } from '../batch/types.js';
+import { createCloudWatchLogsClient } from './client.js';
+import { isResourceAlreadyExists } from './errors.js';
+
+/**
+ * Where a {@link LogEventsService} gets its client: an existing one (`client`, which the service
+ * never configures or destroys), or a configuration (`clientConfig`) from which it builds one with
+ * `maxAttempts: 1` unless the configuration says otherwise (see {@link createCloudWatchLogsClient}).
+ */
+export type LogEventsServiceOptions =
+  | { client: CloudWatchLogsClient; clientConfig?: undefined }
+  | { client?: undefined; clientConfig?: CloudWatchLogsClientConfig | undefined };
+
+/** Arguments of {@link LogEventsService.put}, as the seed calls it. */
+export interface PutLogEventsArgs {
+  logGroupName: string;
+  logStreamName: string;
+  /** Events in chronological order, obeying every PutLogEvents rule. */
+  logEvents: InputLogEvent[];
+  /** Legacy sequence token; sent only when given (AWS ignores it since January 2023). */
+  sequenceToken?: string | undefined;
+}
+
+/** Per-call options of the service's methods. */
+export interface CallOptions {
+  /** Cancels the request (handed to the SDK as `abortSignal`); the call rejects with the SDK's `AbortError`. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link LogEventsService.ensureLogGroup}. */
+export interface EnsureLogGroupOptions extends CallOptions {
+  /**
+   * Retention in days, set with PutRetentionPolicy on a group this call creates (never on a group
+   * that already existed). One of the values AWS accepts (1, 3, 5, 7, 14, 30, ...). Default: none
+   * (the group keeps events forever).
+   */
+  retentionInDays?: number | undefined;
+}
+
+/** A cached create-if-missing: in flight (`done` false) or known to exist (`done` true). */
+interface Ensured {
+  promise: Promise<void>;
+  done: boolean;
+}
+
+/**
+ * The CloudWatch Logs calls cwbatch makes, over one AWS SDK v3 client: PutLogEvents, and
+ * create-if-missing of groups and streams with a cache (concurrent callers share one request).
+ *
+ * Errors are the SDK's own, unwrapped, so that `name` and `$metadata` reach the buffer's
+ * classifier (`classifyError`) intact.
+ *
+ * IAM actions: `logs:PutLogEvents`, plus `logs:CreateLogGroup`, `logs:CreateLogStream` and (with
+ * retention) `logs:PutRetentionPolicy` for create-if-missing.
+ */
+export class LogEventsService {
+  /** The SDK client every call goes through. */
+  readonly client: CloudWatchLogsClient;
+  readonly #ownsClient: boolean;
+  readonly #groups = new Map<string, Ensured>();
+  /** Streams by group, so that forgetting a group forgets its streams. */
+  readonly #streams = new Map<string, Map<string, Ensured>>();
+  /** Groups this service created whose retention policy has not been set yet (the call failed). */
+  readonly #retentionPending = new Map<string, number>();
+  #destroyed = false;
+
+  constructor(options: LogEventsServiceOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`Expected \`options\` to be an object with \`client\` or \`clientConfig\`, got ${String(options)}`);
+    }
+    if (options.client !== undefined && options.clientConfig !== undefined) {
+      throw new TypeError('Expected either `client` or `clientConfig`, not both');
+    }
+    if (options.client !== undefined) {
+      if (typeof (options.client as { send?: unknown }).send !== 'function') {
+        throw new TypeError('Expected `client` to be a CloudWatchLogsClient (an object with a `send` method)');
+      }
+      this.client = options.client;
+      this.#ownsClient = false;
+    } else {
+      this.client = createCloudWatchLogsClient(options.clientConfig ?? {});
+      this.#ownsClient = true;
+    }
+  }
+
+  /**
+   * Sends one PutLogEvents request. Resolves to the service's `nextSequenceToken` (legacy) and
+   * `rejectedLogEventsInfo` (events refused one by one, with AWS's index semantics); rejects with
+   * the SDK's error as thrown.
+   */
+  async put(args: PutLogEventsArgs, options?: CallOptions): Promise<FlushResult> {
+    const input: PutLogEventsCommandInput = {
+      logGroupName: args.logGroupName,
+      logStreamName: args.logStreamName,
+      logEvents: args.logEvents,
+    };
+    if (args.sequenceToken !== undefined) input.sequenceToken = args.sequenceToken;
+    const command = new PutLogEventsCommand(input);
+    const signal = options?.signal;
+    const output = signal === undefined ? await this.client.send(command) : await this.client.send(command, { abortSignal: signal });
+    return { nextSequenceToken: output.nextSequenceToken, rejectedLogEventsInfo: output.rejectedLogEventsInfo };
+  }
+
+  /**
+   * Creates the log group unless it exists: `ResourceAlreadyExistsException` counts as success.
+   * The outcome is cached; concurrent callers share one request. When this call creates the group
+   * and `retentionInDays` is given, it then sets the retention policy (if that fails, the call
+   * rejects and the next call for the group sets it again).
+   */
+  ensureLogGroup(logGroupName: string, options?: EnsureLogGroupOptions): Promise<void> {
+    const cached = this.#groups.get(logGroupName);
+    if (cached !== undefined) return cached.promise;
+    const retentionInDays = options?.retentionInDays;
+    return this.#track(this.#groups, logGroupName, this.#createGroup(logGroupName, retentionInDays, options?.signal));
+  }
+
+  /**
+   * Creates the log stream unless it exists: `ResourceAlreadyExistsException` counts as success.
+   * The outcome is cached; concurrent callers share one request. Rejects with the SDK's
+   * `ResourceNotFoundException` when the group does not exist (it does not create the group).
+   */
+  ensureLogStream(logGroupName: string, logStreamName: string, options?: CallOptions): Promise<void> {
+    let streams = this.#streams.get(logGroupName);
+    if (streams === undefined) {
+      streams = new Map();
+      this.#streams.set(logGroupName, streams);
+    }
+    const cached = streams.get(logStreamName);
+    if (cached !== undefined) return cached.promise;
+    const command = new CreateLogStreamCommand({ logGroupName, logStreamName });
+    return this.#track(streams, logStreamName, this.#create(command, options?.signal));
+  }
+
+  /**
+   * Forgets what the cache knows about a group (and all its streams), or about one stream: the
+   * next `ensure*` call asks the service again. Used when a group or stream was deleted while
+   * cwbatch ran. Creations still in flight are kept (their result is fresh).
+   */
+  forget(logGroupName: string, logStreamName?: string): void {
+    const streams = this.#streams.get(logGroupName);
+    if (logStreamName !== undefined) {
+      if (streams?.get(logStreamName)?.done) streams.delete(logStreamName);
+      return;
+    }
+    if (this.#groups.get(logGroupName)?.done) this.#groups.delete(logGroupName);
+    if (streams !== undefined) {
+      for (const [name, entry] of streams) if (entry.done) streams.delete(name);
+    }
+  }
+
+  /**
+   * Destroys the client if this service built it (closing its sockets); a client passed in is
+   * left alone. Idempotent.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    if (this.#ownsClient) this.client.destroy();
+  }
+
+  async #createGroup(logGroupName: string, retentionInDays: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const created = await this.#create(new CreateLogGroupCommand({ logGroupName }), signal);
+    const retention = created ? retentionInDays : this.#retentionPending.get(logGroupName);
+    if (retention === undefined) return;
+    this.#retentionPending.set(logGroupName, retention);
+    await this.#send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: retention }), signal);
+    this.#retentionPending.delete(logGroupName);
+  }
+
+  /** Sends a Create* command; resolves `true` if it created the resource, `false` if it existed. */
+  async #create(command: CreateLogGroupCommand | CreateLogStreamCommand, signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await this.#send(command, signal);
+      return true;
+    } catch (error) {
+      if (isResourceAlreadyExists(error)) return false;
+      throw error;
+    }
+  }
+
+  #send(
+    command: CreateLogGroupCommand | CreateLogStreamCommand | PutRetentionPolicyCommand,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    // The union defeats `send`'s overloads; each command is a valid input on its own.
+    const client = this.client as unknown as {
+      send(command: unknown, options?: { abortSignal: AbortSignal }): Promise<unknown>;
+    };
+    return signal === undefined ? client.send(command) : client.send(command, { abortSignal: signal });
+  }
+
+  /** Caches `work` under `key` while in flight and once it succeeds; a failure is not cached. */
+  #track(cache: Map<string, Ensured>, key: string, work: Promise<unknown>): Promise<void> {
+    const entry: Ensured = {
+      promise: work.then(
+        () => {
+          entry.done = true;
+        },
+        (error: unknown) => {
+          if (cache.get(key) === entry) cache.delete(key);
+          throw error;
+        },
+      ),
+      done: false,
+    };
+    cache.set(key, entry);
+    return entry.promise;
+  }
+}
