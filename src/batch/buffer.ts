@@ -1,0 +1,847 @@
+/**
+ * BatchBufferImpl: buffers events per (log group, log stream), cuts them into batches that
+ * PutLogEvents accepts, and hands them to a FlushFunction with retries. Composes the pure parts
+ * (planner, retry, event-size, rules) with the stateful ones: timers, per-stream locks, the
+ * concurrency limit, the memory bound and the metrics.
+ *
+ * The accounting identity (architecture.md, "Nothing is lost silently"): at every moment
+ * eventsAccepted = eventsDelivered + eventsRejected + eventsDropped + eventsBuffered + eventsInFlight.
+ */
+import { validateBatchConfig } from './config.js';
+import {
+  BufferStoppedError,
+  describe,
+  FlushFailedError,
+  FlushTimeoutError,
+  InvalidFlushResultError,
+  InvalidLogEventError,
+  InvalidNameError,
+} from './errors.js';
+import { splitMessage, truncateMessage, utf8ByteLength } from './event-size.js';
+import { EVENT_OVERHEAD_BYTES } from './limits.js';
+import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
+import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
+import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
+import { SequenceTokenManager } from './sequencing.js';
+import { serializeStructuredEvent } from './structured.js';
+import type {
+  BatchBuffer,
+  BatchBufferOptions,
+  BatchConfig,
+  BatchHooks,
+  BatchMetrics,
+  DropReason,
+  FlushFunction,
+  FlushResult,
+  InputLogEvent,
+  RejectReason,
+  StopOptions,
+  StructuredLogEvent,
+} from './types.js';
+
+/** State of one (group, stream). */
+interface StreamState {
+  readonly group: string;
+  readonly stream: string;
+  /** Buffered events, oldest first (in arrival order; sorted when taken). */
+  events: InputLogEvent[];
+  /** Sum of sizes of `events`. */
+  bytes: number;
+  /** The flush run in progress, if any: at most one per stream. */
+  running: Promise<void> | undefined;
+  /** Someone asked for another pass while a run was going: the run loops once more. */
+  requested: boolean;
+  /** Consecutive failed runs; grows the back-off across runs. */
+  failureStreak: number;
+  /** Background flushes (timer, size, overflow) wait until this time after a failure. */
+  retryAt: number;
+}
+
+/** A batch that could not be settled: its events go back to the buffer (or are dropped). */
+interface SendFailure {
+  events: InputLogEvent[];
+  error: unknown;
+  retryable: boolean;
+}
+
+/** An `add()` waiting for room under the `'block'` policy. */
+interface SpaceWaiter {
+  state: StreamState;
+  event: InputLogEvent;
+  size: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** The seed's batch buffer. See the README for the behaviour, defaults and metrics. */
+export class BatchBufferImpl implements BatchBuffer {
+  readonly #flushFunction: FlushFunction;
+  readonly #config: BatchConfig;
+  readonly #plan: PlanLimits;
+  readonly #maxMessageBytes: number;
+  readonly #hooks: BatchHooks;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #tokens = new SequenceTokenManager();
+  readonly #groups = new Map<string, Map<string, StreamState>>();
+  #last: StreamState | undefined;
+
+  #started = false;
+  #closed = false;
+  #stopping: Promise<void> | undefined;
+  /** Set while stop() runs: retryable failures are retried until this time instead of maxRetries. */
+  #deadline: number | undefined;
+  /** Aborted at stop()'s deadline: every wait and call in progress gives up at once. */
+  readonly #abandon = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Timers that are ref()'d while a caller awaits flush()/stop(), unref()'d otherwise. */
+  readonly #waitTimers = new Set<ReturnType<typeof setTimeout>>();
+  #holders = 0;
+
+  #activeCalls = 0;
+  #slotsInUse = 0;
+  readonly #slotWaiters: Array<() => void> = [];
+  readonly #spaceWaiters: SpaceWaiter[] = [];
+  /** Non-retryable failures per event, for maxRequeues. Only failed events are ever in it. */
+  readonly #requeues = new WeakMap<InputLogEvent, number>();
+
+  #eventsBuffered = 0;
+  #bytesBuffered = 0;
+  #eventsInFlight = 0;
+  #bytesInFlight = 0;
+  #eventsAccepted = 0;
+  #eventsDelivered = 0;
+  #bytesDelivered = 0;
+  #eventsRejected = 0;
+  #eventsDropped = 0;
+  #flushesCompleted = 0;
+  #flushesFailed = 0;
+  #retries = 0;
+  #eventsSplit = 0;
+  #eventsTruncated = 0;
+  readonly #rejectedByReason: Record<RejectReason, number> = { 'too-old': 0, 'too-new': 0, expired: 0 };
+  readonly #droppedByReason: Record<DropReason, number> = {
+    oversized: 0,
+    overflow: 0,
+    failed: 0,
+    invalid: 0,
+    shutdown: 0,
+  };
+
+  /**
+   * @param flushFunction sends one batch (see {@link FlushFunction}).
+   * @param options configuration (see {@link BatchConfig}; every field optional) and hooks.
+   * @throws TypeError or RangeError naming the option when an option is invalid.
+   */
+  constructor(flushFunction: FlushFunction, options: BatchBufferOptions = {}) {
+    if (typeof flushFunction !== 'function') {
+      throw new TypeError(`Expected \`flushFunction\` to be a function, got ${typeof flushFunction}`);
+    }
+    this.#flushFunction = flushFunction;
+    this.#config = validateBatchConfig(options);
+    this.#plan = { maxEvents: this.#config.maxEvents, maxBytes: this.#config.maxBytes };
+    this.#maxMessageBytes = this.#config.maxEventBytes - EVENT_OVERHEAD_BYTES;
+    for (const hook of ['onRejected', 'onDrop', 'onError', 'onOversized', 'onRetry', 'now', 'random'] as const) {
+      const value = options[hook];
+      if (value !== undefined && typeof value !== 'function') {
+        throw new TypeError(`Expected \`${hook}\` to be a function, got ${typeof value}`);
+      }
+    }
+    this.#hooks = options;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The resolved configuration (defaults filled in). */
+  get config(): Readonly<BatchConfig> {
+    return this.#config;
+  }
+
+  /** Starts the background flush timer (unref()'d: it never keeps the process alive). */
+  start(): void {
+    if (this.#closed) return;
+    this.#started = true;
+    this.#armTimer();
+  }
+
+  /**
+   * Buffers one event. Resolves once the event is accepted (at once, unless the buffer is full
+   * under the `'block'` policy). Rejects with `InvalidLogEventError` / `InvalidNameError` for bad
+   * input (nothing is buffered) and `BufferStoppedError` after `stop()`.
+   */
+  add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
+    try {
+      if (this.#closed) return Promise.reject(new BufferStoppedError());
+      if (event === null || typeof event !== 'object') {
+        throw new InvalidLogEventError('event', event, 'must be an object with `timestamp` and `message`');
+      }
+      const timestamp = event.timestamp;
+      if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+        throw new InvalidLogEventError('timestamp', timestamp, timestampProblem(timestamp) ?? 'is invalid');
+      }
+      let message = event.message;
+      if (typeof message !== 'string' || message.length === 0) {
+        throw new InvalidLogEventError('message', message, messageProblem(message) ?? 'is invalid');
+      }
+      const state = this.#stateFor(logGroup, logStream);
+      // Lone surrogates cannot be encoded as UTF-8: they are sent as U+FFFD, so store them that way
+      // and size what is actually sent.
+      if (!message.isWellFormed()) message = message.toWellFormed();
+      const size = utf8ByteLength(message) + EVENT_OVERHEAD_BYTES;
+      if (size > this.#config.maxEventBytes) return this.#addOversized(state, timestamp, message, size);
+      return this.#enqueue(state, { timestamp, message }, size);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Buffers a structured event as one JSON object (see `serializeStructuredEvent`). The timestamp
+   * defaults to now. Never throws on awkward fields (circular, BigInt, Errors).
+   */
+  addStructured(logGroup: string, logStream: string, event: StructuredLogEvent): Promise<void> {
+    if (event === null || typeof event !== 'object') {
+      return Promise.reject(new InvalidLogEventError('event', event, 'must be a structured event object'));
+    }
+    const timestamp = event.timestamp ?? this.#now();
+    return this.add(logGroup, logStream, { timestamp, message: serializeStructuredEvent(event) });
+  }
+
+  /**
+   * Sends everything buffered for one stream and resolves when it is delivered (or rejected or
+   * dropped, each reported). If a flush of that stream is running, waits for it and then sends
+   * what is left. Rejects with `FlushFailedError` when events could not be delivered; they stay
+   * buffered for a later flush.
+   */
+  async flush(logGroup: string, logStream: string): Promise<void> {
+    const state = this.#groups.get(logGroup)?.get(logStream);
+    if (state === undefined) return;
+    this.#hold();
+    try {
+      await this.#flushStream(state);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** {@link flush} for every stream, in parallel (at most `maxConcurrentFlushes` calls at once). */
+  async flushAll(): Promise<void> {
+    this.#hold();
+    try {
+      await this.#flushStreams([...this.#states()]);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Counters; see {@link BatchMetrics}. */
+  getMetrics(): BatchMetrics {
+    return {
+      eventsBuffered: this.#eventsBuffered,
+      bytesBuffered: this.#bytesBuffered,
+      flushesPending: this.#activeCalls,
+      flushesCompleted: this.#flushesCompleted,
+      flushesFailed: this.#flushesFailed,
+      eventsAccepted: this.#eventsAccepted,
+      eventsInFlight: this.#eventsInFlight,
+      eventsDelivered: this.#eventsDelivered,
+      eventsRejected: this.#eventsRejected,
+      eventsDropped: this.#eventsDropped,
+      bytesDelivered: this.#bytesDelivered,
+      retries: this.#retries,
+      bytesInFlight: this.#bytesInFlight,
+      rejectedByReason: { ...this.#rejectedByReason },
+      droppedByReason: { ...this.#droppedByReason },
+      eventsSplit: this.#eventsSplit,
+      eventsTruncated: this.#eventsTruncated,
+    };
+  }
+
+  /**
+   * Stops the timer, refuses new events, then delivers everything, retrying retryable failures
+   * with back-off until all is delivered or the deadline (`timeoutMs`, default
+   * `shutdownTimeoutMs`) passes; what is left then is dropped with reason `shutdown` (reported).
+   * Idempotent: every call returns the same promise. Never rejects.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#stopping === undefined) {
+      const timeoutMs = options.timeoutMs ?? this.#config.shutdownTimeoutMs;
+      if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+        return Promise.reject(new RangeError(`Expected \`timeoutMs\` to be a number >= 0, got ${timeoutMs}`));
+      }
+      this.#stopping = this.#stop(timeoutMs);
+    }
+    return this.#stopping;
+  }
+
+  // ---------------------------------------------------------------- adding
+
+  #stateFor(group: string, stream: string): StreamState {
+    const last = this.#last;
+    if (last !== undefined && last.group === group && last.stream === stream) return last;
+    let streams = this.#groups.get(group);
+    if (streams === undefined) {
+      const problem = logGroupNameProblem(group);
+      if (problem !== undefined) throw new InvalidNameError('logGroupName', group, problem);
+      streams = new Map();
+      this.#groups.set(group, streams);
+    }
+    let state = streams.get(stream);
+    if (state === undefined) {
+      const problem = logStreamNameProblem(stream);
+      if (problem !== undefined) throw new InvalidNameError('logStreamName', stream, problem);
+      state = {
+        group,
+        stream,
+        events: [],
+        bytes: 0,
+        running: undefined,
+        requested: false,
+        failureStreak: 0,
+        retryAt: 0,
+      };
+      streams.set(stream, state);
+    }
+    this.#last = state;
+    return state;
+  }
+
+  async #addOversized(state: StreamState, timestamp: number, message: string, size: number): Promise<void> {
+    const policy = this.#config.oversizedEventPolicy;
+    const info = { logGroup: state.group, logStream: state.stream, bytes: size, action: policy };
+    if (policy === 'drop') {
+      this.#eventsAccepted++;
+      this.#countDrop([{ timestamp, message }], 'oversized', undefined);
+      this.#call(this.#hooks.onOversized, { ...info, parts: 0 });
+      return;
+    }
+    if (policy === 'truncate') {
+      this.#eventsTruncated++;
+      const truncated = truncateMessage(message, this.#maxMessageBytes);
+      this.#call(this.#hooks.onOversized, { ...info, parts: 1 });
+      return this.#enqueue(state, { timestamp, message: truncated }, utf8ByteLength(truncated) + EVENT_OVERHEAD_BYTES);
+    }
+    const parts = splitMessage(message, this.#maxMessageBytes);
+    this.#eventsSplit++;
+    this.#call(this.#hooks.onOversized, { ...info, parts: parts.length });
+    // Parts keep the timestamp and their order (the sort is stable), so they arrive in sequence.
+    for (const part of parts) {
+      await this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES);
+    }
+  }
+
+  #enqueue(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new BufferStoppedError());
+    const total = this.#bytesBuffered + this.#bytesInFlight;
+    // An event always fits into an empty buffer, so no setting can wait forever.
+    if (total + size > this.#config.maxBufferedBytes && total > 0) return this.#overflow(state, event, size);
+    this.#push(state, event, size);
+    return RESOLVED;
+  }
+
+  #push(state: StreamState, event: InputLogEvent, size: number): void {
+    // Flush before a batch would break a limit, never after.
+    if (state.events.length >= this.#config.maxEvents || state.bytes + size > this.#config.maxBytes) {
+      this.#trigger(state);
+    }
+    state.events.push(event);
+    state.bytes += size;
+    this.#eventsBuffered++;
+    this.#bytesBuffered += size;
+    this.#eventsAccepted++;
+    if (this.#timer === undefined) this.#armTimer();
+  }
+
+  #overflow(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+    const policy = this.#config.overflowPolicy;
+    if (policy === 'drop-newest') {
+      this.#eventsAccepted++;
+      this.#countDrop([event], 'overflow', undefined);
+      return RESOLVED;
+    }
+    if (policy === 'drop-oldest') {
+      // Oldest first: this stream's front, then the other streams' fronts. In-flight events
+      // cannot be taken back; if they alone fill the bound, the new event is the one dropped.
+      const limit = this.#config.maxBufferedBytes;
+      for (const victim of [state, ...this.#states()]) {
+        let count = 0;
+        let freed = 0;
+        while (
+          count < victim.events.length &&
+          this.#bytesBuffered - freed + this.#bytesInFlight + size > limit
+        ) {
+          freed += sizeOf(victim.events[count] as InputLogEvent);
+          count++;
+        }
+        if (count > 0) {
+          const dropped = victim.events.splice(0, count);
+          victim.bytes -= freed;
+          this.#eventsBuffered -= count;
+          this.#bytesBuffered -= freed;
+          this.#countDrop(dropped, 'overflow', undefined);
+        }
+        if (this.#bytesBuffered + this.#bytesInFlight + size <= limit) break;
+      }
+      if (this.#bytesBuffered + this.#bytesInFlight + size > limit && this.#bytesBuffered + this.#bytesInFlight > 0) {
+        this.#eventsAccepted++;
+        this.#countDrop([event], 'overflow', undefined);
+        return RESOLVED;
+      }
+      this.#push(state, event, size);
+      return RESOLVED;
+    }
+    // 'block': wait for room; make sure something is on its way out.
+    return new Promise<void>((resolve, reject) => {
+      this.#spaceWaiters.push({ state, event, size, resolve, reject });
+      for (const s of this.#states()) {
+        if (s.events.length > 0 && s.running === undefined && s.retryAt <= this.#now()) this.#trigger(s);
+      }
+      this.#armTimer();
+    });
+  }
+
+  /** Admits waiting `add()` calls, first come first served, while there is room. */
+  #wakeSpaceWaiters(): void {
+    while (this.#spaceWaiters.length > 0) {
+      const next = this.#spaceWaiters[0] as SpaceWaiter;
+      const total = this.#bytesBuffered + this.#bytesInFlight;
+      if (total > 0 && total + next.size > this.#config.maxBufferedBytes) return;
+      this.#spaceWaiters.shift();
+      this.#push(next.state, next.event, next.size);
+      next.resolve();
+    }
+  }
+
+  // ---------------------------------------------------------------- flushing
+
+  *#states(): IterableIterator<StreamState> {
+    for (const streams of this.#groups.values()) yield* streams.values();
+  }
+
+  /** A background flush of one stream; failures go to onError. */
+  #trigger(state: StreamState): void {
+    this.#flushStream(state).catch((error: unknown) => this.#report(error));
+  }
+
+  #flushStream(state: StreamState): Promise<void> {
+    if (state.running !== undefined) {
+      state.requested = true;
+      return state.running;
+    }
+    if (state.events.length === 0) return RESOLVED;
+    const run: Promise<void> = this.#drain(state).finally(() => {
+      if (state.running === run) state.running = undefined;
+    });
+    state.running = run;
+    return run;
+  }
+
+  async #flushStreams(states: StreamState[]): Promise<void> {
+    const results = await Promise.allSettled(states.map((s) => this.#flushStream(s)));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      const count = errors.reduce<number>((n, e) => n + (e instanceof FlushFailedError ? e.eventCount : 0), 0);
+      throw new FlushFailedError('(several groups)', '(several streams)', count, new AggregateError(errors, `${errors.length} streams failed`));
+    }
+  }
+
+  /**
+   * One flush run of a stream: take everything buffered, sort, cut into batches, send them in
+   * order. Loops while more was requested or a full batch built up meanwhile. On a failure the
+   * unsent events go back to the front of the buffer in their order, and the run rejects.
+   */
+  async #drain(state: StreamState): Promise<void> {
+    do {
+      state.requested = false;
+      const taken = state.events;
+      if (taken.length === 0) return;
+      const takenBytes = state.bytes;
+      state.events = [];
+      state.bytes = 0;
+      this.#eventsBuffered -= taken.length;
+      this.#bytesBuffered -= takenBytes;
+      this.#eventsInFlight += taken.length;
+      this.#bytesInFlight += takenBytes;
+      const batches = planBatches(sortByTimestamp(taken), this.#plan);
+      for (let i = 0; i < batches.length; i++) {
+        const batch = batches[i] as (typeof batches)[number];
+        const failure = await this.#send(state, batch.events, batch.bytes);
+        if (failure !== undefined) {
+          const rest = batches.slice(i + 1).flatMap((b) => b.events);
+          const kept = this.#requeue(state, failure, rest);
+          this.#flushesFailed++;
+          state.failureStreak++;
+          state.retryAt =
+            this.#now() + backoffDelay(state.failureStreak, this.#config.retryBaseDelayMs, this.#config.retryMaxDelayMs, this.#random);
+          throw new FlushFailedError(state.group, state.stream, kept, failure.error);
+        }
+      }
+      state.failureStreak = 0;
+      state.retryAt = 0;
+    } while (
+      state.requested ||
+      state.events.length >= this.#config.maxEvents ||
+      state.bytes >= this.#config.maxBytes
+    );
+  }
+
+  /**
+   * Sends one batch until it is settled (delivered, rejected or dropped: returns undefined) or
+   * cannot be (returns the failure). Retries retryable errors with back-off; bisects a batch the
+   * service calls invalid to isolate the events it refuses.
+   */
+  async #send(state: StreamState, events: InputLogEvent[], bytes: number): Promise<SendFailure | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.#abandon.signal.aborted) return { events, error: new BufferStoppedError(), retryable: true };
+      await this.#acquireSlot();
+      let result: unknown;
+      let error: unknown;
+      let failed = false;
+      this.#activeCalls++;
+      try {
+        result = await this.#invoke(state, events);
+      } catch (e) {
+        failed = true;
+        error = e;
+      } finally {
+        this.#activeCalls--;
+        this.#releaseSlot();
+      }
+      if (!failed) {
+        this.#settleDelivered(state, events, bytes, result);
+        return undefined;
+      }
+      if (this.#abandon.signal.aborted) return { events, error, retryable: true };
+      const kind = classifyError(error);
+      if (kind === 'already-accepted') {
+        // Legacy: the service already stored this data. Never send it again.
+        this.#settleDelivered(state, events, bytes, undefined);
+        return undefined;
+      }
+      if (kind === 'invalid') {
+        if (events.length === 1) {
+          this.#eventsInFlight--;
+          this.#bytesInFlight -= bytes;
+          this.#countDrop(events, 'invalid', error);
+          return undefined;
+        }
+        const middle = events.length >>> 1;
+        const left = events.slice(0, middle);
+        const right = events.slice(middle);
+        const leftBytes = sumSizes(left);
+        const leftFailure = await this.#send(state, left, leftBytes);
+        if (leftFailure !== undefined) return { ...leftFailure, events: leftFailure.events.concat(right) };
+        return this.#send(state, right, bytes - leftBytes);
+      }
+      if (!isRetryable(kind)) return { events, error, retryable: false };
+      if (kind === 'sequence-token') {
+        this.#tokens.invalidateToken(state.group, state.stream);
+        const expected = expectedSequenceToken(error);
+        if (expected !== undefined) this.#tokens.setToken(state.group, state.stream, expected);
+      }
+      const now = this.#now();
+      const withinBudget = this.#deadline === undefined ? attempt <= this.#config.maxRetries : now < this.#deadline;
+      if (!withinBudget) return { events, error, retryable: true };
+      const base = kind === 'throttling' ? this.#config.throttleBaseDelayMs : this.#config.retryBaseDelayMs;
+      let delay = backoffDelay(state.failureStreak + attempt, base, this.#config.retryMaxDelayMs, this.#random);
+      if (this.#deadline !== undefined) delay = Math.min(delay, Math.max(0, this.#deadline - now));
+      this.#retries++;
+      this.#call(this.#hooks.onRetry, { logGroup: state.group, logStream: state.stream, attempt, delayMs: delay, error });
+      await this.#sleep(delay);
+    }
+  }
+
+  /** One call of the flush function, cut off after flushTimeoutMs or at stop()'s deadline. */
+  #invoke(state: StreamState, events: InputLogEvent[]): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const controller = new AbortController();
+      const abandon = this.#abandon.signal;
+      let settled = false;
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        this.#clearWaitTimer(timer);
+        abandon.removeEventListener('abort', onAbandon);
+        return true;
+      };
+      const onAbandon = (): void => {
+        if (!finish()) return;
+        controller.abort(new BufferStoppedError());
+        reject(new BufferStoppedError());
+      };
+      const timeoutMs = this.#config.flushTimeoutMs;
+      const timer = this.#waitTimer(() => {
+        if (!finish()) return;
+        const error = new FlushTimeoutError(timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+      abandon.addEventListener('abort', onAbandon, { once: true });
+      let pending: unknown;
+      try {
+        pending = this.#flushFunction(state.group, state.stream, events, this.#tokens.getToken(state.group, state.stream), {
+          signal: controller.signal,
+        });
+      } catch (error) {
+        // A flush function that throws synchronously is treated like one that rejects.
+        if (finish()) reject(error);
+        return;
+      }
+      Promise.resolve(pending).then(
+        (value) => {
+          if (finish()) resolve(value);
+        },
+        (error: unknown) => {
+          if (finish()) reject(error);
+        },
+      );
+    });
+  }
+
+  #settleDelivered(state: StreamState, events: InputLogEvent[], bytes: number, result: unknown): void {
+    this.#eventsInFlight -= events.length;
+    this.#bytesInFlight -= bytes;
+    this.#flushesCompleted++;
+    let info: FlushResult['rejectedLogEventsInfo'];
+    if (result !== undefined && result !== null) {
+      if (typeof result !== 'object') {
+        // The function resolved, so it claims delivery; say that its answer made no sense.
+        this.#report(new InvalidFlushResultError(result));
+      } else {
+        const { nextSequenceToken, rejectedLogEventsInfo } = result as FlushResult;
+        if (typeof nextSequenceToken === 'string') this.#tokens.setToken(state.group, state.stream, nextSequenceToken);
+        if (rejectedLogEventsInfo !== null && typeof rejectedLogEventsInfo === 'object') info = rejectedLogEventsInfo;
+      }
+    }
+    let delivered = events.length;
+    let deliveredBytes = bytes;
+    if (info !== undefined) {
+      const n = events.length;
+      const tooOldEnd = index(info.tooOldLogEventEndIndex, n, 0);
+      const expiredEnd = index(info.expiredLogEventEndIndex, n, 0);
+      const tooNewStart = index(info.tooNewLogEventStartIndex, n, n);
+      // AWS's semantics: too-old/expired are leading prefixes (exclusive ends), too-new a suffix
+      // from its start index. Where the two prefixes overlap, "too old" is reported.
+      const prefixEnd = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
+      const groups: Array<[RejectReason, InputLogEvent[]]> = [
+        ['too-old', events.slice(0, Math.min(tooOldEnd, prefixEnd))],
+        ['expired', events.slice(Math.min(tooOldEnd, prefixEnd), prefixEnd)],
+        ['too-new', events.slice(tooNewStart)],
+      ];
+      for (const [reason, rejected] of groups) {
+        if (rejected.length === 0) continue;
+        const rejectedBytes = sumSizes(rejected);
+        delivered -= rejected.length;
+        deliveredBytes -= rejectedBytes;
+        this.#eventsRejected += rejected.length;
+        this.#rejectedByReason[reason] += rejected.length;
+        this.#call(this.#hooks.onRejected, rejected, reason, state.group, state.stream);
+      }
+    }
+    this.#eventsDelivered += delivered;
+    this.#bytesDelivered += deliveredBytes;
+    this.#wakeSpaceWaiters();
+  }
+
+  /**
+   * Puts a failed batch and the unsent rest back at the front of the stream's buffer, in order.
+   * Events that failed with a non-retryable error are put back at most maxRequeues times, then
+   * dropped with reason `failed`. Returns how many events went back.
+   */
+  #requeue(state: StreamState, failure: SendFailure, rest: InputLogEvent[]): number {
+    let kept = failure.events;
+    if (!failure.retryable) {
+      kept = [];
+      const dropped: InputLogEvent[] = [];
+      for (const event of failure.events) {
+        const count = (this.#requeues.get(event) ?? 0) + 1;
+        if (count > this.#config.maxRequeues) {
+          dropped.push(event);
+        } else {
+          this.#requeues.set(event, count);
+          kept.push(event);
+        }
+      }
+      if (dropped.length > 0) {
+        const droppedBytes = sumSizes(dropped);
+        this.#eventsInFlight -= dropped.length;
+        this.#bytesInFlight -= droppedBytes;
+        this.#countDrop(dropped, 'failed', failure.error);
+      }
+    }
+    const back = kept.concat(rest);
+    const backBytes = sumSizes(back);
+    this.#eventsInFlight -= back.length;
+    this.#bytesInFlight -= backBytes;
+    this.#eventsBuffered += back.length;
+    this.#bytesBuffered += backBytes;
+    state.events = back.concat(state.events);
+    state.bytes += backBytes;
+    if (this.#timer === undefined) this.#armTimer();
+    return back.length;
+  }
+
+  /** Counts a drop (the caller has already taken the events out of buffered/in-flight) and reports it. */
+  #countDrop(events: InputLogEvent[], reason: DropReason, error: unknown): void {
+    this.#eventsDropped += events.length;
+    this.#droppedByReason[reason] += events.length;
+    this.#call(this.#hooks.onDrop, events, reason, error);
+    this.#wakeSpaceWaiters();
+  }
+
+  // ---------------------------------------------------------------- concurrency
+
+  #acquireSlot(): Promise<void> {
+    if (this.#slotsInUse < this.#config.maxConcurrentFlushes) {
+      this.#slotsInUse++;
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    // Hand the slot straight to the next waiter, first come first served.
+    if (next !== undefined) next();
+    else this.#slotsInUse--;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  #armTimer(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    if (!this.#started && this.#spaceWaiters.length === 0) return;
+    if (this.#eventsBuffered === 0 && this.#spaceWaiters.length === 0) return;
+    // One timer, armed only while something is buffered, never keeping the process alive.
+    this.#timer = setTimeout(() => this.#onTimer(), this.#config.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    const now = this.#now();
+    for (const state of this.#states()) {
+      if (state.events.length > 0 && state.running === undefined && state.retryAt <= now) this.#trigger(state);
+    }
+    this.#armTimer();
+  }
+
+  /** A timer that is ref()'d only while someone awaits flush()/stop(). */
+  #waitTimer(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      this.#waitTimers.delete(timer);
+      callback();
+    }, ms);
+    if (this.#holders === 0) timer.unref();
+    this.#waitTimers.add(timer);
+    return timer;
+  }
+
+  #clearWaitTimer(timer: ReturnType<typeof setTimeout>): void {
+    clearTimeout(timer);
+    this.#waitTimers.delete(timer);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0) return RESOLVED;
+    return new Promise<void>((resolve) => {
+      const abandon = this.#abandon.signal;
+      const done = (): void => {
+        this.#clearWaitTimer(timer);
+        abandon.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.#waitTimer(done, ms);
+      abandon.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #hold(): void {
+    if (this.#holders++ === 0) for (const timer of this.#waitTimers) timer.ref();
+  }
+
+  #release(): void {
+    if (--this.#holders === 0) for (const timer of this.#waitTimers) timer.unref();
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  async #stop(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    this.#started = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // add() calls still waiting for room were never accepted: tell their callers.
+    for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(new BufferStoppedError());
+    this.#hold();
+    this.#deadline = this.#now() + timeoutMs;
+    const deadlineTimer = this.#waitTimer(() => this.#abandon.abort(), timeoutMs);
+    try {
+      while (!this.#abandon.signal.aborted && this.#eventsBuffered + this.#eventsInFlight > 0) {
+        const before = this.#eventsBuffered + this.#eventsInFlight;
+        try {
+          await this.#flushStreams([...this.#states()]);
+        } catch {
+          // Failures were requeued (or dropped after maxRequeues); go round again until the deadline.
+          if (this.#eventsBuffered + this.#eventsInFlight >= before) await this.#sleep(this.#config.retryBaseDelayMs);
+        }
+      }
+    } finally {
+      this.#clearWaitTimer(deadlineTimer);
+      this.#abandon.abort();
+      // Whatever is still buffered could not be delivered in time.
+      for (const state of this.#states()) {
+        if (state.running !== undefined) await state.running.catch(() => undefined);
+        if (state.events.length === 0) continue;
+        const left = state.events;
+        state.events = [];
+        this.#eventsBuffered -= left.length;
+        this.#bytesBuffered -= state.bytes;
+        state.bytes = 0;
+        this.#countDrop(left, 'shutdown', undefined);
+      }
+      this.#release();
+    }
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  #report(error: unknown): void {
+    const onError = this.#hooks.onError;
+    try {
+      if (onError !== undefined) onError(error);
+      else console.warn(`[cwbatch] ${describe(error)}`);
+    } catch {
+      // A throwing onError must not take the host application down.
+    }
+  }
+
+  /** Calls a user callback; a callback that throws is reported, never propagated. */
+  #call<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A): void {
+    if (callback === undefined) return;
+    try {
+      callback(...args);
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+}
+
+function sizeOf(event: InputLogEvent): number {
+  return utf8ByteLength(event.message) + EVENT_OVERHEAD_BYTES;
+}
+
+function sumSizes(events: readonly InputLogEvent[]): number {
+  let total = 0;
+  for (const event of events) total += sizeOf(event);
+  return total;
+}
+
+/** An index from rejectedLogEventsInfo, clamped to [0, n]; `fallback` when absent or not a number. */
+function index(value: unknown, n: number, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  return Math.min(n, Math.max(0, Math.trunc(value)));
+}

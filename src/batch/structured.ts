@@ -1,0 +1,69 @@
+/**
+ * Serialising structured events: one JSON object per event with `level`, `message`, `traceId`,
+ * `requestId` at the top level and the entries of `fields` beside them, so that CloudWatch Logs
+ * Insights discovers every field. Never throws on awkward values.
+ */
+import type { StructuredLogEvent } from './types.js';
+
+const RESERVED = new Set(['level', 'message', 'traceId', 'requestId']);
+
+/**
+ * The JSON line for a structured event. Rules, chosen to be predictable:
+ * - `fields` never overwrite the four top-level keys (such entries are skipped);
+ * - circular references become the string `"[Circular]"`;
+ * - BigInt values become decimal strings (`10n` → `"10"`);
+ * - Errors become `{ name, message, stack, ...own enumerable properties }` (with `cause`);
+ * - `undefined`, functions and symbols are left out (as JSON.stringify does);
+ * - if serialising still fails (a getter or `toJSON` that throws), the line keeps `level` and
+ *   `message` and says why in `unserializable`.
+ */
+export function serializeStructuredEvent(event: StructuredLogEvent): string {
+  const record: Record<string, unknown> = { level: event.level, message: event.message };
+  if (event.traceId !== undefined) record['traceId'] = event.traceId;
+  if (event.requestId !== undefined) record['requestId'] = event.requestId;
+  try {
+    const fields = event.fields;
+    if (fields !== null && typeof fields === 'object') {
+      for (const key of Object.keys(fields)) {
+        if (!RESERVED.has(key)) record[key] = fields[key];
+      }
+    }
+    return JSON.stringify(record, cycleSafeReplacer());
+  } catch (error) {
+    return JSON.stringify({
+      level: String(event.level),
+      message: String(event.message),
+      unserializable: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+/** A JSON.stringify replacer for circular references, BigInt and Errors (one per call: it keeps state). */
+function cycleSafeReplacer(): (this: unknown, key: string, val: unknown) => unknown {
+  const ancestors: unknown[] = [];
+  return function (this: unknown, _key: string, val: unknown): unknown {
+    if (typeof val === 'bigint') return val.toString();
+    if (val === null || typeof val !== 'object') return val;
+    // `this` is the object holding the key: drop ancestors that are no longer on the path.
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    if (ancestors.includes(val)) return '[Circular]';
+    if (val instanceof Error) {
+      // The replacement object becomes `this` for the error's own fields: keep both on the path.
+      const replacement = errorToObject(val);
+      ancestors.push(val, replacement);
+      return replacement;
+    }
+    ancestors.push(val);
+    return val;
+  };
+}
+
+function errorToObject(error: Error): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: error.name, message: error.message };
+  if (error.stack !== undefined) out['stack'] = error.stack;
+  for (const key of Object.keys(error)) {
+    if (!(key in out)) out[key] = (error as unknown as Record<string, unknown>)[key];
+  }
+  if ('cause' in error && error.cause !== undefined) out['cause'] = error.cause;
+  return out;
+}
