@@ -9,7 +9,9 @@ import {
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
   MAX_BATCH_SPAN_MS,
+  MAX_EVENT_AGE_MS,
   MAX_EVENT_BYTES,
+  MAX_EVENT_FUTURE_MS,
   MAX_NAME_LENGTH,
 } from './limits.js';
 import type { InputLogEvent } from './types.js';
@@ -96,11 +98,13 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       return {
         ...invalid(
           'message',
-          validationMessage(
-            String(event.message ?? ''),
-            `logEvents.${i + 1}.member.message`,
-            'Member must have length greater than or equal to 1',
-          ),
+          event.message == null
+            ? nullMessage(`logEvents.${i + 1}.member.message`)
+            : validationMessage(
+                String(event.message),
+                `logEvents.${i + 1}.member.message`,
+                'Member must have length greater than or equal to 1',
+              ),
         ),
         index: i,
       };
@@ -109,11 +113,13 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       return {
         ...invalid(
           'timestamp',
-          validationMessage(
-            String(event.timestamp),
-            `logEvents.${i + 1}.member.timestamp`,
-            'Member must have value greater than or equal to 0',
-          ),
+          event.timestamp == null
+            ? nullMessage(`logEvents.${i + 1}.member.timestamp`)
+            : validationMessage(
+                String(event.timestamp),
+                `logEvents.${i + 1}.member.timestamp`,
+                'Member must have value greater than or equal to 0',
+              ),
         ),
         index: i,
       };
@@ -156,6 +162,104 @@ export function spanViolation(events: readonly InputLogEvent[], maxSpanMs: numbe
 /** AWS's wording for a request validation error. */
 export function validationMessage(value: string, path: string, constraint: string): string {
   return `1 validation error detected: Value '${value}' at '${path}' failed to satisfy constraint: ${constraint}`;
+}
+
+/**
+ * AWS's wording when a required member is absent: the value is printed as a bare `null`, not
+ * quoted (Coral validation, as seen in AWS error responses).
+ */
+export function nullMessage(path: string): string {
+  return `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`;
+}
+
+/** The pattern AWS prints in its validation message for a bad log group name (service model). */
+export const LOG_GROUP_NAME_PATTERN_TEXT = '[\\.\\-_/#A-Za-z0-9]+';
+
+/** The pattern AWS prints in its validation message for a bad log stream name (service model). */
+export const LOG_STREAM_NAME_PATTERN_TEXT = '[^:*]*';
+
+/**
+ * AWS's validation message for a log group or stream name that breaks the service model's
+ * constraints (null, length 1 to 512, pattern), or `undefined` when the name is valid. `path` is
+ * the request member, e.g. `logGroupName`. The `aws/` prefix is not checked here: AWS enforces it
+ * only when a group is created (see {@link reservedLogGroupNameMessage}).
+ */
+export function nameValidationMessage(kind: 'group' | 'stream', name: unknown, path: string): string | undefined {
+  if (name == null) return nullMessage(path);
+  if (typeof name !== 'string') return validationMessage(String(name), path, 'Member must be a string');
+  if (name.length < 1) return validationMessage(name, path, 'Member must have length greater than or equal to 1');
+  if (name.length > MAX_NAME_LENGTH) {
+    return validationMessage(name, path, `Member must have length less than or equal to ${MAX_NAME_LENGTH}`);
+  }
+  const bad = kind === 'group' ? !LOG_GROUP_NAME_PATTERN.test(name) : STREAM_FORBIDDEN.test(name);
+  if (bad) {
+    const pattern = kind === 'group' ? LOG_GROUP_NAME_PATTERN_TEXT : LOG_STREAM_NAME_PATTERN_TEXT;
+    return validationMessage(name, path, `Member must satisfy regular expression pattern: ${pattern}`);
+  }
+  return undefined;
+}
+
+/**
+ * Message for CreateLogGroup with a name in the reserved `aws/` namespace, or `undefined`.
+ * Inferred wording (AWS documents the rule, not the text).
+ */
+export function reservedLogGroupNameMessage(name: string): string | undefined {
+  return name.startsWith('aws/') ? 'Log group names starting with "aws/" are reserved for AWS.' : undefined;
+}
+
+/** The retention periods PutRetentionPolicy accepts, in days (service model enum). */
+export const RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/**
+ * How AWS splits a chronologically sorted batch by its time window: a prefix too old (more than
+ * 14 days before `now`), then a prefix older than the group's retention, then the events it
+ * stores, then a suffix too new (more than 2 hours after `now`). Indices follow AWS's
+ * `rejectedLogEventsInfo` semantics: `tooOldEnd` and `expiredEnd` are exclusive ends,
+ * `tooNewStart` an inclusive start; stored events are `[acceptedStart, tooNewStart)`.
+ */
+export interface TimeWindowSplit {
+  /** Number of leading events more than 14 days old (exclusive end). */
+  tooOldEnd: number;
+  /**
+   * Exclusive end of the leading events older than the retention period. Events that are both
+   * too old and expired count as too old, so `expiredEnd > tooOldEnd` only when some event is
+   * expired but not too old (inferred: AWS does not document the overlap).
+   */
+  expiredEnd: number;
+  /** Index of the first event more than 2 hours in the future; `events.length` when none. */
+  tooNewStart: number;
+  /** First stored event: `max(tooOldEnd, expiredEnd)`. */
+  acceptedStart: number;
+}
+
+/**
+ * Splits a sorted batch by AWS's time window (see {@link TimeWindowSplit}). `now` is in ms since
+ * the epoch; `retentionInDays` is the group's retention, `undefined` for "never expire". The
+ * batch must already be in chronological order (checked first by {@link findBatchViolation}).
+ */
+export function splitByTimeWindow(
+  events: readonly InputLogEvent[],
+  now: number,
+  retentionInDays?: number,
+): TimeWindowSplit {
+  const n = events.length;
+  const oldBefore = now - MAX_EVENT_AGE_MS;
+  const expiredBefore = retentionInDays === undefined ? -Infinity : now - retentionInDays * 86_400_000;
+  const newAfter = now + MAX_EVENT_FUTURE_MS;
+  let tooOldEnd = 0;
+  while (tooOldEnd < n && (events[tooOldEnd] as InputLogEvent).timestamp < oldBefore) tooOldEnd++;
+  let expiredEnd = tooOldEnd;
+  while (expiredEnd < n && (events[expiredEnd] as InputLogEvent).timestamp < expiredBefore) expiredEnd++;
+  if (expiredEnd === tooOldEnd) expiredEnd = 0;
+  let tooNewStart = n;
+  while (tooNewStart > 0 && (events[tooNewStart - 1] as InputLogEvent).timestamp > newAfter) tooNewStart--;
+  const acceptedStart = Math.max(tooOldEnd, expiredEnd);
+  // A batch wholly too old and too new at once cannot happen (it is sorted), but keep the
+  // accepted range well-formed whatever the input.
+  if (tooNewStart < acceptedStart) tooNewStart = acceptedStart;
+  return { tooOldEnd, expiredEnd, tooNewStart, acceptedStart };
 }
 
 function invalid(rule: BatchViolation['rule'], message: string): BatchViolation {
