@@ -266,6 +266,12 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
     throw invalidParameter(nullMessage('logEvents'));
   }
   if (!Array.isArray(raw)) throw new ServiceError(400, 'SerializationException', "Expected a list for 'logEvents'");
+  for (const item of raw as unknown[]) {
+    // A list member that is not a structure cannot be deserialized at all (before any rule).
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new ServiceError(400, 'SerializationException', "Expected a structure as a member of 'logEvents'");
+    }
+  }
   const events = raw as InputLogEvent[];
   // The span is checked later, over the events not rejected as too old/new (rules doc).
   const violation = findBatchViolation(events, { maxEventBytes: ctx.maxEventBytes, maxSpanMs: Infinity });
