@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { createCloudWatchFlushFunction } from '../../src/aws/index.js';
+import { LogEventsService, createCloudWatchFlushFunction } from '../../src/aws/index.js';
 import { BatchBufferImpl } from '../../src/batch/buffer.js';
 import type { InputLogEvent, RejectReason } from '../../src/batch/types.js';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
@@ -200,6 +200,57 @@ describe('full path: BatchBufferImpl + createCloudWatchFlushFunction + embedded 
     const stats = endpoint.stats();
     expect(stats.rejected).toEqual({ tooOld: 100, tooNew: 100, expired: 0 });
     expect(stats.eventsStored).toBe(TOTAL - 200 + 2);
+  });
+});
+
+describe('retry layers through the embedded endpoint (faults)', () => {
+  let endpoint: LocalEndpoint;
+
+  beforeAll(async () => {
+    endpoint = await startLocalEndpoint({ port: 0, seed: 7 });
+  });
+
+  afterAll(async () => {
+    await endpoint?.close();
+  });
+
+  async function deliverWithFaults(service: LogEventsService, group: string) {
+    await service.ensureLogGroup(group);
+    for (let s = 0; s < STREAMS; s++) await service.ensureLogStream(group, `stream-${s}`);
+    endpoint.setFaults({ unavailableRate: 0.2, throttleRate: 0.1, internalErrorRate: 0.05 });
+    const before = endpoint.stats().putLogEventsRequests;
+    const input = makeInput(Date.now(), 20_000, false).filter((e) => e.id !== 4242);
+    // random: () => 0 makes every back-off 0 ms (full jitter), so the test needs no waiting.
+    const buffer = new BatchBufferImpl(createCloudWatchFlushFunction({ service }), { random: () => 0, maxEvents: 500 });
+    for (const { stream, event } of input) await buffer.add(group, stream, event);
+    await buffer.stop();
+    endpoint.setFaults({});
+    const metrics = buffer.getMetrics();
+    const bufferAttempts = metrics.flushesCompleted + metrics.retries + metrics.flushesFailed;
+    return { input, metrics, bufferAttempts, httpRequests: endpoint.stats().putLogEventsRequests - before };
+  }
+
+  it('a client built by cwbatch makes one HTTP request per buffer attempt; everything is delivered once', { timeout: 120_000 }, async () => {
+    const service = new LogEventsService({ clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials } });
+    const { input, metrics, bufferAttempts, httpRequests } = await deliverWithFaults(service, '/cwbatch/faults-built');
+    service.destroy();
+    expect(metrics.retries).toBeGreaterThan(0);
+    expect(httpRequests).toBe(bufferAttempts);
+    expect(metrics.eventsDelivered).toBe(input.length);
+    expect(metrics.eventsDropped).toBe(0);
+    let stored = 0;
+    for (let s = 0; s < STREAMS; s++) stored += endpoint.store.eventCount('/cwbatch/faults-built', `stream-${s}`);
+    expect(stored).toBe(input.length);
+  });
+
+  it("a user's client with SDK retries makes more HTTP requests than buffer attempts (the layers multiply)", { timeout: 120_000 }, async () => {
+    const client = new CloudWatchLogsClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+    const service = new LogEventsService({ client });
+    const { input, metrics, bufferAttempts, httpRequests } = await deliverWithFaults(service, '/cwbatch/faults-user');
+    client.destroy();
+    expect(httpRequests).toBeGreaterThan(bufferAttempts);
+    expect(httpRequests).toBeLessThanOrEqual(3 * bufferAttempts);
+    expect(metrics.eventsDelivered).toBe(input.length);
   });
 });
 
