@@ -23,6 +23,7 @@ import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
 import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
 import { SequenceTokenManager } from './sequencing.js';
+import { Spool, type ReplayedEvent, type Segment } from './spool.js';
 import { serializeStructuredEvent } from './structured.js';
 import type {
   BatchBuffer,
@@ -106,6 +107,10 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #spaceWaiters: SpaceWaiter[] = [];
   /** Non-retryable failures per event, for maxRequeues. Only failed events are ever in it. */
   readonly #requeues = new WeakMap<InputLogEvent, number>();
+  /** Durable mode: the spool, and the segment each spooled event is in. */
+  readonly #spool: Spool | undefined;
+  readonly #segmentOf = new WeakMap<InputLogEvent, Segment>();
+  #replaying = false;
 
   #eventsBuffered = 0;
   #bytesBuffered = 0;
@@ -152,6 +157,17 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    if (options.spool !== undefined) {
+      // Events a previous process left in the spool go first, in the order they were written.
+      const replayed: ReplayedEvent[] = [];
+      this.#spool = new Spool(options.spool, (error) => this.#report(error), (event) => replayed.push(event));
+      this.#replaying = true;
+      try {
+        for (const { group, stream, event, segment } of replayed) this.#replay(group, stream, event, segment);
+      } finally {
+        this.#replaying = false;
+      }
+    }
   }
 
   /** The resolved configuration (defaults filled in). */
@@ -336,7 +352,9 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
     const total = this.#bytesBuffered + this.#bytesInFlight;
     // An event always fits into an empty buffer, so no setting can wait forever.
-    if (total + size > this.#config.maxBufferedBytes && total > 0) return this.#overflow(state, event, size);
+    if ((total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(size) === true) {
+      return this.#overflow(state, event, size);
+    }
     this.#push(state, event, size);
     return RESOLVED;
   }
@@ -345,6 +363,10 @@ export class BatchBufferImpl implements BatchBuffer {
     // Flush before a batch would break a limit, never after.
     if (state.events.length >= this.#config.maxEvents || state.bytes + size > this.#config.maxBytes) {
       this.#trigger(state);
+    }
+    // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
+    if (this.#spool !== undefined && !this.#replaying) {
+      this.#segmentOf.set(event, this.#spool.append(state.group, state.stream, event));
     }
     state.events.push(event);
     state.bytes += size;
@@ -408,9 +430,14 @@ export class BatchBufferImpl implements BatchBuffer {
       const next = this.#spaceWaiters[0] as SpaceWaiter;
       const total = this.#bytesBuffered + this.#bytesInFlight;
       if (total > 0 && total + next.size > this.#config.maxBufferedBytes) return;
+      if (this.#spool?.wouldOverflow(next.size) === true) return;
       this.#spaceWaiters.shift();
-      this.#push(next.state, next.event, next.size);
-      next.resolve();
+      try {
+        this.#push(next.state, next.event, next.size);
+        next.resolve();
+      } catch (error) {
+        next.reject(error);
+      }
     }
   }
 
@@ -641,6 +668,7 @@ export class BatchBufferImpl implements BatchBuffer {
         this.#call(this.#hooks.onRejected, rejected, reason, state.group, state.stream);
       }
     }
+    this.#unspool(events);
     this.#eventsDelivered += delivered;
     this.#bytesDelivered += deliveredBytes;
     this.#wakeSpaceWaiters();
@@ -686,6 +714,8 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /** Counts a drop (the caller has already taken the events out of buffered/in-flight) and reports it. */
   #countDrop(events: InputLogEvent[], reason: DropReason, error: unknown): void {
+    // Events dropped at shutdown stay in the spool: the next process delivers them.
+    if (reason !== 'shutdown') this.#unspool(events);
     this.#eventsDropped += events.length;
     this.#droppedByReason[reason] += events.length;
     this.#call(this.#hooks.onDrop, events, reason, error);
@@ -803,7 +833,36 @@ export class BatchBufferImpl implements BatchBuffer {
         state.bytes = 0;
         this.#countDrop(left, 'shutdown', undefined);
       }
+      this.#spool?.close();
       this.#release();
+    }
+  }
+
+  // ---------------------------------------------------------------- durable mode
+
+  /** Puts back an event read from the spool; it stays in its old segment until settled. */
+  #replay(group: string, stream: string, event: InputLogEvent, segment: Segment): void {
+    let state: StreamState;
+    try {
+      state = this.#stateFor(group, stream);
+    } catch (error) {
+      this.#report(error);
+      this.#spool?.settle(segment, 1);
+      return;
+    }
+    this.#segmentOf.set(event, segment);
+    this.#push(state, event, sizeOf(event));
+  }
+
+  /** Settled events leave the spool; a segment whose events are all settled is deleted. */
+  #unspool(events: readonly InputLogEvent[]): void {
+    const spool = this.#spool;
+    if (spool === undefined) return;
+    for (const event of events) {
+      const segment = this.#segmentOf.get(event);
+      if (segment === undefined) continue;
+      this.#segmentOf.delete(event);
+      spool.settle(segment, 1);
     }
   }
 

@@ -33,6 +33,8 @@ export { findBatchViolation, logGroupNameProblem, logStreamNameProblem } from '.
 export type { BatchLimits, BatchViolation } from './rules.js';
 export { SequenceTokenManager } from './sequencing.js';
 export { serializeStructuredEvent } from './structured.js';
+export { SpoolCorruptionError, SpoolLockedError } from './spool.js';
+export type { SpoolFsync, SpoolOptions } from './spool.js';
 export { installShutdownHandlers, type ShutdownHandlerOptions, type ShutdownInfo, type ShutdownReason } from './shutdown.js';
 export type {
   BatchBuffer,

@@ -1,3 +1,5 @@
+import type { SpoolOptions } from './spool.js';
+
 /** One CloudWatch Logs event, exactly the shape PutLogEvents takes. */
 export interface InputLogEvent {
   /** Milliseconds since the Unix epoch; an integer >= 0. */
@@ -149,7 +151,14 @@ export interface BatchHooks {
 }
 
 /** Options accepted by the BatchBufferImpl constructor. */
-export type BatchBufferOptions = Partial<BatchConfig> & BatchHooks;
+export type BatchBufferOptions = Partial<BatchConfig> &
+  BatchHooks & {
+    /**
+     * Durable mode: every accepted event is appended to a segment file in `spool.dir` before
+     * `add()` resolves, and replayed by the next process if this one dies. Off by default.
+     */
+    spool?: SpoolOptions | undefined;
+  };
 
 /** Counters returned by {@link BatchBuffer.getMetrics}. */
 export interface BatchMetrics {
