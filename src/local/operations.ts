@@ -44,6 +44,8 @@ export interface OperationContext {
   accountId: string;
   /** Counters of PutLogEvents outcomes. */
   stats: PutStats;
+  /** Observer of stored events (see `LocalEndpointOptions.onStored`). */
+  onStored?: ((group: string, stream: string, events: readonly InputLogEvent[], start: number, end: number) => void) | undefined;
 }
 
 /** Counters of what PutLogEvents stored and rejected. */
@@ -294,6 +296,9 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
   ctx.stats.tooOld += split.tooOldEnd;
   ctx.stats.expired += split.expiredEnd > 0 ? split.expiredEnd - split.tooOldEnd : 0;
   ctx.stats.tooNew += events.length - split.tooNewStart;
+  if (ctx.onStored !== undefined && split.tooNewStart > split.acceptedStart) {
+    ctx.onStored(group.name, stream.name, events, split.acceptedStart, split.tooNewStart);
+  }
 
   const rejected: RejectedLogEventsInfo = {};
   if (split.tooOldEnd > 0) rejected.tooOldLogEventEndIndex = split.tooOldEnd;

@@ -685,6 +685,24 @@ describe('options', () => {
     }
   });
 
+  it('onStored reports the stored range of each PutLogEvents', async () => {
+    const seen: string[] = [];
+    const observed = await startLocalEndpoint({
+      keepEvents: false,
+      now: () => clock,
+      onStored: (g, s, events, start, end) => seen.push(`${g}/${s}:${events.slice(start, end).map((e) => e.message).join(',')}`),
+    });
+    const c = makeClient(observed.url);
+    try {
+      await createStream(GROUP, STREAM, c);
+      await put([ev(-15 * DAY, 'old'), ev(0, 'a'), ev(1, 'b'), ev(3 * HOUR, 'new')], GROUP, STREAM, c);
+      expect(seen).toEqual([`${GROUP}/${STREAM}:a,b`]);
+    } finally {
+      c.destroy();
+      await observed.close();
+    }
+  });
+
   it('refuses bad options, naming them', async () => {
     await expect(startLocalEndpoint({ maxEventBytes: 100 })).rejects.toThrow(/`maxEventBytes`/);
     await expect(startLocalEndpoint({ faults: { latencyMs: [5, 1] } })).rejects.toThrow(/`faults.latencyMs`/);
