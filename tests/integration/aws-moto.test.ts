@@ -3,11 +3,7 @@
  * CloudWatch Logs protocol: create-if-missing, ResourceAlreadyExists / ResourceNotFound,
  * retention, delivery and read-back, legacy tokens. Skipped with a warning where moto is absent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
@@ -16,66 +12,17 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { LogEventsService, createCloudWatchFlushFunction } from '../../src/aws/index.js';
 import { classifyError } from '../../src/batch/retry.js';
-
-// ---- local moto helper (tests/helpers/moto.ts did not exist when this was written) ----
-
-function onPath(command: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, command)));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-interface Moto {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `moto_server` on a free loopback port; resolves once it says it is running. */
-async function startMoto(): Promise<Moto> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (output.includes(`Running on http://127.0.0.1:${port}`)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`moto_server exited with ${String(code)}: ${output}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      await exited;
-    },
-  };
-}
+import { motoAvailable, startMoto, type MotoServer } from '../helpers/moto.js';
 
 // ---- tests ----
 
-const hasMoto = onPath('moto_server');
+const hasMoto = motoAvailable();
 if (!hasMoto) console.warn('aws-moto.test.ts: `moto_server` is not on PATH; skipping (pip install "moto[server]>=5" to run it)');
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 describe.skipIf(!hasMoto)('cwbatch/aws against moto_server', () => {
-  let moto: Moto;
+  let moto: MotoServer | undefined;
   let config: { endpoint: string; region: string; credentials: typeof credentials };
   let reader: CloudWatchLogsClient;
   let run = 0;
@@ -84,8 +31,13 @@ describe.skipIf(!hasMoto)('cwbatch/aws against moto_server', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
+    if (!moto) return; // startMoto warned why
     config = { endpoint: moto.url, region: 'us-east-1', credentials };
     reader = new CloudWatchLogsClient({ ...config, maxAttempts: 1 });
+  });
+
+  beforeEach((context) => {
+    if (!moto) context.skip();
   });
 
   afterAll(async () => {
