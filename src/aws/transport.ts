@@ -1,0 +1,313 @@
+/**
+ * What the pino and winston transports share (architecture.md: "if a transport grows logic that
+ * a second transport would also need, that logic belongs in batch or aws"): splitting their
+ * options into batch configuration and client configuration, turning a record's time into an
+ * event timestamp, a buffer wired to CloudWatch with every loss reported, and "deliver
+ * everything now, within a deadline".
+ *
+ * Exported from its own path (`src/aws/transport.ts`) so that it does not touch `index.ts`.
+ */
+import type { CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import { BatchBufferImpl } from '../batch/buffer.js';
+import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
+import { CwbatchError, describe, InvalidNameError } from '../batch/errors.js';
+import { logGroupNameProblem } from '../batch/rules.js';
+import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
+import { createCloudWatchFlushFunction } from './flush-function.js';
+import type { LogEventsService } from './service.js';
+import { resolveStreamName } from './stream-name.js';
+
+/**
+ * Options both transports accept: where the events go, how the client is built, and any
+ * {@link BatchConfig} field (`maxEvents`, `flushIntervalMs`, `maxRetries`, `overflowPolicy`, ...).
+ * For pino every value must survive structured cloning (it crosses into pino's worker thread).
+ */
+export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
+  /** The log group. Created when missing (see `createMissing`). */
+  logGroupName: string;
+  /**
+   * The log stream, or a template with `{hostname}`, `{pid}` and `{date}` (UTC `YYYY-MM-DD`),
+   * resolved once when the transport starts. Created when missing.
+   */
+  logStreamName: string;
+  /**
+   * Configuration of the SDK client the transport builds (region, credentials, endpoint, ...),
+   * with `maxAttempts: 1` unless it sets its own (the buffer owns retries). Default `{}`: all from
+   * the environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, the credential chain).
+   */
+  clientConfig?: CloudWatchLogsClientConfig | undefined;
+  /** Create the log group and stream when PutLogEvents says they are missing. Default `true`. */
+  createMissing?: boolean | undefined;
+  /** Retention in days for a log group the transport creates. Default: none (never expire). */
+  retentionInDays?: number | undefined;
+}
+
+/** Something the transport could not deliver, or a background failure it will retry. */
+export interface TransportFailure {
+  /** `dropped`: lost by policy or deadline; `rejected`: refused by the service one by one; `error`: a failed flush, kept for a retry. */
+  kind: 'dropped' | 'rejected' | 'error';
+  /** The drop or reject reason (`shutdown`, `failed`, `too-old`, ...); `flush` for `error`. */
+  reason: DropReason | RejectReason | 'flush';
+  /** Number of events concerned (0 for `error`). */
+  count: number;
+  /** A one-line description, prefixed with the transport's name. */
+  message: string;
+  /** The underlying error, when there is one. */
+  error?: unknown;
+}
+
+/**
+ * A {@link TransportFailure} as an error object (code `DELIVERY_WARNING`), for transports that
+ * report through events (winston's `'warn'`). Match on `code`, not `instanceof`.
+ */
+export class DeliveryWarning extends CwbatchError {
+  /** See {@link TransportFailure.kind}. */
+  readonly kind: TransportFailure['kind'];
+  /** See {@link TransportFailure.reason}. */
+  readonly reason: TransportFailure['reason'];
+  /** Number of events concerned (0 for a retried flush failure). */
+  readonly count: number;
+
+  constructor(failure: TransportFailure) {
+    super('DELIVERY_WARNING', failure.message, failure.error === undefined ? undefined : { cause: failure.error });
+    this.kind = failure.kind;
+    this.reason = failure.reason;
+    this.count = failure.count;
+  }
+
+  override get name(): string {
+    return 'DeliveryWarning';
+  }
+}
+
+/** Options of {@link TransportSink}. */
+export interface TransportSinkOptions {
+  /** Name used in messages and option errors, e.g. `cwbatch/pino`. */
+  name: string;
+  /** The user's options (see {@link CloudWatchTransportOptions}). */
+  options: Readonly<Record<string, unknown>>;
+  /** Keys the caller handles itself (they are not errors). */
+  ownKeys?: readonly string[] | undefined;
+  /** Batch defaults that differ from the core's for this transport (e.g. a shorter `shutdownTimeoutMs`). */
+  defaults?: Partial<BatchConfig> | undefined;
+  /** Where to send through instead of a client built from `clientConfig`. */
+  service?: LogEventsService | undefined;
+  /** A flush function of your own (tests, other sinks); exclusive with `service`/`clientConfig`. */
+  flushFunction?: FlushFunction | undefined;
+  /** Called for every loss and background failure. Must not throw (if it does, it is ignored). */
+  report: (failure: TransportFailure) => void;
+}
+
+const BATCH_KEYS = Object.keys(DEFAULT_BATCH_CONFIG) as ReadonlyArray<keyof BatchConfig>;
+const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'createMissing', 'retentionInDays'] as const;
+
+const DROP_TEXT: Record<DropReason, string> = {
+  oversized: 'larger than `maxEventBytes` (oversizedEventPolicy: drop)',
+  overflow: 'the buffer was full (`maxBufferedBytes`, overflowPolicy)',
+  failed: 'the service refused them repeatedly (`maxRequeues`)',
+  invalid: 'the service called them invalid',
+  shutdown: 'not delivered before the shutdown deadline (`shutdownTimeoutMs`)',
+};
+const REJECT_TEXT: Record<RejectReason, string> = {
+  'too-old': 'older than 14 days (or than the group retention)',
+  'too-new': 'more than 2 hours in the future',
+  expired: 'older than the log group retention',
+};
+
+/**
+ * A buffer wired to CloudWatch Logs for one (group, stream), with every drop, rejection and
+ * background failure reported. Owns the SDK client it builds (destroyed by {@link stop}).
+ */
+export class TransportSink {
+  /** The log group every event goes to. */
+  readonly logGroupName: string;
+  /** The resolved log stream name. */
+  readonly logStreamName: string;
+  /** The buffer (exposed for metrics and tests). */
+  readonly buffer: BatchBufferImpl;
+  readonly #retryBaseDelayMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #ownService: LogEventsService | undefined;
+  readonly #report: (failure: TransportFailure) => void;
+  readonly #name: string;
+  #lastError: unknown;
+
+  /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
+  constructor(sinkOptions: TransportSinkOptions) {
+    const { name, options, report } = sinkOptions;
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`Expected the options of ${name} to be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const known = new Set<string>([...COMMON_KEYS, ...BATCH_KEYS, ...(sinkOptions.ownKeys ?? [])]);
+    for (const key of Object.keys(options)) {
+      if (!known.has(key)) {
+        throw new TypeError(`Unknown option \`${key}\` of ${name}; expected one of ${[...known].map((k) => `\`${k}\``).join(', ')}`);
+      }
+    }
+    const group = options['logGroupName'];
+    const groupProblem = logGroupNameProblem(group);
+    if (groupProblem !== undefined) throw new InvalidNameError('logGroupName', group, groupProblem);
+    const template = options['logStreamName'];
+    if (typeof template !== 'string') {
+      throw new TypeError(`Expected \`logStreamName\` of ${name} to be a string (a name or a template), got ${typeof template}`);
+    }
+    this.logGroupName = group as string;
+    this.logStreamName = resolveStreamName(template);
+    this.#name = name;
+    this.#report = report;
+
+    const batchConfig: Partial<BatchConfig> = { ...sinkOptions.defaults };
+    for (const key of BATCH_KEYS) {
+      if (options[key] !== undefined) (batchConfig as Record<string, unknown>)[key] = options[key];
+    }
+
+    let flushFunction = sinkOptions.flushFunction;
+    const clientConfig = options['clientConfig'] as CloudWatchLogsClientConfig | undefined;
+    if (flushFunction !== undefined) {
+      if (typeof flushFunction !== 'function') throw new TypeError(`Expected \`flushFunction\` to be a function, got ${typeof flushFunction}`);
+      if (sinkOptions.service !== undefined || clientConfig !== undefined) {
+        throw new TypeError(`Expected at most one of \`flushFunction\`, \`service\` and \`clientConfig\` in ${name}`);
+      }
+    } else {
+      const created = createCloudWatchFlushFunction({
+        service: sinkOptions.service,
+        clientConfig,
+        createMissing: options['createMissing'] as boolean | undefined,
+        retentionInDays: options['retentionInDays'] as number | undefined,
+      });
+      // A service handed in belongs to the caller; one built from clientConfig belongs to us.
+      this.#ownService = sinkOptions.service === undefined ? created.service : undefined;
+      flushFunction = created;
+    }
+
+    this.buffer = new BatchBufferImpl(flushFunction, {
+      ...batchConfig,
+      onDrop: (events, reason, error) => this.#emit('dropped', reason, events, DROP_TEXT[reason], error),
+      onRejected: (events, reason) => this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`),
+      onError: (error) => {
+        this.#lastError = error;
+        this.#safeReport({ kind: 'error', reason: 'flush', count: 0, message: `${name}: ${describe(error)}`, error });
+      },
+    });
+    this.#retryBaseDelayMs = this.buffer.config.retryBaseDelayMs;
+    this.#shutdownTimeoutMs = this.buffer.config.shutdownTimeoutMs;
+    this.buffer.start();
+  }
+
+  /** The resolved `shutdownTimeoutMs`: the deadline of {@link deliver} and {@link stop} by default. */
+  get shutdownTimeoutMs(): number {
+    return this.#shutdownTimeoutMs;
+  }
+
+  /** The last flush failure seen (kept and retried, or the cause of a later drop), if any. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /** Buffers one event for this sink's stream; resolves when accepted (waits for room under `'block'`). */
+  add(timestamp: number, message: string): Promise<void> {
+    return this.buffer.add(this.logGroupName, this.logStreamName, { timestamp, message });
+  }
+
+  /** Events buffered or in flight. */
+  pending(): number {
+    const m = this.buffer.getMetrics();
+    return m.eventsBuffered + m.eventsInFlight;
+  }
+
+  /** The buffer's counters. */
+  getMetrics(): BatchMetrics {
+    return this.buffer.getMetrics();
+  }
+
+  /**
+   * Delivers everything buffered now, retrying failed flushes (with the buffer's back-off) until
+   * nothing is left or `timeoutMs` passes. Never rejects; resolves to the number of events still
+   * buffered or in flight (0 means all delivered, rejected or dropped, each reported). What is
+   * left stays buffered for a later flush.
+   */
+  async deliver(timeoutMs: number = this.#shutdownTimeoutMs): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending() > 0 && Date.now() < deadline) {
+      try {
+        await withDeadline(this.buffer.flushAll(), deadline);
+      } catch (error) {
+        this.#lastError = error;
+        // Requeued for the next round (the buffer reports what it dropped); pause as the buffer would.
+        await pause(Math.min(this.#retryBaseDelayMs, Math.max(0, deadline - Date.now())));
+      }
+    }
+    return this.pending();
+  }
+
+  /**
+   * Stops the buffer: refuses new events, delivers what is left within `timeoutMs` (default
+   * `shutdownTimeoutMs`), reports what could not be delivered as dropped (`shutdown`), and
+   * destroys the SDK client this sink built. Idempotent; never rejects.
+   */
+  async stop(timeoutMs: number = this.#shutdownTimeoutMs): Promise<void> {
+    try {
+      await this.buffer.stop({ timeoutMs: Math.max(0, timeoutMs) });
+    } finally {
+      this.#ownService?.destroy();
+    }
+  }
+
+  #emit(kind: 'dropped' | 'rejected', reason: DropReason | RejectReason, events: InputLogEvent[], why: string, error?: unknown): void {
+    const count = events.length;
+    const cause =
+      error !== undefined ? `: ${describe(error)}` : reason === 'shutdown' && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
+    const message = `${this.#name}: ${count} event(s) for ${this.logGroupName}/${this.logStreamName} ${kind} (${reason}), ${why}${cause}`;
+    this.#safeReport(error === undefined ? { kind, reason, count, message } : { kind, reason, count, message, error });
+  }
+
+  #safeReport(failure: TransportFailure): void {
+    try {
+      this.#report(failure);
+    } catch {
+      // A reporter that throws must not break delivery.
+    }
+  }
+}
+
+/**
+ * A record's time as an event timestamp (ms since the epoch), or `fallback()` when it has none
+ * usable. Accepts a number (ms; values below 1e11, i.e. before 1973 in ms, are taken as seconds,
+ * which is what pino's `stdTimeFunctions.unixTime` writes), a numeric string, an ISO-8601 string
+ * or a `Date`.
+ */
+export function eventTimestamp(value: unknown, fallback: () => number): number {
+  let ms: number | undefined;
+  if (typeof value === 'number') {
+    ms = value;
+  } else if (typeof value === 'string') {
+    ms = /^\d+(?:\.\d+)?$/.test(value) ? Number(value) : Date.parse(value);
+  } else if (value instanceof Date) {
+    ms = value.getTime();
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return fallback();
+  if (ms < 1e11) ms *= 1000;
+  ms = Math.floor(ms);
+  return Number.isSafeInteger(ms) ? ms : fallback();
+}
+
+/** `promise`, or a rejection once `deadline` (ms since the epoch) has passed (someone awaits it: the timer stays ref'd). */
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('deadline')), Math.max(0, deadline - Date.now()));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(1, ms)));
+}

@@ -1,0 +1,204 @@
+/**
+ * `cwbatch/pino`: a pino (v7+) transport target that ships every record to CloudWatch Logs.
+ *
+ * ```js
+ * const logger = pino(pino.transport({
+ *   target: 'cwbatch/pino',
+ *   options: { logGroupName: '/app/api', logStreamName: '{hostname}/{pid}', clientConfig: { region: 'eu-west-1' } },
+ * }));
+ * ```
+ *
+ * It runs inside pino's worker thread (thread-stream), so:
+ * - options are plain data (they are structured-cloned into the worker); the SDK client is built
+ *   here, in the worker, from `clientConfig`;
+ * - delivery failures are written to the process's stderr (fd 2, synchronously, so they are not
+ *   lost when the main thread is blocked in pino's exit handler) and never emitted as a stream
+ *   `'error'`, which would kill the worker and every log after it;
+ * - `close` (the logger's transport ending, at exit or on `transport.end()`) delivers what is
+ *   left within `shutdownTimeoutMs` (default 8 s here, under thread-stream's 10 s limit);
+ * - `logger.flush(cb)` reaches CloudWatch: thread-stream (>= 4.1) forwards it to this stream's
+ *   `flush()`, which resolves once everything written before it is delivered (or the same
+ *   deadline passed; what is left stays buffered and is reported).
+ */
+import { writeSync } from 'node:fs';
+import build from 'pino-abstract-transport';
+import type { Transform } from 'node:stream';
+import { BufferStoppedError, describe } from '../batch/errors.js';
+import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
+
+/**
+ * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group, stream
+ * name template, `clientConfig`, `createMissing`, `retentionInDays` and every batch setting).
+ * Here `shutdownTimeoutMs` defaults to 8,000 ms, the deadline of `close` and of `logger.flush()`:
+ * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit.
+ */
+export type PinoTransportOptions = CloudWatchTransportOptions;
+
+/** The stream handed to pino: pino-abstract-transport's, plus `flush()` and `sink` for metrics. */
+export type PinoTransportStream = Transform & {
+  /** Resolves once every line written so far is delivered (or `shutdownTimeoutMs` passed). Never rejects. */
+  flush(): Promise<void>;
+  /** The buffer and its metrics. */
+  readonly sink: TransportSink;
+};
+
+/** Default close and flush deadline: under thread-stream's 10 s wait for the worker at exit. */
+export const PINO_SHUTDOWN_TIMEOUT_MS = 8_000;
+/** Keys pino adds to a target's options (thread-stream adds `$`-prefixed ones, e.g. `$context`; skipped). */
+const PINO_KEYS = ['pinoWillSendConfig'] as const;
+/** Background flush failures are retried; say so at most this often. */
+const ERROR_REPORT_INTERVAL_MS = 5_000;
+
+interface Line {
+  line: string;
+  time: number;
+}
+
+/**
+ * pino's default layout puts `level` then `time` (epoch ms) first; read the time from there
+ * without parsing the line. Any other layout (custom `timestamp`, `formatters.level`, ...) falls
+ * back to `JSON.parse`.
+ */
+const FAST_TIME = /^\{"level":(?:\d+|"[^"\\]*"),"time":(\d{1,16})[,}]/;
+
+/** The pino transport factory (the target's default export). */
+export default async function cwbatchPinoTransport(options: PinoTransportOptions): Promise<PinoTransportStream> {
+  const report = stderrReporter();
+  const sink = new TransportSink({
+    name: 'cwbatch/pino',
+    options: withoutThreadStreamKeys(options),
+    ownKeys: PINO_KEYS,
+    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS },
+    report,
+  });
+
+  let produced = 0;
+  let consumed = 0;
+  let loopDone: Promise<void> = Promise.resolve();
+
+  const parseLine = (line: string): Line | null => {
+    if (line.length === 0 || line.trim().length === 0) return null; // pino-abstract-transport ignores it
+    produced++;
+    return { line, time: lineTime(line) };
+  };
+
+  async function consume(source: AsyncIterable<Line>): Promise<void> {
+    try {
+      for await (const record of source) {
+        try {
+          // Awaiting add() is the back-pressure: under overflowPolicy 'block' it resolves only
+          // when the buffer has room, so this loop stops reading, the stream fills, and
+          // thread-stream stops taking pino's writes.
+          await sink.add(record.time, record.line);
+        } catch (error) {
+          report({
+            kind: 'dropped',
+            reason: error instanceof BufferStoppedError ? 'shutdown' : 'invalid',
+            count: 1,
+            message: `cwbatch/pino: 1 event not buffered: ${describe(error)}`,
+            error,
+          });
+        } finally {
+          consumed++;
+        }
+      }
+    } catch (error) {
+      // The source was destroyed under us (an error upstream): close() still delivers what we have.
+      report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
+    }
+  }
+
+  /** True once every complete line written to the stream is in the buffer. */
+  const caughtUp = (): boolean => stream.writableLength === 0 && consumed === produced;
+
+  async function flush(): Promise<void> {
+    const deadline = Date.now() + sink.shutdownTimeoutMs;
+    while (!caughtUp() && Date.now() < deadline) await pause(2);
+    const left = await sink.deliver(Math.max(0, deadline - Date.now()));
+    if (left > 0) {
+      report({
+        kind: 'error',
+        reason: 'flush',
+        count: 0,
+        message: `cwbatch/pino: flush: ${left} event(s) not delivered within ${sink.shutdownTimeoutMs} ms; still buffered, delivery continues${lastError(sink)}`,
+      });
+    }
+  }
+
+  async function close(): Promise<void> {
+    const deadline = Date.now() + sink.shutdownTimeoutMs;
+    // Let the loop hand its last lines to the buffer (bounded: it may be blocked on a full buffer,
+    // which stop() then releases).
+    await Promise.race([loopDone, pause(Math.max(0, deadline - Date.now()))]);
+    await sink.stop(Math.max(0, deadline - Date.now()));
+    await loopDone;
+  }
+
+  const stream = build(
+    (source) => {
+      loopDone = consume(source as unknown as AsyncIterable<Line>);
+      return loopDone;
+    },
+    { parseLine, close: () => close(), metadata: false },
+  ) as unknown as PinoTransportStream;
+  Object.defineProperty(stream, 'flush', { value: flush, configurable: true, writable: true });
+  Object.defineProperty(stream, 'sink', { value: sink });
+  return stream;
+}
+
+function lastError(sink: TransportSink): string {
+  return sink.lastError === undefined ? '' : `; last error: ${describe(sink.lastError)}`;
+}
+
+function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {
+  if (options === null || typeof options !== 'object') return options;
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !key.startsWith('$')));
+}
+
+/** The record's time (pino's `time`: epoch ms by default, or seconds, or an ISO string); now when absent. */
+function lineTime(line: string): number {
+  const fast = FAST_TIME.exec(line);
+  if (fast !== null) return eventTimestamp(Number(fast[1]), Date.now);
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    // Not JSON (a custom serializer): still shipped, as written, at the time it arrived.
+    return Date.now();
+  }
+  const time = record !== null && typeof record === 'object' ? (record as { time?: unknown }).time : undefined;
+  return eventTimestamp(time, Date.now);
+}
+
+/**
+ * Writes failures to fd 2 synchronously: the worker's `process.stderr` is relayed through the
+ * main thread, which is blocked (Atomics.wait) while pino's exit handler waits for this worker,
+ * so asynchronous writes made during close could be lost. Background flush failures (kept and
+ * retried) are rate-limited; losses are always written.
+ */
+function stderrReporter(): (failure: TransportFailure) => void {
+  let lastErrorAt = 0;
+  let suppressed = 0;
+  return (failure) => {
+    if (failure.kind === 'error') {
+      const now = Date.now();
+      if (now - lastErrorAt < ERROR_REPORT_INTERVAL_MS) {
+        suppressed++;
+        return;
+      }
+      lastErrorAt = now;
+    }
+    const more = failure.kind === 'error' && suppressed > 0 ? ` (${suppressed} similar message(s) suppressed)` : '';
+    if (failure.kind === 'error') suppressed = 0;
+    const text = `${failure.message}${more}\n`;
+    try {
+      writeSync(2, text);
+    } catch {
+      process.stderr.write(text);
+    }
+  };
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,233 @@
+/**
+ * `cwbatch/winston`: a winston 3 transport that ships every log line to CloudWatch Logs.
+ *
+ * ```js
+ * const transport = new CloudWatchTransport({ logGroupName: '/app/api', logStreamName: '{hostname}/{pid}' });
+ * const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+ * ```
+ *
+ * - `log(info, next)` buffers the line winston formatted (`info[Symbol.for('message')]`), with
+ *   `info.timestamp` as the event time when present, then emits `'logged'` and calls `next`
+ *   once the buffer accepted it (under `overflowPolicy: 'block'` that waits for room: the
+ *   back-pressure reaches winston's stream).
+ * - `logger.end()` then the logger's `'finish'` means delivered: `_final` stops the buffer, which
+ *   delivers everything within `shutdownTimeoutMs` (winston's logger waits for its transports'
+ *   `'finish'`).
+ * - `await transport.flush()` delivers what is buffered and keeps the transport open (Lambda).
+ * - Failures are emitted as `'warn'` (winston re-emits them on the logger) with a
+ *   {@link DeliveryWarning}, never as `'error'`; when nobody listens, they go to `console.warn`.
+ */
+import TransportStream from 'winston-transport';
+import { describe } from '../batch/errors.js';
+import type { BatchMetrics, FlushFunction } from '../batch/types.js';
+import type { LogEventsService } from '../aws/service.js';
+import { DeliveryWarning, eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
+
+export { DeliveryWarning } from '../aws/transport.js';
+export type { TransportFailure } from '../aws/transport.js';
+
+const MESSAGE = Symbol.for('message');
+
+/** Options of {@link CloudWatchTransport}. */
+export interface WinstonTransportOptions extends CloudWatchTransportOptions {
+  /** winston: most verbose level this transport writes. Default: the logger's. */
+  level?: string | undefined;
+  /** winston: a format applied by this transport only. */
+  format?: TransportStream.TransportStreamOptions['format'];
+  /** winston: write nothing. Default `false`. */
+  silent?: boolean | undefined;
+  /** winston: also log uncaught exceptions. Default `false`. */
+  handleExceptions?: boolean | undefined;
+  /** winston: also log unhandled rejections. Default `false`. */
+  handleRejections?: boolean | undefined;
+  /** Send through this service (e.g. shared by several transports) instead of building a client from `clientConfig`. */
+  service?: LogEventsService | undefined;
+  /** Send through this flush function instead of CloudWatch (tests, other sinks). */
+  flushFunction?: FlushFunction | undefined;
+  /**
+   * On the process's `beforeExit` (the event loop ran dry, so a process that simply ends), deliver
+   * what is still buffered before it exits; and on `exit`, report anything left undelivered (after
+   * `process.exit()` without a flush). Only these two events, never signals. Default `true`.
+   */
+  flushOnExit?: boolean | undefined;
+}
+
+const WINSTON_KEYS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections'] as const;
+const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit'] as const;
+
+interface WinstonInfo {
+  [key: string | symbol]: unknown;
+  timestamp?: unknown;
+}
+
+/** A winston transport delivering to one CloudWatch Logs stream. */
+export class CloudWatchTransport extends TransportStream {
+  /** The buffer wired to CloudWatch (group, resolved stream name, metrics). */
+  readonly sink: TransportSink;
+  #stopping: Promise<void> | undefined;
+  #onBeforeExit: (() => void) | undefined;
+  #onExit: (() => void) | undefined;
+  #exitFlush: Promise<void> | undefined;
+  /** Set by winston-transport when a logger pipes into this transport. */
+  declare parent?: { listenerCount(event: string): number } | null;
+
+  /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
+  constructor(options: WinstonTransportOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`Expected the options of cwbatch/winston to be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const base: TransportStream.TransportStreamOptions = {};
+    for (const key of WINSTON_KEYS) if (options[key] !== undefined) (base as Record<string, unknown>)[key] = options[key];
+    super(base);
+    const { service, flushFunction, flushOnExit } = options;
+    const rest: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (!(OWN_KEYS as readonly string[]).includes(key)) rest[key] = value;
+    }
+    this.sink = new TransportSink({
+      name: 'cwbatch/winston',
+      options: rest,
+      service,
+      flushFunction,
+      report: (failure) => this.#warn(failure),
+    });
+    if (flushOnExit !== undefined && typeof flushOnExit !== 'boolean') {
+      throw new TypeError(`Expected \`flushOnExit\` to be a boolean, got ${typeof flushOnExit}`);
+    }
+    if (flushOnExit ?? true) this.#installExitHooks();
+  }
+
+  /** winston-transport's hook: buffer one formatted line, then `'logged'` and `next()`. */
+  override log(info: WinstonInfo, next: () => void): void {
+    const message = messageOf(info);
+    const timestamp = eventTimestamp(info.timestamp, Date.now);
+    this.sink.add(timestamp, message).then(
+      () => {
+        this.emit('logged', info);
+        next();
+      },
+      (error: unknown) => {
+        this.#warn({ kind: 'dropped', reason: 'invalid', count: 1, message: `cwbatch/winston: 1 event not buffered: ${describe(error)}`, error });
+        next();
+      },
+    );
+  }
+
+  /**
+   * Delivers everything buffered so far, retrying failures, and resolves once nothing is left or
+   * `timeoutMs` (default `shutdownTimeoutMs`) passed; resolves to the number of events still
+   * buffered (0: all delivered, or rejected/dropped and reported). The transport stays open:
+   * call it before a Lambda handler returns. Never rejects.
+   */
+  async flush(timeoutMs?: number): Promise<number> {
+    const left = await this.sink.deliver(timeoutMs);
+    if (left > 0) {
+      this.#warn({
+        kind: 'error',
+        reason: 'flush',
+        count: 0,
+        message: `cwbatch/winston: flush: ${left} event(s) not delivered in time; still buffered, delivery continues${
+          this.sink.lastError === undefined ? '' : `; last error: ${describe(this.sink.lastError)}`
+        }`,
+      });
+    }
+    return left;
+  }
+
+  /** The buffer's counters (delivered, rejected, dropped, buffered, ...). */
+  getMetrics(): BatchMetrics {
+    return this.sink.getMetrics();
+  }
+
+  /**
+   * Stops the buffer: delivers what is left within `shutdownTimeoutMs`, reports the rest as
+   * dropped, removes the exit hooks. Resolves when done; idempotent; never rejects.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /**
+   * winston calls it when the transport is removed from a logger: starts {@link stop} (await
+   * `stop()` instead to know when it is done).
+   */
+  override close(): void {
+    this.stop().catch((error: unknown) => {
+      this.#warn({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/winston: close failed: ${describe(error)}`, error });
+    });
+  }
+
+  /** Writable's `_final`: runs on `end()`, so `'finish'` (and the logger's) means delivered. */
+  override _final(callback: (error?: Error | null) => void): void {
+    this.stop().then(
+      () => callback(),
+      () => callback(),
+    );
+  }
+
+  async #stop(): Promise<void> {
+    this.#removeExitHooks();
+    await this.sink.stop();
+  }
+
+  #installExitHooks(): void {
+    this.#onBeforeExit = () => {
+      if (this.#exitFlush !== undefined || this.sink.pending() === 0) return;
+      // Delivering keeps the loop alive (sockets, ref'd timers); beforeExit fires again after.
+      // Whatever still fails then is stopped and reported, so this never loops forever.
+      this.#exitFlush = this.sink
+        .deliver()
+        .then(async (left) => {
+          if (left > 0) await this.stop();
+        })
+        .finally(() => {
+          this.#exitFlush = undefined;
+        });
+    };
+    this.#onExit = () => {
+      const left = this.sink.pending();
+      if (left > 0) {
+        this.#warn({
+          kind: 'dropped',
+          reason: 'shutdown',
+          count: left,
+          message: `cwbatch/winston: ${left} event(s) not delivered: the process exited before they were flushed (await transport.flush() or logger.end() and 'finish' before process.exit())`,
+        });
+      }
+    };
+    process.on('beforeExit', this.#onBeforeExit);
+    process.on('exit', this.#onExit);
+  }
+
+  #removeExitHooks(): void {
+    if (this.#onBeforeExit !== undefined) process.off('beforeExit', this.#onBeforeExit);
+    if (this.#onExit !== undefined) process.off('exit', this.#onExit);
+    this.#onBeforeExit = undefined;
+    this.#onExit = undefined;
+  }
+
+  /** 'warn' (winston re-emits it on the logger); console.warn when nobody would see it. */
+  #warn(failure: TransportFailure): void {
+    const warning = new DeliveryWarning(failure);
+    // winston's logger listens on its transports' 'warn' to re-emit it; count the logger's listeners then.
+    const listening = this.parent ? this.parent.listenerCount('warn') : this.listenerCount('warn');
+    if (listening === 0) console.warn(`[${warning.name}] ${warning.message}`);
+    this.emit('warn', warning);
+  }
+}
+
+/** The line winston formatted; the info as JSON (or its `message`) when no format set one. */
+function messageOf(info: WinstonInfo): string {
+  const formatted = info[MESSAGE];
+  if (typeof formatted === 'string' && formatted.length > 0) return formatted;
+  try {
+    const json = JSON.stringify(info);
+    if (typeof json === 'string' && json.length > 0) return json;
+  } catch {
+    // Circular or BigInt: fall through.
+  }
+  return String(info['message'] ?? '(empty log record)');
+}
+
+export default CloudWatchTransport;
