@@ -1,0 +1,115 @@
+/**
+ * One benchmark run in a fresh process: sets a case up (not measured), logs `n` events as fast
+ * as the case accepts them, finishes it (flush/stop/close as the package documents), and waits
+ * until the endpoint process has every event (or nothing new arrived for `stallMs`). Measures
+ * its own CPU (process.cpuUsage: user + system of every thread, pino's workers included) from
+ * the first log call to delivery, and its peak RSS (VmHWM). Talks to the driver over IPC.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+const args = JSON.parse(process.argv[2]);
+const { caseFile, n, stallMs, deadlineMs } = args;
+const wallNow = () => performance.timeOrigin + performance.now();
+
+function vm(field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+let pending;
+process.on('message', (message) => {
+  if (message.type === 'stats' && pending !== undefined) {
+    const resolve = pending;
+    pending = undefined;
+    resolve(message);
+  }
+});
+function endpointStats() {
+  return new Promise((resolve) => {
+    pending = resolve;
+    process.send({ type: 'stats?' });
+  });
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const mod = await import(pathToFileURL(caseFile).href);
+  const bench = await mod.setup(args);
+  if (global.gc) global.gc();
+  const rssBefore = vm('VmRSS');
+  const cpu0 = process.cpuUsage();
+  const t0 = wallNow();
+  const { log } = bench;
+  for (let i = 0; i < n; i++) {
+    const r = log(i);
+    if (r !== undefined) await r;
+  }
+  const tLogged = wallNow();
+  let finishDone = false;
+  let finishInfo;
+  let finishError;
+  const finishing = Promise.resolve()
+    .then(() => bench.finish())
+    .then(
+      (info) => {
+        finishInfo = info;
+      },
+      (error) => {
+        finishError = String(error?.stack ?? error);
+      },
+    )
+    .finally(() => {
+      finishDone = true;
+    });
+  let stats = await endpointStats();
+  let lastUnique = stats.unique;
+  let lastProgress = wallNow();
+  let outcome = 'complete';
+  while (stats.unique < n) {
+    const now = wallNow();
+    if (now - t0 > deadlineMs) {
+      outcome = 'deadline';
+      break;
+    }
+    if (now - lastProgress > stallMs && (finishDone || now - lastProgress > 3 * stallMs)) {
+      outcome = finishDone ? 'stalled-after-finish' : 'stalled';
+      break;
+    }
+    await sleep(finishDone ? 20 : 10);
+    stats = await endpointStats();
+    if (stats.unique !== lastUnique) {
+      lastUnique = stats.unique;
+      lastProgress = wallNow();
+    }
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const tDone = wallNow();
+  // Give finish() a moment to settle so that its info (metrics) can be reported.
+  await Promise.race([finishing, sleep(outcome === 'complete' ? 2000 : 100)]);
+  process.send({
+    type: 'result',
+    outcome,
+    t0,
+    tLogged,
+    tDone,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    rssBefore,
+    peakRss: vm('VmHWM'),
+    finishDone,
+    finishError,
+    finishInfo,
+    config: bench.config,
+    networkRefusals: globalThis.__cwbatchBenchRefusals?.length ?? 0,
+  });
+}
+
+main().then(
+  () => setTimeout(() => process.exit(0), 50),
+  (error) => {
+    process.send({ type: 'error', message: String(error?.stack ?? error) });
+    setTimeout(() => process.exit(1), 50);
+  },
+);

@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+/**
+ * cwbatch benchmarks: `npm run bench` (full) or `npm run bench -- --quick` (about a minute).
+ *
+ * Builds cwbatch if its dist/ is missing or older than src/, installs bench/'s own dependencies
+ * if missing (the peers are never dependencies of cwbatch), starts the embedded endpoint in a
+ * process of its own (faults off, bodies not kept), then runs every case in a fresh child
+ * process, several times, interleaved (rep 1 of every case, then rep 2, ...) so that the noise of
+ * a shared machine spreads over all cases. Reports medians; ratios come from the same run.
+ *
+ * Options: --quick, --reps=N, --sizes=100000,1000000, --cases=core,baseline,... (ids or
+ * families), --profile (node --cpu-prof into bench/results/profiles/), --out=DIR, --list.
+ */
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderMarkdown, renderSvg, summarize, evaluateTargets } from './lib/report.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = resolve(benchDir, '..');
+
+// ------------------------------------------------------------------------------------ options
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = flag('quick');
+const sizes = (value('sizes') ?? (quick ? '100000' : '100000,1000000')).split(',').map(Number);
+const outDir = resolve(value('out') ?? join(benchDir, 'results'));
+const profile = flag('profile');
+
+/**
+ * The cases. `family` groups a cwbatch case with what it is compared to; `slow` cases get fewer
+ * repetitions at 1,000,000 events (they take minutes each).
+ */
+const CASES = [
+  { id: 'baseline', family: 'core', label: 'raw SDK loop (baseline)', file: 'baseline.mjs' },
+  { id: 'core', family: 'core', label: 'cwbatch core', file: 'core.mjs' },
+  {
+    id: 'core-8mib',
+    family: 'memory',
+    label: 'cwbatch core, maxBufferedBytes 8 MiB',
+    file: 'core.mjs',
+    options: { buffer: { maxBufferedBytes: 8 * 1024 * 1024 } },
+  },
+  { id: 'cwbatch-winston', family: 'winston', label: 'cwbatch/winston', file: 'cwbatch-winston.mjs', needs: 'dist/winston/index.js' },
+  { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs' },
+  { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs' },
+  { id: 'cwbatch-pino', family: 'pino', label: 'cwbatch/pino', file: 'cwbatch-pino.mjs', needs: 'dist/pino/index.js' },
+  { id: 'pino-cloudwatch', family: 'pino', label: 'pino-cloudwatch 0.7.0', file: 'pino-cloudwatch.mjs', slow: true },
+  {
+    id: 'serdnam-pino-cloudwatch-transport',
+    family: 'pino',
+    label: '@serdnam/pino-cloudwatch-transport 1.0.4',
+    file: 'serdnam-pino-cloudwatch-transport.mjs',
+    slow: true,
+  },
+];
+
+if (flag('list')) {
+  for (const c of CASES) console.log(`${c.id.padEnd(36)} ${c.family.padEnd(8)} ${c.label}`);
+  process.exit(0);
+}
+const wanted = value('cases')?.split(',');
+const selected = CASES.filter((c) => wanted === undefined || wanted.includes(c.id) || wanted.includes(c.family));
+
+function repsFor(c, n) {
+  const forced = value('reps');
+  if (forced !== undefined) return Number(forced);
+  if (quick) return c.slow ? 1 : 3;
+  if (n >= 1_000_000) return c.slow ? 1 : 3;
+  return c.slow ? 3 : 5;
+}
+
+// ------------------------------------------------------------------------- build and install
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuilt() {
+  const marker = join(root, 'dist', 'batch', 'index.js');
+  const stale = !existsSync(marker) || newestMtime(join(root, 'src')) > statSync(marker).mtimeMs;
+  if (!stale) return;
+  console.log('bench: building cwbatch (dist/ missing or older than src/) ...');
+  try {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  } catch (error) {
+    if (!existsSync(marker)) throw error;
+    console.warn('bench: WARNING: the build failed; benchmarking the dist/ already there');
+  }
+}
+
+function ensureDeps() {
+  const require = createRequire(join(benchDir, 'package.json'));
+  const pkg = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
+  const missing = Object.keys(pkg.dependencies).filter((name) => {
+    try {
+      require.resolve(`${name}/package.json`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  console.log(`bench: installing bench/'s own dependencies (missing: ${missing.join(', ')}) ...`);
+  const lock = existsSync(join(benchDir, 'package-lock.json'));
+  execFileSync('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: benchDir, stdio: 'inherit' });
+}
+
+// ------------------------------------------------------------------------------ the endpoint
+function startEndpoint() {
+  const child = fork(join(benchDir, 'lib', 'endpoint.mjs'), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // IPC keeps order: answers of one type resolve their questions first in, first out.
+  const waiters = new Map();
+  child.on('message', (m) => {
+    if (m.type === 'error') console.error('bench: endpoint error:', m.message);
+    waiters.get(m.type)?.shift()?.(m);
+  });
+  const expect = (type) =>
+    new Promise((resolve) => {
+      if (!waiters.has(type)) waiters.set(type, []);
+      waiters.get(type).push(resolve);
+    });
+  return {
+    child,
+    ready: expect('listening'),
+    reset: (n, group, stream) => {
+      const p = expect('reset-done');
+      child.send({ type: 'reset', n, group, stream });
+      return p;
+    },
+    stats: () => {
+      const p = expect('stats');
+      child.send({ type: 'stats' });
+      return p;
+    },
+    close: () => child.send({ type: 'close' }),
+  };
+}
+
+// -------------------------------------------------------------------------------- one run
+function childEnv(url) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // No real credentials, profiles or endpoints from the caller's environment.
+    if (!k.startsWith('AWS_') && k !== 'NODE_OPTIONS') env[k] = v;
+  }
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: url,
+    AWS_ENDPOINT_URL: url,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+  };
+}
+
+async function runOnce(endpoint, url, c, n, rep) {
+  const group = 'cwbatch-bench';
+  const stream = `${c.id}-${n}-${rep}`;
+  await endpoint.reset(n, group, stream);
+  const deadlineMs = n >= 1_000_000 ? 900_000 : 300_000;
+  const args = {
+    caseFile: join(benchDir, 'cases', c.file),
+    n,
+    url,
+    group,
+    stream,
+    options: c.options,
+    stallMs: 15_000,
+    deadlineMs,
+  };
+  const execArgv = ['--require', join(benchDir, 'lib', 'loopback-guard.cjs'), '--max-old-space-size=8192'];
+  if (profile) {
+    const dir = join(outDir, 'profiles');
+    mkdirSync(dir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${c.id}-${n}-${rep}.cpuprofile`);
+  }
+  const child = fork(join(benchDir, 'lib', 'child.mjs'), [JSON.stringify(args)], {
+    cwd: benchDir,
+    env: childEnv(url),
+    execArgv,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let result;
+  let error;
+  let refusals = 0;
+  child.on('message', (m) => {
+    if (m.type === 'stats?') {
+      void endpoint.stats().then((s) => child.connected && child.send(s));
+    } else if (m.type === 'result') {
+      result = m;
+    } else if (m.type === 'error') {
+      error = m.message;
+    } else if (m.type === 'network-refused') {
+      refusals++;
+    }
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), deadlineMs + 120_000);
+  const code = await new Promise((resolve) => child.on('exit', (c2, signal) => resolve(c2 ?? signal)));
+  clearTimeout(killer);
+  const stats = await endpoint.stats();
+  const run = { case: c.id, n, rep, exit: code, endpoint: stats, output: output.trim() };
+  if (result === undefined) {
+    run.outcome = 'crashed';
+    run.error = error ?? `exit ${code}`;
+    return run;
+  }
+  Object.assign(run, result, { networkRefusals: Math.max(refusals, result.networkRefusals) });
+  const seconds = (stats.lastNewEventAt - result.t0) / 1000;
+  run.eventsPerSecond = stats.unique > 0 && seconds > 0 ? stats.unique / seconds : 0;
+  run.cpuSeconds = (result.cpuUserUs + result.cpuSystemUs) / 1e6;
+  run.cpuSecondsPerMillion = stats.unique > 0 ? (run.cpuSeconds / stats.unique) * 1e6 : null;
+  run.meanBatch = stats.storedPuts > 0 ? stats.eventsInPuts / stats.storedPuts : 0;
+  return run;
+}
+
+// -------------------------------------------------------------------------------------- main
+async function main() {
+  ensureBuilt();
+  ensureDeps();
+  const available = selected.filter((c) => {
+    if (c.needs !== undefined && !existsSync(join(root, c.needs))) {
+      console.log(`bench: skipping ${c.id}: ${c.needs} not built (not in src/ yet)`);
+      return false;
+    }
+    return existsSync(join(benchDir, 'cases', c.file));
+  });
+  const skipped = selected.filter((c) => !available.includes(c)).map((c) => c.id);
+  const endpoint = startEndpoint();
+  const { url } = await endpoint.ready;
+  console.log(`bench: endpoint ${url} (own process, faults off, bodies not kept)`);
+  mkdirSync(outDir, { recursive: true });
+  const runs = [];
+  const started = Date.now();
+  for (const n of sizes) {
+    const maxReps = Math.max(...available.map((c) => repsFor(c, n)));
+    for (let rep = 1; rep <= maxReps; rep++) {
+      for (const c of available) {
+        if (rep > repsFor(c, n)) continue;
+        const run = await runOnce(endpoint, url, c, n, rep);
+        runs.push(run);
+        const eps = run.eventsPerSecond === undefined ? '-' : Math.round(run.eventsPerSecond).toLocaleString('en-US');
+        console.log(
+          `  ${c.id.padEnd(34)} n=${n.toLocaleString('en-US').padStart(9)} rep ${rep}: ${eps.padStart(9)} ev/s, ` +
+            `cpu ${run.cpuSeconds?.toFixed(2) ?? '-'} s, peak RSS ${run.peakRss ? (run.peakRss / 2 ** 20).toFixed(0) : '-'} MiB, ` +
+            `lost ${run.endpoint.lost}, dup ${run.endpoint.duplicates}, ${run.outcome}`,
+        );
+        if (run.outcome !== 'complete' && run.output) console.log(`    output: ${run.output.split('\n').slice(-3).join(' | ')}`);
+      }
+    }
+  }
+  endpoint.close();
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { nproc: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    quick,
+    sizes,
+    skipped,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    cases: Object.fromEntries(CASES.map((c) => [c.id, { label: c.label, family: c.family }])),
+  };
+  const summary = summarize(runs, CASES);
+  const targets = evaluateTargets(summary);
+  const stem = quick ? 'quick' : 'full';
+  writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify({ meta, summary, targets, runs }, null, 2)}\n`);
+  const markdown = renderMarkdown(meta, summary, targets);
+  writeFileSync(join(outDir, `${stem}.md`), markdown);
+  writeFileSync(join(outDir, `${stem}.svg`), renderSvg(meta, summary));
+  console.log(`\n${markdown}`);
+  console.log(`bench: wrote ${join(outDir, `${stem}.{json,md,svg}`)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
