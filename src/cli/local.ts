@@ -1,0 +1,108 @@
+/** `cwbatch local`: the embedded CloudWatch Logs endpoint in the foreground (issue 4). */
+import { parseArgs } from 'node:util';
+import { startLocalEndpoint } from '../local/server.js';
+import type { LocalFaults } from '../local/faults.js';
+import { int } from './format.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, parseDuration, parseNumber } from './usage.js';
+
+export const LOCAL_USAGE = `Usage: cwbatch local [options]
+
+Runs the embedded CloudWatch Logs endpoint (in memory, AWS's PutLogEvents rules enforced) until
+Ctrl-C, and prints the environment to point the AWS SDK, the AWS CLI or "cwbatch ship" at it.
+
+Options:
+  -p, --port N          TCP port (default 4588; 0 picks a free one)
+      --host HOST       interface to listen on (default 127.0.0.1)
+      --throttle RPS    answer PutLogEvents beyond RPS requests/s with ThrottlingException
+      --fault-rate X    fraction (0-1) of PutLogEvents answered with a retryable fault
+                        (throttling, 503 and 500 in equal parts)
+      --latency TIME    delay every answer (e.g. 50ms)
+      --seed N          seed of the fault sequence (default 1)
+  -h, --help            show this help`;
+
+export const DEFAULT_LOCAL_PORT = 4588;
+
+/** Runs `cwbatch local`; resolves to the exit code once stopped by SIGINT/SIGTERM. */
+export async function runLocal(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      throttle: { type: 'string' },
+      'fault-rate': { type: 'string' },
+      latency: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${LOCAL_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const port = parseNumber('port', values.port, DEFAULT_LOCAL_PORT, 0, 65535);
+  if (!Number.isInteger(port)) throw new UsageError(`--port expects an integer, got ${JSON.stringify(values.port)}`);
+  const faults: LocalFaults = {};
+  if (values.throttle !== undefined) faults.requestsPerSecond = parseNumber('throttle', values.throttle, 0, 0.001, 1e9);
+  if (values['fault-rate'] !== undefined) {
+    const x = parseNumber('fault-rate', values['fault-rate'], 0, 0, 1);
+    faults.throttleRate = x / 3;
+    faults.unavailableRate = x / 3;
+    faults.internalErrorRate = x / 3;
+  }
+  if (values.latency !== undefined) faults.latencyMs = parseDuration('latency', values.latency, 0);
+  const seed = parseNumber('seed', values.seed, 1, 0, 2 ** 32 - 1);
+  const host = values.host ?? '127.0.0.1';
+
+  let endpoint;
+  try {
+    endpoint = await startLocalEndpoint({ port, host, faults, seed });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port (0 for any free port)` : (error as Error).message;
+    process.stderr.write(`cwbatch local: cannot listen on ${host}:${port}: ${why}\n`);
+    return EXIT_FAILED;
+  }
+  const out = process.stdout;
+  const faultText = Object.keys(faults).length === 0 ? 'none' : JSON.stringify(faults);
+  out.write(
+    [
+      `cwbatch local: embedded CloudWatch Logs endpoint listening on ${endpoint.url} (in memory; faults: ${faultText})`,
+      '',
+      'Point the AWS SDK, the AWS CLI or "cwbatch ship" at it (any credentials work, the Region is free):',
+      '',
+      `  export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${endpoint.url}`,
+      '  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',
+      '',
+      'Then, e.g.:  echo hello | cwbatch ship --group demo --stream {hostname}   and   cwbatch tail --group demo',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  // A line when something was stored, at most every 5 s: enough to see it working.
+  let lastStored = 0;
+  const ticker = setInterval(() => {
+    const stats = endpoint.stats();
+    if (stats.eventsStored === lastStored) return;
+    lastStored = stats.eventsStored;
+    const f = stats.faults;
+    const faulted = f.throttledByRate + f.throttledByRequestsPerSecond + f.unavailable + f.internalError + f.droppedConnections + f.storeThenFail;
+    out.write(
+      `${new Date().toISOString()}  ${int(stats.eventsStored)} events stored in ${int(endpoint.store.groupNames().length)} groups · ` +
+        `${int(stats.putLogEventsRequests)} PutLogEvents (${int(faulted)} faulted) · rejected ${int(stats.rejected.tooOld + stats.rejected.tooNew + stats.rejected.expired)}\n`,
+    );
+  }, 5_000);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  clearInterval(ticker);
+  await endpoint.close();
+  out.write(`\ncwbatch local: stopped (${int(endpoint.stats().eventsStored)} events had been stored; nothing is kept)\n`);
+  return EXIT_OK;
+}
