@@ -1,0 +1,152 @@
+/**
+ * cwbatch/pino with real pino (worker thread, thread-stream) against the embedded endpoint.
+ * pino runs in a child process: ending a pino transport blocks the calling thread
+ * (Atomics.wait) until the worker is done, which would also block an endpoint in the same
+ * thread. Needs a build (`npm run build`): pino loads the target from dist/.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
+import { assertBuilt, byId, countingProxy, cwbatchLines, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
+// @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
+import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
+
+type Rec = { id: number; time: number; msg: string };
+const records = makeRecords as (name: string, now: number) => Rec[];
+const GROUP = '/cwbatch/pino-test';
+
+let endpoint: LocalEndpoint;
+let counter = 0;
+
+beforeAll(async () => {
+  assertBuilt();
+  endpoint = await startLocalEndpoint({ port: 0 });
+});
+afterAll(async () => {
+  await endpoint.close();
+});
+afterEach(() => endpoint.setFaults({}));
+
+interface Run {
+  stream: string;
+  now: number;
+  stderr: string;
+  stdout: string;
+  code: number | null;
+  ms: number;
+}
+
+async function run(scenario: string, mode: string, extra: Record<string, unknown> = {}, url?: string): Promise<Run> {
+  const stream = `${scenario}-${mode}-${++counter}`;
+  const now = Date.now();
+  const { batch, ...rest } = extra as { batch?: Record<string, unknown> };
+  const result = await runChild('pino-child.mjs', {
+    url: url ?? endpoint.url,
+    group: GROUP,
+    stream,
+    scenario,
+    now,
+    mode,
+    batch: { ...FAST_RETRIES, ...batch },
+    ...rest,
+  });
+  return { stream, now, stderr: result.stderr, stdout: result.stdout, code: result.code, ms: result.ms };
+}
+
+/** Every record of the scenario stored once, with its own time, and the line pino wrote. */
+async function expectAllStored(r: Run, scenario: string): Promise<void> {
+  const expected = records(scenario, r.now);
+  await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= expected.length, 5_000);
+  const stored = byId(readRecords(endpoint, GROUP, r.stream), expected.length);
+  for (const rec of expected) {
+    const got = stored.get(rec.id)!;
+    expect(got.timestamp).toBe(rec.time);
+    expect(got.json['time']).toBe(rec.time);
+    expect(got.json['msg']).toBe(rec.msg);
+  }
+}
+
+describe('cwbatch/pino', () => {
+  it('1. 100,000 records, then close (transport.end()): every record stored once, with its own timestamp', async () => {
+    const r = await run('bulk', 'end');
+    expect(r.code, r.stderr).toBe(0);
+    // Delivered before the process exited: nothing is still on its way.
+    expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(100_000);
+    await expectAllStored(r, 'bulk');
+    expect(cwbatchLines(r.stderr)).toEqual([]);
+  });
+
+  it('2. a 300 KB and a 1.5 MB record among 100 small ones: all delivered, the 1.5 MB one split (target given as an absolute path)', async () => {
+    const r = await run('large', 'end', { target: join(ROOT, 'dist', 'pino', 'index.js') });
+    expect(r.code, r.stderr).toBe(0);
+    await expectAllStored(r, 'large');
+    const stored = readRecords(endpoint, GROUP, r.stream);
+    const parts = new Map(stored.map((s) => [s.json['id'] as number, s.parts]));
+    expect(parts.get(30)).toBe(1); // 300 KB fits in one event (1 MiB limit)
+    expect(parts.get(70)).toBe(2); // 1.5 MB: split on character boundaries (oversizedEventPolicy 'split')
+    for (const event of endpoint.store.events(GROUP, r.stream)) expect(Buffer.byteLength(event.message) + 26).toBeLessThanOrEqual(1_048_576);
+  });
+
+  it('3. records spanning 30 hours, out of order: all delivered', async () => {
+    const r = await run('span', 'end');
+    expect(r.code, r.stderr).toBe(0);
+    await expectAllStored(r, 'span');
+    expect(endpoint.stats().rejected).toEqual({ tooOld: 0, tooNew: 0, expired: 0 });
+  });
+
+  for (const throttleRate of [0.3, 0.7]) {
+    it(`4. ${throttleRate * 100}% of PutLogEvents throttled: nothing lost`, async () => {
+      endpoint.setFaults({ throttleRate });
+      const before = endpoint.stats().faults.throttledByRate;
+      const r = await run('throttle', 'end', { batch: { maxEvents: 500 } });
+      expect(r.code, r.stderr).toBe(0);
+      await expectAllStored(r, 'throttle');
+      expect(endpoint.stats().faults.throttledByRate - before).toBeGreaterThan(5);
+    });
+  }
+
+  it('5a. 5,000 records, then logger.flush(cb) and process.exit(0) in it: all stored', async () => {
+    const r = await run('exit', 'flush-exit');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('flushed ok');
+    expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(5_000);
+    await expectAllStored(r, 'exit');
+  });
+
+  it('5b. 5,000 records, then process.exit(0) at once (pino ends the transport on exit): all stored', async () => {
+    const r = await run('exit', 'exit');
+    expect(r.code, r.stderr).toBe(0);
+    await expectAllStored(r, 'exit');
+  });
+
+  it('5c. 5,000 records, then the process simply ends: it exits by itself, all stored', async () => {
+    const r = await run('exit', 'natural');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.ms).toBeLessThan(15_000);
+    await expectAllStored(r, 'exit');
+  });
+
+  it('6. multibyte text (CJK, emoji) filling many batches: no batch rejected', async () => {
+    const proxy = await countingProxy(endpoint.url);
+    try {
+      const r = await run('multibyte', 'end', {}, proxy.url);
+      expect(r.code, r.stderr).toBe(0);
+      await expectAllStored(r, 'multibyte');
+      const puts = proxy.statuses.get('PutLogEvents') ?? [];
+      expect(puts.length).toBeGreaterThanOrEqual(10); // ~12 MB of UTF-8: at least 10 batches
+      // The one error allowed: the stream does not exist yet at the first request (createMissing).
+      expect((proxy.errors.get('PutLogEvents') ?? []).filter((t) => t !== 'ResourceNotFoundException')).toEqual([]);
+      expect(puts.filter((s) => s !== 200).length).toBeLessThanOrEqual(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('failures are reported on stderr, never as a stream error: unreachable endpoint, the process still exits in time', async () => {
+    const r = await run('exit', 'natural', { batch: { shutdownTimeoutMs: 1_000 } }, 'http://127.0.0.1:9');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.ms).toBeLessThan(10_000);
+    const lines = cwbatchLines(r.stderr);
+    expect(lines.some((l) => /5000 event\(s\) for \/cwbatch\/pino-test\/exit-natural-\d+ dropped \(shutdown\)/.test(l)), r.stderr).toBe(true);
+  });
+});
