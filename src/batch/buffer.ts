@@ -381,6 +381,7 @@ export class BatchBufferImpl implements BatchBuffer {
     if (policy === 'drop-newest') {
       this.#eventsAccepted++;
       this.#countDrop([event], 'overflow', undefined);
+      this.#sendIdleStreams();
       return RESOLVED;
     }
     if (policy === 'drop-oldest') {
@@ -409,19 +410,33 @@ export class BatchBufferImpl implements BatchBuffer {
       if (this.#bytesBuffered + this.#bytesInFlight + size > limit && this.#bytesBuffered + this.#bytesInFlight > 0) {
         this.#eventsAccepted++;
         this.#countDrop([event], 'overflow', undefined);
+        this.#sendIdleStreams();
         return RESOLVED;
       }
       this.#push(state, event, size);
+      this.#sendIdleStreams();
       return RESOLVED;
     }
     // 'block': wait for room; make sure something is on its way out.
     return new Promise<void>((resolve, reject) => {
       this.#spaceWaiters.push({ state, event, size, resolve, reject });
-      for (const s of this.#states()) {
-        if (s.events.length > 0 && s.running === undefined && s.retryAt <= this.#now()) this.#trigger(s);
-      }
+      this.#sendIdleStreams();
       this.#armTimer();
     });
+  }
+
+  /**
+   * The buffer is full: start a flush of every stream that has events and is neither flushing nor
+   * backing off, whatever the policy. (Under the drop policies it used to wait for the timer,
+   * dropping events meanwhile, whenever no single stream held a full batch: issue 7's overload
+   * test delivered nothing for a whole flushIntervalMs.) Called after the policy has chosen its
+   * victims, so 'drop-oldest' still drops buffered events rather than the new one.
+   */
+  #sendIdleStreams(): void {
+    const now = this.#now();
+    for (const s of this.#states()) {
+      if (s.events.length > 0 && s.running === undefined && s.retryAt <= now) this.#trigger(s);
+    }
   }
 
   /** Admits waiting `add()` calls, first come first served, while there is room. */
