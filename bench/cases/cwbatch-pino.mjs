@@ -1,0 +1,36 @@
+/**
+ * Case "cwbatch/pino": the `cwbatch/pino` transport target with its defaults (64 MiB bound,
+ * 'block'), the loopback endpoint and fake credentials through `clientConfig`, the same pino
+ * settings as the other pino cases. `shutdownTimeoutMs` raised from 8 s so that closing after a
+ * 1,000,000-event burst waits for delivery instead of dropping (the peers' deadlines are raised
+ * the same way). Timed from the transport's 'ready' (worker started).
+ */
+import { once } from 'node:events';
+import pino from 'pino';
+import { CREDENTIALS, REGION } from '../lib/aws-env.mjs';
+import { TEXT, fields } from '../lib/message.mjs';
+
+export async function setup({ url, group, stream }) {
+  const transport = pino.transport({
+    target: 'cwbatch/pino',
+    options: {
+      logGroupName: group,
+      logStreamName: stream,
+      clientConfig: { endpoint: url, region: REGION, credentials: { ...CREDENTIALS } },
+      shutdownTimeoutMs: 600_000,
+    },
+  });
+  await once(transport, 'ready');
+  const logger = pino({}, transport);
+  return {
+    config: { maxBufferedBytes: 64 * 1024 * 1024 },
+    log: (i) => {
+      logger.info(fields(i), TEXT);
+    },
+    async finish() {
+      const closed = once(transport, 'close');
+      transport.end();
+      await closed;
+    },
+  };
+}
