@@ -184,6 +184,10 @@ export class TransportSink {
       ...batchConfig,
       onDrop: (events, reason, error) => this.#emit('dropped', reason, events, DROP_TEXT[reason], error),
       onRejected: (events, reason) => this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`),
+      // Not reported (retries are routine), but remembered: it is the cause of a later drop.
+      onRetry: (info) => {
+        this.#lastError = info.error;
+      },
       onError: (error) => {
         this.#lastError = error;
         this.#safeReport({ kind: 'error', reason: 'flush', count: 0, message: `${name}: ${describe(error)}`, error });

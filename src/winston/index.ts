@@ -68,8 +68,10 @@ export class CloudWatchTransport extends TransportStream {
   #onBeforeExit: (() => void) | undefined;
   #onExit: (() => void) | undefined;
   #exitFlush: Promise<void> | undefined;
+  /** log() calls whose add() has not settled yet. */
+  #adding = 0;
   /** Set by winston-transport when a logger pipes into this transport. */
-  declare parent?: { listenerCount(event: string): number } | null;
+  declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number } | null;
 
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(options: WinstonTransportOptions) {
@@ -101,12 +103,15 @@ export class CloudWatchTransport extends TransportStream {
   override log(info: WinstonInfo, next: () => void): void {
     const message = messageOf(info);
     const timestamp = eventTimestamp(info.timestamp, Date.now);
+    this.#adding++;
     this.sink.add(timestamp, message).then(
       () => {
+        this.#adding--;
         this.emit('logged', info);
         next();
       },
       (error: unknown) => {
+        this.#adding--;
         this.#warn({ kind: 'dropped', reason: 'invalid', count: 1, message: `cwbatch/winston: 1 event not buffered: ${describe(error)}`, error });
         next();
       },
@@ -114,13 +119,16 @@ export class CloudWatchTransport extends TransportStream {
   }
 
   /**
-   * Delivers everything buffered so far, retrying failures, and resolves once nothing is left or
-   * `timeoutMs` (default `shutdownTimeoutMs`) passed; resolves to the number of events still
-   * buffered (0: all delivered, or rejected/dropped and reported). The transport stays open:
-   * call it before a Lambda handler returns. Never rejects.
+   * Delivers everything logged so far: waits until winston has handed every record logged before
+   * the call to this transport, then delivers, retrying failures, and resolves once nothing is
+   * left or `timeoutMs` (default `shutdownTimeoutMs`) passed; resolves to the number of events
+   * still buffered (0: all delivered, or rejected/dropped and reported). The transport stays
+   * open: call it before a Lambda handler returns. Never rejects.
    */
-  async flush(timeoutMs?: number): Promise<number> {
-    const left = await this.sink.deliver(timeoutMs);
+  async flush(timeoutMs: number = this.sink.shutdownTimeoutMs): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#caughtUp() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    const left = await this.sink.deliver(Math.max(0, deadline - Date.now()));
     if (left > 0) {
       this.#warn({
         kind: 'error',
@@ -132,6 +140,14 @@ export class CloudWatchTransport extends TransportStream {
       });
     }
     return left;
+  }
+
+  /** True when no record is waiting in the logger's or this transport's stream buffers. */
+  #caughtUp(): boolean {
+    const parent = this.parent;
+    return (
+      this.#adding === 0 && this.writableLength === 0 && (parent?.readableLength ?? 0) === 0 && (parent?.writableLength ?? 0) === 0
+    );
   }
 
   /** The buffer's counters (delivered, rejected, dropped, buffered, ...). */

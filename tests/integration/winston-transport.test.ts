@@ -1,0 +1,238 @@
+/**
+ * cwbatch/winston with real winston against the embedded endpoint: in this process for cases
+ * 1-4 and 6 (logger.end() + 'finish' must mean delivered), in child processes for the exit cases
+ * (they run the built package: `npm run build` first).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import winston from 'winston';
+import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
+import { CloudWatchTransport, type WinstonTransportOptions } from '../../src/winston/index.js';
+import type { DeliveryWarning } from '../../src/aws/transport.js';
+import {
+  assertBuilt,
+  byId,
+  countingProxy,
+  CREDENTIALS,
+  cwbatchLines,
+  readRecords,
+  runChild,
+  waitFor,
+} from '../fixtures/transports/helpers.js';
+// @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
+import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
+
+type Rec = { id: number; time: number; msg: string };
+const records = makeRecords as (name: string, now: number) => Rec[];
+const GROUP = '/cwbatch/winston-test';
+
+let endpoint: LocalEndpoint;
+let counter = 0;
+
+beforeAll(async () => {
+  endpoint = await startLocalEndpoint({ port: 0 });
+});
+afterAll(async () => {
+  await endpoint.close();
+});
+afterEach(() => endpoint.setFaults({}));
+
+interface Logged {
+  stream: string;
+  now: number;
+  transport: CloudWatchTransport;
+  warnings: DeliveryWarning[];
+  logger: winston.Logger;
+}
+
+/** Logs a scenario through a real winston logger; `iso` writes info.timestamp as an ISO string. */
+function logScenario(scenario: string, options: Partial<WinstonTransportOptions> = {}, url?: string, iso = false): Logged {
+  const stream = `${scenario}-${++counter}`;
+  const now = Date.now();
+  const transport = new CloudWatchTransport({
+    logGroupName: GROUP,
+    logStreamName: stream,
+    clientConfig: { endpoint: url ?? endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+    flushOnExit: false,
+    ...FAST_RETRIES,
+    ...options,
+  });
+  const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+  const warnings: DeliveryWarning[] = [];
+  logger.on('warn', (w: DeliveryWarning) => warnings.push(w));
+  for (const rec of records(scenario, now)) {
+    logger.info(rec.msg, { id: rec.id, timestamp: iso ? new Date(rec.time).toISOString() : rec.time });
+  }
+  return { stream, now, transport, warnings, logger };
+}
+
+/** logger.end(), then the logger's 'finish'. */
+function endAndFinish(logger: winston.Logger): Promise<void> {
+  return new Promise((resolve) => {
+    logger.on('finish', () => resolve());
+    logger.end();
+  });
+}
+
+function expectAllStored(stream: string, scenario: string, now: number): void {
+  const expected = records(scenario, now);
+  const stored = byId(readRecords(endpoint, GROUP, stream), expected.length);
+  for (const rec of expected) {
+    const got = stored.get(rec.id)!;
+    expect(got.timestamp).toBe(rec.time);
+    expect(got.json['message']).toBe(rec.msg);
+  }
+}
+
+/** Everything counted as delivered, nothing rejected, dropped or left. */
+function expectCleanMetrics(transport: CloudWatchTransport, count: number): void {
+  const m = transport.getMetrics();
+  expect(m.eventsDelivered).toBe(m.eventsAccepted);
+  expect(m.eventsAccepted).toBeGreaterThanOrEqual(count);
+  expect(m.eventsRejected + m.eventsDropped + m.eventsBuffered + m.eventsInFlight).toBe(0);
+}
+
+describe('cwbatch/winston', () => {
+  it('1. 100,000 records, then logger.end() and its finish: every record stored once, with its own timestamp, at finish', async () => {
+    const { stream, now, transport, warnings, logger } = logScenario('bulk');
+    await endAndFinish(logger);
+    // 'finish' means delivered: no polling needed.
+    expect(endpoint.store.eventCount(GROUP, stream)).toBe(100_000);
+    expectAllStored(stream, 'bulk', now);
+    expectCleanMetrics(transport, 100_000);
+    expect(warnings).toEqual([]);
+  });
+
+  it('2. a 300 KB and a 1.5 MB record among 100 small ones: all delivered, the 1.5 MB one split', async () => {
+    const { stream, now, transport, warnings, logger } = logScenario('large');
+    await endAndFinish(logger);
+    expectAllStored(stream, 'large', now);
+    const parts = new Map(readRecords(endpoint, GROUP, stream).map((s) => [s.json['id'] as number, s.parts]));
+    expect(parts.get(30)).toBe(1);
+    expect(parts.get(70)).toBe(2);
+    expect(transport.getMetrics().eventsSplit).toBe(1);
+    expect(warnings).toEqual([]);
+  });
+
+  it('3. records spanning 30 hours, out of order, with ISO timestamps: all delivered', async () => {
+    const { stream, now, transport, warnings, logger } = logScenario('span', {}, undefined, true);
+    await endAndFinish(logger);
+    expectAllStored(stream, 'span', now);
+    expectCleanMetrics(transport, 3_000);
+    expect(warnings).toEqual([]);
+  });
+
+  for (const throttleRate of [0.3, 0.7]) {
+    it(`4. ${throttleRate * 100}% of PutLogEvents throttled: nothing lost`, async () => {
+      endpoint.setFaults({ throttleRate });
+      const before = endpoint.stats().faults.throttledByRate;
+      const { stream, now, transport, logger } = logScenario('throttle', { maxEvents: 500 });
+      await endAndFinish(logger);
+      expectAllStored(stream, 'throttle', now);
+      expectCleanMetrics(transport, 20_000);
+      expect(endpoint.stats().faults.throttledByRate - before).toBeGreaterThan(5);
+      expect(transport.getMetrics().retries).toBeGreaterThan(0);
+    });
+  }
+
+  it('6. multibyte text (CJK, emoji) filling many batches: no batch rejected', async () => {
+    const proxy = await countingProxy(endpoint.url);
+    try {
+      const { stream, now, transport, warnings, logger } = logScenario('multibyte', {}, proxy.url);
+      await endAndFinish(logger);
+      expectAllStored(stream, 'multibyte', now);
+      expectCleanMetrics(transport, 3_000);
+      const puts = proxy.statuses.get('PutLogEvents') ?? [];
+      expect(puts.length).toBeGreaterThanOrEqual(10);
+      // The one error allowed: the stream does not exist yet at the first request (createMissing).
+      expect((proxy.errors.get('PutLogEvents') ?? []).filter((t) => t !== 'ResourceNotFoundException')).toEqual([]);
+      expect(puts.filter((s) => s !== 200).length).toBeLessThanOrEqual(1);
+      expect(warnings).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("log(info, next) emits 'logged'; flush() delivers and keeps the transport open; failures are 'warn', never 'error'", async () => {
+    const stream = `api-${++counter}`;
+    const transport = new CloudWatchTransport({
+      logGroupName: GROUP,
+      logStreamName: stream,
+      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      flushOnExit: false,
+      ...FAST_RETRIES,
+    });
+    const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+    const logged: unknown[] = [];
+    const errors: unknown[] = [];
+    const warnings: DeliveryWarning[] = [];
+    transport.on('logged', (info) => logged.push(info));
+    logger.on('error', (e) => errors.push(e));
+    logger.on('warn', (w: DeliveryWarning) => warnings.push(w));
+    logger.info('first');
+    expect(await transport.flush()).toBe(0);
+    expect(endpoint.store.eventCount(GROUP, stream)).toBe(1);
+    expect(logged).toHaveLength(1);
+    logger.info('second');
+    expect(await transport.flush()).toBe(0);
+    expect(endpoint.store.eventCount(GROUP, stream)).toBe(2);
+    // A record 15 days old: the service refuses it, the transport says so as a 'warn'.
+    logger.info('too old', { timestamp: Date.now() - 15 * 86_400_000 });
+    expect(await transport.flush()).toBe(0);
+    expect(warnings.map((w) => [w.code, w.kind, w.reason, w.count])).toEqual([['DELIVERY_WARNING', 'rejected', 'too-old', 1]]);
+    await endAndFinish(logger);
+    expect(errors).toEqual([]);
+  });
+
+  it("an unreachable endpoint: 'warn' with the cause, the logger still finishes (within shutdownTimeoutMs)", async () => {
+    const { logger, warnings } = logScenario('exit', { shutdownTimeoutMs: 500 }, 'http://127.0.0.1:9');
+    const started = Date.now();
+    await endAndFinish(logger);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const dropped = warnings.filter((w) => w.kind === 'dropped');
+    expect(dropped.reduce((n, w) => n + w.count, 0)).toBe(5_000);
+    expect(dropped[0]?.reason).toBe('shutdown');
+    expect(dropped[0]?.message).toMatch(/last error/);
+  });
+
+  describe('in a child process (built package)', () => {
+    beforeAll(() => assertBuilt());
+
+    async function child(mode: string, url = endpoint.url): Promise<{ stream: string; now: number; code: number | null; stdout: string; stderr: string; ms: number }> {
+      const stream = `child-${mode}-${++counter}`;
+      const now = Date.now();
+      const r = await runChild('winston-child.mjs', { url, group: GROUP, stream, scenario: 'exit', now, mode, batch: FAST_RETRIES });
+      return { stream, now, ...r };
+    }
+
+    it("5a. 5,000 records, then logger.end() and process.exit(0) on 'finish': all stored", async () => {
+      const r = await child('end-exit');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('finished');
+      expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(5_000);
+      expectAllStored(r.stream, 'exit', r.now);
+    });
+
+    it('5b. 5,000 records, then await transport.flush() and process.exit(0): all stored', async () => {
+      const r = await child('flush-exit');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('flushed 0');
+      expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(5_000);
+      expectAllStored(r.stream, 'exit', r.now);
+    });
+
+    it('5c. 5,000 records, then the process simply ends: it exits by itself (beforeExit flush), all stored', async () => {
+      const r = await child('natural');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.ms).toBeLessThan(15_000);
+      await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= 5_000, 2_000);
+      expectAllStored(r.stream, 'exit', r.now);
+      expect(cwbatchLines(r.stderr)).toEqual([]);
+    });
+
+    it('process.exit(0) without a flush: the loss is reported on stderr, not silent', async () => {
+      const r = await child('exit-now');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/cwbatch\/winston: \d+ event\(s\) not delivered: the process exited before they were flushed/);
+    });
+  });
+});
