@@ -29,7 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    // No command at all is a usage error: the usage goes to stderr then, not into a pipe.
+    (name === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   const load = COMMANDS[name];
