@@ -4,6 +4,7 @@
  */
 export { createCloudWatchLogsClient, withSingleAttempt } from './client.js';
 export { awsErrorCode, isResourceAlreadyExists, isResourceNotFound } from './errors.js';
+export { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from './fast-body.js';
 export { createCloudWatchFlushFunction } from './flush-function.js';
 export type { CloudWatchFlushFunction, CloudWatchFlushOptions } from './flush-function.js';
 export { LogEventsService } from './service.js';

@@ -1,0 +1,141 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudWatchLogsClient, CreateLogGroupCommand, PutLogEventsCommand, type PutLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
+import { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from '../../../src/aws/fast-body.js';
+
+interface Captured {
+  body: Buffer;
+  headers: IncomingHttpHeaders;
+}
+
+let url: string;
+let captured: Captured[] = [];
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    captured.push({ body: Buffer.concat(chunks), headers: req.headers });
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'r' });
+    res.end('{"nextSequenceToken":"2"}');
+  });
+});
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function client(fast: boolean): CloudWatchLogsClient {
+  const c = new CloudWatchLogsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+  if (fast) c.middlewareStack.use(fastPutLogEventsBody());
+  return c;
+}
+
+/** Sends `command()` through the SDK's serializer and through the fast body; returns both requests. */
+async function both(command: () => PutLogEventsCommand | CreateLogGroupCommand): Promise<[Captured, Captured]> {
+  const out: Captured[] = [];
+  for (const fast of [false, true]) {
+    captured = [];
+    const c = client(fast);
+    await c.send(command() as PutLogEventsCommand);
+    c.destroy();
+    expect(captured).toHaveLength(1);
+    out.push(captured[0] as Captured);
+  }
+  return out as [Captured, Captured];
+}
+
+const awkward = [
+  'plain ascii',
+  'quote " backslash \\ slash / tab \t newline \n return \r',
+  'controls \u0000 \u0001 \u0008 \u000b \u000c \u001f \u007f',
+  'unicode é ß 日本 \u2028 \u2029',
+  'emoji 🚀👍🏽',
+  'lone high \ud800 x',
+  'lone low \udc00 x',
+  'ends with a lone high \ud83d',
+  '{"level":30,"msg":"json in json","n":1}',
+];
+
+describe('fastPutLogEventsBody: the body means what the SDK would have sent', () => {
+  it('awkward messages, timestamps and a sequence token', async () => {
+    const input: PutLogEventsCommandInput = {
+      logGroupName: '/app/api',
+      logStreamName: 'host/1',
+      logEvents: awkward.map((message, i) => ({ timestamp: 1_700_000_000_000 + i, message })),
+      sequenceToken: '49590338271490256608559692538361571095921575989136588898',
+    };
+    const [sdk, fast] = await both(() => new PutLogEventsCommand(input));
+    expect(JSON.parse(fast.body.toString('utf8'))).toEqual(JSON.parse(sdk.body.toString('utf8')));
+    // What the receiver decodes is what was given, character for character (lone surrogates as \uXXXX escapes, as the SDK writes them).
+    const events = (JSON.parse(fast.body.toString('utf8')) as { logEvents: { message: string }[] }).logEvents;
+    expect(events.map((e) => e.message)).toEqual(awkward);
+  });
+
+  it('a full batch: 10,000 events, about 1 MB', async () => {
+    const input = {
+      logGroupName: 'g',
+      logStreamName: 's',
+      logEvents: Array.from({ length: 10_000 }, (_, i) => ({ timestamp: 1_700_000_000_000 + i, message: `event ${i} ${'x'.repeat(70)} é🚀` })),
+    };
+    const [sdk, fast] = await both(() => new PutLogEventsCommand(input));
+    expect(JSON.parse(fast.body.toString('utf8'))).toEqual(JSON.parse(sdk.body.toString('utf8')));
+    expect(fast.body.length).toBeGreaterThan(900_000);
+  });
+
+  it('the same headers: operation, content type, a SigV4 signature, and a Content-Length that matches the body', async () => {
+    const input = { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'é🚀' }] };
+    const [sdk, fast] = await both(() => new PutLogEventsCommand(input));
+    for (const name of ['x-amz-target', 'content-type', 'host']) expect(fast.headers[name]).toBe(sdk.headers[name]);
+    expect(fast.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/logs\/aws4_request, SignedHeaders=.*, Signature=[0-9a-f]{64}$/);
+    expect(Number(fast.headers['content-length'])).toBe(fast.body.length);
+    expect(Number(sdk.headers['content-length'])).toBe(sdk.body.length);
+  });
+
+  it('runs before Content-Length and signing: the signer hashes the fast body', () => {
+    const c = client(true);
+    const order = c.middlewareStack.identify();
+    c.destroy();
+    const at = (name: string) => order.findIndex((entry) => entry.startsWith(`${name} `));
+    const apply = at(FAST_BODY_MIDDLEWARE_NAMES.apply);
+    expect(at(FAST_BODY_MIDDLEWARE_NAMES.prepare)).toBeGreaterThanOrEqual(0);
+    expect(at(FAST_BODY_MIDDLEWARE_NAMES.prepare)).toBeLessThan(at('serializerMiddleware'));
+    expect(apply).toBeGreaterThan(at('serializerMiddleware'));
+    expect(apply).toBeLessThan(at('contentLengthMiddleware'));
+    expect(apply).toBeLessThan(at('httpSigningMiddleware'));
+  });
+
+  it('leaves other commands to the SDK, byte for byte', async () => {
+    const [sdk, fast] = await both(() => new CreateLogGroupCommand({ logGroupName: 'g' }));
+    expect(fast.body.equals(sdk.body)).toBe(true);
+  });
+
+  it('leaves inputs it cannot vouch for to the SDK, byte for byte', async () => {
+    const odd: Record<string, unknown>[] = [
+      { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm' }], entity: { keyAttributes: { Type: 'Service' } } },
+      { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm', extra: 'x' }] },
+      { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: '1', message: 'm' }] },
+    ];
+    for (const input of odd) {
+      expect(writePutLogEventsBody(input)).toBeUndefined();
+      const [sdk, fast] = await both(() => new PutLogEventsCommand(input as unknown as PutLogEventsCommandInput));
+      expect(fast.body.equals(sdk.body)).toBe(true);
+    }
+  });
+
+  it('passes the service response through', async () => {
+    const c = client(true);
+    const out = await c.send(new PutLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm' }] }));
+    c.destroy();
+    expect(out.nextSequenceToken).toBe('2');
+  });
+});
