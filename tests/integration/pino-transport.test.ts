@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { assertBuilt, byId, countingProxy, cwbatchLines, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
+import { assertBuilt, runLambda, byId, countingProxy, cwbatchLines, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
 // @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
 import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
 
@@ -148,5 +148,12 @@ describe('cwbatch/pino', () => {
     expect(r.ms).toBeLessThan(10_000);
     const lines = cwbatchLines(r.stderr);
     expect(lines.some((l) => /5000 event\(s\) for \/cwbatch\/pino-test\/exit-natural-\d+ dropped \(shutdown\)/.test(l)), r.stderr).toBe(true);
+  });
+
+  it("the README Lambda recipe: each invocation's records are stored when the handler returns (process frozen, then killed)", async () => {
+    const group = '/cwbatch/pino-lambda';
+    const r = await runLambda('lambda-pino.mjs', endpoint, group, 3, 1_000);
+    expect(r.countsAtReturn, r.stderr).toEqual([1_000, 2_000, 3_000]);
+    expect(r.signal).toBe('SIGKILL');
   });
 });

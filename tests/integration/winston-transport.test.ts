@@ -16,6 +16,7 @@ import {
   cwbatchLines,
   readRecords,
   runChild,
+  runLambda,
   waitFor,
 } from '../fixtures/transports/helpers.js';
 // @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
@@ -192,6 +193,14 @@ describe('cwbatch/winston', () => {
     expect(dropped.reduce((n, w) => n + w.count, 0)).toBe(5_000);
     expect(dropped[0]?.reason).toBe('shutdown');
     expect(dropped[0]?.message).toMatch(/last error/);
+  });
+
+  it("the README Lambda recipe: each invocation's records are stored when the handler returns (process frozen, then killed)", async () => {
+    assertBuilt();
+    const group = '/cwbatch/winston-lambda';
+    const r = await runLambda('lambda-winston.mjs', endpoint, group, 3, 1_000);
+    expect(r.countsAtReturn, r.stderr).toEqual([1_000, 2_000, 3_000]);
+    expect(r.signal).toBe('SIGKILL');
   });
 
   describe('in a child process (built package)', () => {
