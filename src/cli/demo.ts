@@ -315,7 +315,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   row('dropped', int(m.eventsDropped), byReason(m.droppedByReason) || 'none (default policies: block when full, split oversized)');
   row('lost', int(lost), lost === 0 ? '✓ each event stored, or rejected/dropped with a reason' : '✗ sent, but neither stored nor reported');
   row('duplicates', int(duplicates), duplicates === 0 ? '✓ nothing stored twice' : '✗ stored more than once');
-  row('batches', int(m.flushesCompleted), `PutLogEvents calls that succeeded, of ${int(stats.putLogEventsRequests)} (${int(throttledRequests)} throttled)`);
+  // The first write to each new stream is answered ResourceNotFound; the adapter creates the stream and resends.
+  const otherRequests = stats.putLogEventsRequests - m.flushesCompleted - throttledRequests;
+  const otherNote = otherRequests === STREAMS.length ? `${otherRequests} found a new stream missing: created, resent` : `${otherRequests} other errors`;
+  row('batches', int(m.flushesCompleted), `PutLogEvents that succeeded, of ${int(stats.putLogEventsRequests)}: ${int(throttledRequests)} throttled, ${otherNote}`);
   row('retries', int(m.retries), `full-jitter back-off${backgroundErrors.size > 0 ? `; ${backgroundErrors.size} flushes out of retries were requeued` : ''}`);
   row('events/s', int((m.eventsDelivered * 1000) / shipMs), `delivered in ${seconds(shipMs)}, first event to last delivery`);
   row('out of order', int(late), `late events, sorted into place (stored out of order: ${misordered})`);
