@@ -105,6 +105,14 @@ describe('cwbatch/pino', () => {
     });
   }
 
+  it('back-pressure: 2.6 MB through a 64 KiB buffer (overflowPolicy block) against a slow endpoint: nothing dropped', async () => {
+    endpoint.setFaults({ latencyMs: 10 });
+    const r = await run('throttle', 'end', { batch: { maxEvents: 500, maxBufferedBytes: 64 * 1024 } });
+    expect(r.code, r.stderr).toBe(0);
+    await expectAllStored(r, 'throttle');
+    expect(cwbatchLines(r.stderr)).toEqual([]);
+  });
+
   it('5a. 5,000 records, then logger.flush(cb) and process.exit(0) in it: all stored', async () => {
     const r = await run('exit', 'flush-exit');
     expect(r.code, r.stderr).toBe(0);

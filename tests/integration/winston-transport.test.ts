@@ -135,6 +135,15 @@ describe('cwbatch/winston', () => {
     });
   }
 
+  it('back-pressure: 2.6 MB through a 64 KiB buffer (overflowPolicy block) against a slow endpoint: nothing dropped', async () => {
+    endpoint.setFaults({ latencyMs: 10 });
+    const { stream, now, transport, warnings, logger } = logScenario('throttle', { maxEvents: 500, maxBufferedBytes: 64 * 1024 });
+    await endAndFinish(logger);
+    expectAllStored(stream, 'throttle', now);
+    expectCleanMetrics(transport, 20_000);
+    expect(warnings).toEqual([]);
+  });
+
   it('6. multibyte text (CJK, emoji) filling many batches: no batch rejected', async () => {
     const proxy = await countingProxy(endpoint.url);
     try {
