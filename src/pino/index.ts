@@ -130,8 +130,9 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     // Let the loop hand its last lines to the buffer (bounded: it may be blocked on a full buffer,
     // which stop() then releases).
     await Promise.race([loopDone, pause(Math.max(0, deadline - Date.now()))]);
+    // Not awaiting the loop after this: on a destroy (not an end) its iterator settles only once
+    // this close has returned.
     await sink.stop(Math.max(0, deadline - Date.now()));
-    await loopDone;
   }
 
   const stream = build(
