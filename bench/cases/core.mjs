@@ -4,13 +4,21 @@
  * producer awaits every add(), which is how a caller gets back-pressure.
  */
 import { BatchBufferImpl } from 'cwbatch';
-import { createCloudWatchFlushFunction } from 'cwbatch/aws';
+import { createCloudWatchFlushFunction, createCloudWatchLogsClient, fastPutLogEventsBody } from 'cwbatch/aws';
 import { CREDENTIALS, REGION } from '../lib/aws-env.mjs';
 import { rawMessage } from '../lib/message.mjs';
 
 export async function setup({ url, group, stream, options = {} }) {
+  const clientConfig = { endpoint: url, region: REGION, credentials: { ...CREDENTIALS }, ...(options.clientConfig ?? {}) };
+  // fastBody: the same client (createCloudWatchLogsClient, maxAttempts 1) with the opt-in
+  // fastPutLogEventsBody() plugin from src/aws/fast-body.ts.
+  let client;
+  if (options.fastBody) {
+    client = createCloudWatchLogsClient(clientConfig);
+    client.middlewareStack.use(fastPutLogEventsBody());
+  }
   const flush = createCloudWatchFlushFunction({
-    clientConfig: { endpoint: url, region: REGION, credentials: { ...CREDENTIALS }, ...(options.clientConfig ?? {}) },
+    ...(client ? { client } : { clientConfig }),
     ...(options.flush ?? {}),
   });
   const buffer = new BatchBufferImpl(flush, {
@@ -19,11 +27,16 @@ export async function setup({ url, group, stream, options = {} }) {
   });
   buffer.start();
   return {
-    config: { maxBufferedBytes: buffer.config.maxBufferedBytes, maxConcurrentFlushes: buffer.config.maxConcurrentFlushes },
+    config: {
+      maxBufferedBytes: buffer.config.maxBufferedBytes,
+      maxConcurrentFlushes: buffer.config.maxConcurrentFlushes,
+      fastBody: Boolean(options.fastBody),
+    },
     log: (i) => buffer.add(group, stream, { timestamp: Date.now(), message: rawMessage(i, Date.now()) }),
     async finish() {
       await buffer.stop();
       flush.service.destroy();
+      client?.destroy();
       return { metrics: buffer.getMetrics() };
     },
   };

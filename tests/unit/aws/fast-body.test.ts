@@ -124,6 +124,12 @@ describe('fastPutLogEventsBody: the body means what the SDK would have sent', ()
       { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm' }], entity: { keyAttributes: { Type: 'Service' } } },
       { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm', extra: 'x' }] },
       { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: '1', message: 'm' }] },
+      // A prototype with toJSON: JSON.stringify would call it, the SDK does not.
+      {
+        logGroupName: 'g',
+        logStreamName: 's',
+        logEvents: [Object.assign(Object.create({ toJSON: () => 'x' }) as object, { timestamp: 1, message: 'm' })],
+      },
     ];
     for (const input of odd) {
       expect(writePutLogEventsBody(input)).toBeUndefined();
