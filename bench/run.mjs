@@ -48,7 +48,7 @@ const CASES = [
   },
   { id: 'cwbatch-winston', family: 'winston', label: 'cwbatch/winston', file: 'cwbatch-winston.mjs', needs: 'dist/winston/index.js' },
   { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs' },
-  { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs' },
+  { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true },
   { id: 'cwbatch-pino', family: 'pino', label: 'cwbatch/pino', file: 'cwbatch-pino.mjs', needs: 'dist/pino/index.js' },
   { id: 'pino-cloudwatch', family: 'pino', label: 'pino-cloudwatch 0.7.0', file: 'pino-cloudwatch.mjs', slow: true },
   {
