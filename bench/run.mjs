@@ -13,7 +13,6 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,16 +98,9 @@ function ensureBuilt() {
 }
 
 function ensureDeps() {
-  const require = createRequire(join(benchDir, 'package.json'));
   const pkg = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
-  const missing = Object.keys(pkg.dependencies).filter((name) => {
-    try {
-      require.resolve(`${name}/package.json`);
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  // Look for the files, not require.resolve: some packages' "exports" hide their package.json.
+  const missing = Object.keys(pkg.dependencies).filter((name) => !existsSync(join(benchDir, 'node_modules', name, 'package.json')));
   if (missing.length === 0) return;
   console.log(`bench: installing bench/'s own dependencies (missing: ${missing.join(', ')}) ...`);
   const lock = existsSync(join(benchDir, 'package-lock.json'));

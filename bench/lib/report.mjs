@@ -179,7 +179,7 @@ export function renderSvg(meta, summary) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(
-    `<text x="10" y="20" font-size="15" font-weight="bold">cwbatch benchmarks: ${esc(fmt.int(n))} events of ~120 bytes</text>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">cwbatch benchmarks: ${esc(fmt.int(n))} events of ~${esc(fmt.int(median(rows.map((r) => r.meanMessageBytes))))} bytes</text>`,
     `<text x="10" y="38" fill="#374151">${esc(`${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.machine.nproc} cores, medians; blue: cwbatch, grey: raw SDK, orange: other packages`)}</text>`,
   );
   rows.forEach((r, i) => {
