@@ -23,7 +23,7 @@ import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
 import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
 import { SequenceTokenManager } from './sequencing.js';
-import { Spool, type ReplayedEvent, type Segment } from './spool.js';
+import { Spool, type ReplayedEvent, type SpoolEntry } from './spool.js';
 import { serializeStructuredEvent } from './structured.js';
 import type {
   BatchBuffer,
@@ -107,9 +107,9 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #spaceWaiters: SpaceWaiter[] = [];
   /** Non-retryable failures per event, for maxRequeues. Only failed events are ever in it. */
   readonly #requeues = new WeakMap<InputLogEvent, number>();
-  /** Durable mode: the spool, and the segment each spooled event is in. */
+  /** Durable mode: the spool, and where each spooled event is in it. */
   readonly #spool: Spool | undefined;
-  readonly #segmentOf = new WeakMap<InputLogEvent, Segment>();
+  readonly #segmentOf = new WeakMap<InputLogEvent, SpoolEntry>();
   #replaying = false;
 
   #eventsBuffered = 0;
@@ -163,7 +163,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#spool = new Spool(options.spool, (error) => this.#report(error), (event) => replayed.push(event));
       this.#replaying = true;
       try {
-        for (const { group, stream, event, segment } of replayed) this.#replay(group, stream, event, segment);
+        for (const { group, stream, event, entry } of replayed) this.#replay(group, stream, event, entry);
       } finally {
         this.#replaying = false;
       }
@@ -352,17 +352,19 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
     const total = this.#bytesBuffered + this.#bytesInFlight;
     // An event always fits into an empty buffer, so no setting can wait forever.
-    if ((total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(size) === true) {
+    if ((total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
       return this.#overflow(state, event, size);
     }
     this.#push(state, event, size);
-    return RESOLVED;
+    // fsync 'always': resolves after the fsync shared by this turn's appends (group commit).
+    return this.#spool?.durable() ?? RESOLVED;
   }
 
   #push(state: StreamState, event: InputLogEvent, size: number): void {
     // Flush before a batch would break a limit, never after.
     if (state.events.length >= this.#config.maxEvents || state.bytes + size > this.#config.maxBytes) {
-      this.#trigger(state);
+      // A stream that just failed waits for its back-off (the timer comes back for it).
+      if (state.retryAt === 0 || state.retryAt <= this.#now()) this.#trigger(state);
     }
     // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
     if (this.#spool !== undefined && !this.#replaying) {
@@ -407,7 +409,11 @@ export class BatchBufferImpl implements BatchBuffer {
         }
         if (this.#bytesBuffered + this.#bytesInFlight + size <= limit) break;
       }
-      if (this.#bytesBuffered + this.#bytesInFlight + size > limit && this.#bytesBuffered + this.#bytesInFlight > 0) {
+      // Dropping buffered events frees memory, not disk (a segment goes when all its events do).
+      if (
+        (this.#bytesBuffered + this.#bytesInFlight + size > limit && this.#bytesBuffered + this.#bytesInFlight > 0) ||
+        this.#spool?.wouldOverflow(state.group, state.stream, event) === true
+      ) {
         this.#eventsAccepted++;
         this.#countDrop([event], 'overflow', undefined);
         this.#sendIdleStreams();
@@ -415,7 +421,7 @@ export class BatchBufferImpl implements BatchBuffer {
       }
       this.#push(state, event, size);
       this.#sendIdleStreams();
-      return RESOLVED;
+      return this.#spool?.durable() ?? RESOLVED;
     }
     // 'block': wait for room; make sure something is on its way out.
     return new Promise<void>((resolve, reject) => {
@@ -445,11 +451,12 @@ export class BatchBufferImpl implements BatchBuffer {
       const next = this.#spaceWaiters[0] as SpaceWaiter;
       const total = this.#bytesBuffered + this.#bytesInFlight;
       if (total > 0 && total + next.size > this.#config.maxBufferedBytes) return;
-      if (this.#spool?.wouldOverflow(next.size) === true) return;
+      if (this.#spool?.wouldOverflow(next.state.group, next.state.stream, next.event) === true) return;
       this.#spaceWaiters.shift();
       try {
         this.#push(next.state, next.event, next.size);
-        next.resolve();
+        if (this.#spool === undefined) next.resolve();
+        else this.#spool.durable().then(next.resolve, next.reject);
       } catch (error) {
         next.reject(error);
       }
@@ -464,6 +471,12 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /** A background flush of one stream; failures go to onError. */
   #trigger(state: StreamState): void {
+    if (state.running !== undefined) {
+      // A run is going: ask it for one more pass. Whoever started it reports its failure, once;
+      // attaching a handler per add() would report one failure thousands of times.
+      state.requested = true;
+      return;
+    }
     this.#flushStream(state).catch((error: unknown) => this.#report(error));
   }
 
@@ -831,7 +844,9 @@ export class BatchBufferImpl implements BatchBuffer {
           await this.#flushStreams([...this.#states()]);
         } catch {
           // Failures were requeued (or dropped after maxRequeues); go round again until the deadline.
-          if (this.#eventsBuffered + this.#eventsInFlight >= before) await this.#sleep(this.#config.retryBaseDelayMs);
+          // At least 1 ms: with retryBaseDelayMs 0 a zero sleep is a microtask, and a microtask
+          // loop never lets the deadline timer fire (stop() hung for ever against a dead endpoint).
+          if (this.#eventsBuffered + this.#eventsInFlight >= before) await this.#sleep(Math.max(1, this.#config.retryBaseDelayMs));
         }
       }
     } finally {
@@ -856,16 +871,16 @@ export class BatchBufferImpl implements BatchBuffer {
   // ---------------------------------------------------------------- durable mode
 
   /** Puts back an event read from the spool; it stays in its old segment until settled. */
-  #replay(group: string, stream: string, event: InputLogEvent, segment: Segment): void {
+  #replay(group: string, stream: string, event: InputLogEvent, entry: SpoolEntry): void {
     let state: StreamState;
     try {
       state = this.#stateFor(group, stream);
     } catch (error) {
       this.#report(error);
-      this.#spool?.settle(segment, 1);
+      this.#spool?.settle([entry]);
       return;
     }
-    this.#segmentOf.set(event, segment);
+    this.#segmentOf.set(event, entry);
     this.#push(state, event, sizeOf(event));
   }
 
@@ -873,12 +888,15 @@ export class BatchBufferImpl implements BatchBuffer {
   #unspool(events: readonly InputLogEvent[]): void {
     const spool = this.#spool;
     if (spool === undefined) return;
+    const entries: SpoolEntry[] = [];
     for (const event of events) {
-      const segment = this.#segmentOf.get(event);
-      if (segment === undefined) continue;
+      const entry = this.#segmentOf.get(event);
+      if (entry === undefined) continue;
       this.#segmentOf.delete(event);
-      spool.settle(segment, 1);
+      entries.push(entry);
     }
+    // One ack record per segment for the whole batch.
+    if (entries.length > 0) spool.settle(entries);
   }
 
   // ---------------------------------------------------------------- reporting

@@ -6,17 +6,22 @@
  * - `LOCK`: the pid of the process that owns the directory (two processes never share a spool;
  *   a lock left by a dead process is taken over).
  * - `seg-<16-digit number>.log`: segments, appended to in order; a new one every `segmentBytes`.
+ * - `seg-<16-digit number>.ack`: the byte offsets of the segment's records that are settled
+ *   (delivered, rejected or dropped), so that the next process does not send them again.
  *
  * A record is `u32 length | u32 crc32(payload) | payload` (little-endian), the payload the JSON
  * array `[group, stream, timestamp, message]`. A torn last record (the process died mid-write)
  * or a corrupted one fails its checksum: it is skipped and reported, never replayed as garbage.
+ * An ack record has the same framing, its payload a list of u32 offsets. Acks are not fsync'd:
+ * a lost ack only means an event is sent twice (at-least-once), never that one is lost.
  *
- * A segment is deleted once every event in it is delivered, rejected or dropped (events dropped
- * at shutdown stay: the next process replays them).
+ * A segment (and its ack file) is deleted once every event in it is settled (events dropped at
+ * shutdown stay: the next process replays them).
  */
 import {
   closeSync,
   fsyncSync,
+  realpathSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -85,10 +90,20 @@ export class SpoolLockedError extends CwbatchError {
 /** One segment file and how many of its events are not settled yet. */
 export interface Segment {
   readonly file: string;
+  /** Its ack file: offsets of settled records. */
+  readonly ackFile: string;
   bytes: number;
   outstanding: number;
   /** Still being appended to: not deleted even when nothing is outstanding. */
   open: boolean;
+  /** Descriptor of the ack file, opened on the first ack. */
+  ackFd: number | undefined;
+}
+
+/** Where one spooled event is: its segment and the byte offset of its record. */
+export interface SpoolEntry {
+  readonly segment: Segment;
+  readonly offset: number;
 }
 
 /** An event read back from a previous process's segments. */
@@ -96,11 +111,21 @@ export interface ReplayedEvent {
   group: string;
   stream: string;
   event: InputLogEvent;
-  segment: Segment;
+  entry: SpoolEntry;
 }
 
 const HEADER_BYTES = 8;
 const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
+const ACK_PATTERN = /^seg-(\d{16})\.ack$/;
+/** Offsets are u32: a segment never grows past this (one record past `segmentBytes` at most). */
+const MAX_SEGMENT_BYTES = 2 ** 31;
+const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * Spool directories (real paths) locked by this process. A LOCK naming our own pid is ours only
+ * if it is in here; otherwise a previous process had the same pid (pid 1 in a container) and it
+ * is stale.
+ */
+const lockedHere = new Set<string>();
 /** Larger than any valid record (two 512-character names and a 1 MB message, JSON-escaped). */
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
@@ -118,6 +143,10 @@ export class Spool {
   #totalBytes = 0;
   #syncScheduled = false;
   #closed = false;
+  /** The record encoded by the last wouldOverflow(), reused by append() for the same event. */
+  #encoded: { event: InputLogEvent; group: string; stream: string; record: Buffer } | undefined;
+  /** `'always'`: the group commit that the records appended in this turn wait for. */
+  #commit: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
   /**
    * Opens (creating if needed) and locks the spool, and reads back what a previous process left.
@@ -135,15 +164,27 @@ export class Spool {
     this.#fsync = fsync;
     this.#maxBytes = positive('spool.maxBytes', options.maxBytes ?? 1024 * 1024 * 1024);
     this.#segmentBytes = positive('spool.segmentBytes', options.segmentBytes ?? 8 * 1024 * 1024);
+    if (this.#segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new RangeError(`Expected \`spool.segmentBytes\` to be at most ${MAX_SEGMENT_BYTES}, got ${this.#segmentBytes}`);
+    }
     mkdirSync(this.#dir, { recursive: true });
+    this.#dir = realpathSync(this.#dir);
     this.#lockFile = join(this.#dir, 'LOCK');
     this.#lock();
-    const files = readdirSync(this.#dir)
-      .filter((f) => SEGMENT_PATTERN.test(f))
-      .sort();
-    const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
-    this.#next = last + 1;
-    for (const file of files) this.#replaySegment(file, onCorruption, replay);
+    try {
+      const names = readdirSync(this.#dir);
+      const files = names.filter((f) => SEGMENT_PATTERN.test(f)).sort();
+      // An ack file whose segment is gone: the process died between the two unlinks.
+      for (const ack of names.filter((f) => ACK_PATTERN.test(f))) {
+        if (!files.includes(ack.replace(/\.ack$/, '.log'))) unlinkQuietly(join(this.#dir, ack));
+      }
+      const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
+      this.#next = last + 1;
+      for (const file of files) this.#replaySegment(file, onCorruption, replay);
+    } catch (error) {
+      this.#unlock();
+      throw error;
+    }
   }
 
   /** Bytes of segments on disk. */
@@ -151,62 +192,167 @@ export class Spool {
     return this.#totalBytes;
   }
 
-  /** Whether `bytes` more would go past `maxBytes`. */
-  wouldOverflow(bytes: number): boolean {
-    return this.#totalBytes + bytes + HEADER_BYTES > this.#maxBytes && this.#totalBytes > 0;
+  /** Number of segment files on disk (the one being appended to included). */
+  get segmentCount(): number {
+    return this.#segments.size;
   }
 
-  /** Appends one event; returns the segment it went into. Durable per the fsync setting when it returns. */
-  append(group: string, stream: string, event: InputLogEvent): Segment {
+  /**
+   * Whether appending this event would take the segments on disk past `maxBytes` (an event
+   * always fits into an empty spool, so no setting can wait forever). Encodes the record, and
+   * append() of the same event reuses it.
+   */
+  wouldOverflow(group: string, stream: string, event: InputLogEvent): boolean {
+    const record = this.#encode(group, stream, event);
+    if (this.#totalBytes + record.length <= this.#maxBytes || this.#totalBytes === 0) return false;
+    // The segment being appended to is only deleted when closed: if all its events are settled,
+    // close it now, or a spool smaller than one segment would stay full for ever.
+    const current = this.#current;
+    if (current !== undefined && current.outstanding <= 0) {
+      this.#closeCurrent();
+      return this.#totalBytes + record.length > this.#maxBytes && this.#totalBytes > 0;
+    }
+    return true;
+  }
+
+  /**
+   * Appends one event (written with one writeSync before this returns); returns where it went.
+   * With `'always'`, the event is durable once {@link durable} resolves; with `'batch'`, one
+   * fsync follows at the end of the event-loop turn.
+   */
+  append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
     if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
-    const payload = Buffer.from(JSON.stringify([group, stream, event.timestamp, event.message]), 'utf8');
-    const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-    record.writeUInt32LE(payload.length, 0);
-    record.writeUInt32LE(crc32(payload), 4);
-    payload.copy(record, HEADER_BYTES);
+    const record = this.#encode(group, stream, event);
+    this.#encoded = undefined;
     let segment = this.#current;
     if (segment === undefined || segment.bytes >= this.#segmentBytes) segment = this.#rotate();
-    writeAll(this.#fd as number, record);
+    const offset = segment.bytes;
+    try {
+      writeAll(this.#fd as number, record);
+    } catch (error) {
+      // A partial write (ENOSPC) would leave garbage mid-segment: start a new segment next time.
+      segment.bytes += record.length;
+      this.#totalBytes += record.length;
+      this.#closeCurrent();
+      throw error;
+    }
     segment.bytes += record.length;
     segment.outstanding++;
     this.#totalBytes += record.length;
-    if (this.#fsync === 'always') fsyncSync(this.#fd as number);
+    if (this.#fsync === 'always') this.#scheduleCommit();
     else if (this.#fsync === 'batch' && !this.#syncScheduled) {
       this.#syncScheduled = true;
-      setImmediate(() => this.#sync()).unref();
+      setImmediate(() => this.#syncQuietly()).unref();
     }
-    return segment;
+    return { segment, offset };
   }
 
-  /** `count` events of `segment` are settled; deletes the segment when none is left and it is full. */
-  settle(segment: Segment, count: number): void {
-    segment.outstanding -= count;
-    if (segment.outstanding <= 0 && !segment.open) this.#delete(segment);
+  /**
+   * Resolves once everything appended so far is on disk per the fsync setting: with `'always'`,
+   * after the one fsync shared by all records appended in this turn (group commit); otherwise at
+   * once (the records were written by append()). Rejects when the fsync fails.
+   */
+  durable(): Promise<void> {
+    return this.#commit?.promise ?? RESOLVED;
+  }
+
+  /**
+   * These events are settled: records their offsets in the segments' ack files, and deletes a
+   * segment (and its ack file) once none of its events is left and it is no longer appended to.
+   */
+  settle(entries: readonly SpoolEntry[]): void {
+    const bySegment = new Map<Segment, number[]>();
+    for (const { segment, offset } of entries) {
+      let offsets = bySegment.get(segment);
+      if (offsets === undefined) bySegment.set(segment, (offsets = []));
+      offsets.push(offset);
+    }
+    for (const [segment, offsets] of bySegment) {
+      segment.outstanding -= offsets.length;
+      if (segment.outstanding <= 0 && !segment.open) {
+        this.#delete(segment);
+        continue;
+      }
+      if (!this.#segments.has(segment)) continue;
+      try {
+        this.#ack(segment, offsets);
+      } catch {
+        // Without the ack, the next process sends these events again: a duplicate, never a loss.
+      }
+    }
   }
 
   /** Flushes to disk, closes the current segment (deleting it if nothing is outstanding) and releases the lock. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#sync();
+    this.#syncQuietly();
     this.#closeCurrent();
+    for (const segment of this.#segments) closeAck(segment);
+    this.#unlock();
+  }
+
+  #encode(group: string, stream: string, event: InputLogEvent): Buffer {
+    const cached = this.#encoded;
+    if (cached !== undefined && cached.event === event && cached.group === group && cached.stream === stream) return cached.record;
+    const json = JSON.stringify([group, stream, event.timestamp, event.message]);
+    const length = Buffer.byteLength(json, 'utf8');
+    const record = Buffer.allocUnsafe(HEADER_BYTES + length);
+    record.writeUInt32LE(length, 0);
+    record.write(json, HEADER_BYTES, 'utf8');
+    record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
+    this.#encoded = { event, group, stream, record };
+    return record;
+  }
+
+  /** `'always'`: one fsync for every record appended before the microtask queue drains. */
+  #scheduleCommit(): void {
+    if (this.#commit !== undefined) return;
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const commit = { promise, resolve, reject };
+    this.#commit = commit;
+    queueMicrotask(() => {
+      this.#commit = undefined;
+      try {
+        if (this.#fd !== undefined) fsyncSync(this.#fd);
+        commit.resolve();
+      } catch (error) {
+        commit.reject(error);
+      }
+    });
+  }
+
+  #syncQuietly(): void {
+    this.#syncScheduled = false;
     try {
-      unlinkSync(this.#lockFile);
+      if (this.#fd !== undefined) fsyncSync(this.#fd);
     } catch {
-      // Already gone: nothing to release.
+      // 'batch'/'never' promise no fsync to the caller; the records were written.
     }
   }
 
-  #sync(): void {
-    this.#syncScheduled = false;
-    if (this.#fd !== undefined) fsyncSync(this.#fd);
+  #ack(segment: Segment, offsets: number[]): void {
+    const record = Buffer.allocUnsafe(HEADER_BYTES + 4 * offsets.length);
+    record.writeUInt32LE(4 * offsets.length, 0);
+    for (let i = 0; i < offsets.length; i++) record.writeUInt32LE(offsets[i] as number, HEADER_BYTES + 4 * i);
+    record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
+    if (segment.ackFd === undefined) segment.ackFd = openSync(segment.ackFile, 'a');
+    writeAll(segment.ackFd, record);
   }
 
   #rotate(): Segment {
     this.#closeCurrent();
-    const file = join(this.#dir, `seg-${String(this.#next++).padStart(16, '0')}.log`);
+    const name = `seg-${String(this.#next++).padStart(16, '0')}`;
+    const file = join(this.#dir, `${name}.log`);
     this.#fd = openSync(file, 'a');
-    const segment: Segment = { file, bytes: 0, outstanding: 0, open: true };
+    // A new file's directory entry must reach the disk too, or a power loss can lose the file.
+    if (this.#fsync !== 'never') syncDirectory(this.#dir);
+    const segment: Segment = { file, ackFile: join(this.#dir, `${name}.ack`), bytes: 0, outstanding: 0, open: true, ackFd: undefined };
     this.#segments.add(segment);
     this.#current = segment;
     return segment;
@@ -215,56 +361,79 @@ export class Spool {
   #closeCurrent(): void {
     const segment = this.#current;
     if (segment === undefined) return;
-    if (this.#fd !== undefined) {
-      fsyncSync(this.#fd);
-      closeSync(this.#fd);
-    }
+    const fd = this.#fd;
     this.#fd = undefined;
     this.#current = undefined;
     segment.open = false;
+    if (fd !== undefined) {
+      try {
+        if (this.#fsync !== 'never') fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
     if (segment.outstanding <= 0) this.#delete(segment);
   }
 
   #delete(segment: Segment): void {
     if (!this.#segments.delete(segment)) return;
     this.#totalBytes -= segment.bytes;
-    try {
-      unlinkSync(segment.file);
-    } catch {
-      // A segment someone removed by hand is as good as deleted.
-    }
+    closeAck(segment);
+    // The segment first: an ack file without its segment is cleaned up at the next start.
+    unlinkQuietly(segment.file);
+    unlinkQuietly(segment.ackFile);
   }
 
   #lock(): void {
+    if (lockedHere.has(this.#dir)) throw new SpoolLockedError(this.#dir, process.pid);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         writeFileSync(this.#lockFile, String(process.pid), { flag: 'wx' });
+        lockedHere.add(this.#dir);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const owner = Number.parseInt(readFileSync(this.#lockFile, 'utf8'), 10);
+      let text: string;
+      try {
+        text = readFileSync(this.#lockFile, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+        throw error;
+      }
+      const owner = Number.parseInt(text, 10);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new SpoolLockedError(this.#dir, owner);
       }
-      // A stale lock from a dead process (or a torn one): take it over.
-      unlinkSync(this.#lockFile);
+      // A stale lock from a dead process, from an earlier process with our pid, or a torn one:
+      // take it over.
+      unlinkQuietly(this.#lockFile);
     }
     throw new SpoolLockedError(this.#dir, -1);
   }
 
+  #unlock(): void {
+    lockedHere.delete(this.#dir);
+    unlinkQuietly(this.#lockFile);
+  }
+
   #replaySegment(name: string, onCorruption: (error: SpoolCorruptionError) => void, replay: (event: ReplayedEvent) => void): void {
     const file = join(this.#dir, name);
+    const ackFile = file.replace(/\.log$/, '.ack');
     const data = readFileSync(file);
-    const segment: Segment = { file, bytes: data.length, outstanding: 0, open: false };
+    const segment: Segment = { file, ackFile, bytes: data.length, outstanding: 0, open: false, ackFd: undefined };
     this.#segments.add(segment);
     this.#totalBytes += data.length;
+    const settled = readAcks(ackFile);
     let offset = 0;
     while (offset < data.length) {
       const parsed = parseRecord(data, offset);
       if (parsed !== undefined) {
-        segment.outstanding++;
-        replay({ group: parsed.group, stream: parsed.stream, event: parsed.event, segment });
+        // Settled by the previous process (its ack survived): not sent again.
+        if (!settled.has(offset)) {
+          segment.outstanding++;
+          replay({ group: parsed.group, stream: parsed.stream, event: parsed.event, entry: { segment, offset } });
+        }
         offset = parsed.end;
         continue;
       }
@@ -277,6 +446,28 @@ export class Spool {
     }
     if (segment.outstanding === 0) this.#delete(segment);
   }
+}
+
+/** Offsets acknowledged in an ack file; a torn or corrupted ack record is ignored (its events are sent again). */
+function readAcks(file: string): Set<number> {
+  const settled = new Set<number>();
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return settled;
+  }
+  let offset = 0;
+  while (offset + HEADER_BYTES <= data.length) {
+    const length = data.readUInt32LE(offset);
+    const end = offset + HEADER_BYTES + length;
+    if (length === 0 || length % 4 !== 0 || end > data.length) break;
+    const payload = data.subarray(offset + HEADER_BYTES, end);
+    if (crc32(payload) !== data.readUInt32LE(offset + 4)) break;
+    for (let i = 0; i < length; i += 4) settled.add(payload.readUInt32LE(i));
+    offset = end;
+  }
+  return settled;
 }
 
 function parseRecord(
@@ -306,6 +497,37 @@ function parseRecord(
 function writeAll(fd: number, data: Buffer): void {
   let written = 0;
   while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+}
+
+function closeAck(segment: Segment): void {
+  if (segment.ackFd === undefined) return;
+  try {
+    closeSync(segment.ackFd);
+  } catch {
+    // Nothing to do: the descriptor is gone either way.
+  }
+  segment.ackFd = undefined;
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone (or removed by hand): as good as deleted.
+  }
+}
+
+/** fsync of a directory, so that a file created in it survives a power loss (not possible everywhere). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot open or fsync a directory.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function isAlive(pid: number): boolean {
