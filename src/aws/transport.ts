@@ -12,6 +12,7 @@ import { BatchBufferImpl } from '../batch/buffer.js';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { CwbatchError, describe, InvalidNameError } from '../batch/errors.js';
 import { logGroupNameProblem } from '../batch/rules.js';
+export { eventTimestamp } from '../batch/event-timestamp.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
 import type { LogEventsService } from './service.js';
@@ -272,27 +273,6 @@ export class TransportSink {
       // A reporter that throws must not break delivery.
     }
   }
-}
-
-/**
- * A record's time as an event timestamp (ms since the epoch), or `fallback()` when it has none
- * usable. Accepts a number (ms; values below 1e11, i.e. before 1973 in ms, are taken as seconds,
- * which is what pino's `stdTimeFunctions.unixTime` writes), a numeric string, an ISO-8601 string
- * or a `Date`.
- */
-export function eventTimestamp(value: unknown, fallback: () => number): number {
-  let ms: number | undefined;
-  if (typeof value === 'number') {
-    ms = value;
-  } else if (typeof value === 'string') {
-    ms = /^\d+(?:\.\d+)?$/.test(value) ? Number(value) : Date.parse(value);
-  } else if (value instanceof Date) {
-    ms = value.getTime();
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) return fallback();
-  if (ms < 1e11) ms *= 1000;
-  ms = Math.floor(ms);
-  return Number.isSafeInteger(ms) ? ms : fallback();
 }
 
 /** `promise`, or a rejection once `deadline` (ms since the epoch) has passed (someone awaits it: the timer stays ref'd). */

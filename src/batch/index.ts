@@ -13,6 +13,7 @@ export {
   InvalidLogEventError,
   InvalidNameError,
 } from './errors.js';
+export { eventTimestamp } from './event-timestamp.js';
 export { calculateEventSize, splitMessage, truncateMessage, utf8ByteLength } from './event-size.js';
 export {
   EVENT_OVERHEAD_BYTES,

@@ -5,7 +5,7 @@
  * The value itself is read by `eventTimestamp`, the rule the pino and winston transports use, so
  * a line means the same time whichever way it reaches cwbatch.
  */
-import { eventTimestamp } from '../aws/transport.js';
+import { eventTimestamp } from '../batch/event-timestamp.js';
 
 /** Field names looked at, in this order (pino/bunyan `time`, common `timestamp`, logstash/ECS `@timestamp`). */
 const FIELDS = ['time', 'timestamp', '@timestamp'] as const;
