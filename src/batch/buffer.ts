@@ -804,7 +804,9 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   #sleep(ms: number): Promise<void> {
-    if (ms <= 0) return RESOLVED;
+    // Already abandoned (stop()'s deadline has passed): an 'abort' listener added now would never
+    // fire, so the sleep would run its full length past the deadline.
+    if (ms <= 0 || this.#abandon.signal.aborted) return RESOLVED;
     return new Promise<void>((resolve) => {
       const abandon = this.#abandon.signal;
       const done = (): void => {
