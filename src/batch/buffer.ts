@@ -483,7 +483,10 @@ export class BatchBufferImpl implements BatchBuffer {
   #flushStream(state: StreamState): Promise<void> {
     if (state.running !== undefined) {
       state.requested = true;
-      return state.running;
+      // Then look again: the run may already have made its last check of `requested` (it only
+      // clears `running` a few microtasks after its loop ended), and returning it alone would
+      // resolve this flush() with events still buffered.
+      return state.running.then(() => this.#flushStream(state));
     }
     if (state.events.length === 0) return RESOLVED;
     const run: Promise<void> = this.#drain(state).finally(() => {
