@@ -35,12 +35,16 @@ export function validateBatchConfig(config: Partial<BatchConfig> = {}): BatchCon
   }
   const pick = <K extends keyof BatchConfig>(key: K): BatchConfig[K] =>
     (config[key] === undefined ? DEFAULT_BATCH_CONFIG[key] : config[key]) as BatchConfig[K];
+  const maxBytes = integer('maxBytes', pick('maxBytes'), LEGACY_MAX_EVENT_BYTES, MAX_BATCH_BYTES);
+  // Unset, maxEventBytes follows a smaller maxBytes down: the seed's own custom configuration
+  // (`maxBytes: 524288`) must work as written. Only an explicit conflict is an error.
+  const maxEventBytes = config.maxEventBytes === undefined ? Math.min(DEFAULT_BATCH_CONFIG.maxEventBytes, maxBytes) : config.maxEventBytes;
   const resolved: BatchConfig = {
     maxEvents: integer('maxEvents', pick('maxEvents'), 1, MAX_BATCH_EVENTS),
-    maxBytes: integer('maxBytes', pick('maxBytes'), LEGACY_MAX_EVENT_BYTES, MAX_BATCH_BYTES),
+    maxBytes,
     flushIntervalMs: integer('flushIntervalMs', pick('flushIntervalMs'), 1, 2_147_483_647),
     maxRetries: integer('maxRetries', pick('maxRetries'), 0, 100),
-    maxEventBytes: integer('maxEventBytes', pick('maxEventBytes'), LEGACY_MAX_EVENT_BYTES, MAX_EVENT_BYTES),
+    maxEventBytes: integer('maxEventBytes', maxEventBytes, LEGACY_MAX_EVENT_BYTES, MAX_EVENT_BYTES),
     oversizedEventPolicy: oneOf('oversizedEventPolicy', pick('oversizedEventPolicy'), OVERSIZED_POLICIES),
     retryBaseDelayMs: integer('retryBaseDelayMs', pick('retryBaseDelayMs'), 0, 3_600_000),
     throttleBaseDelayMs: integer('throttleBaseDelayMs', pick('throttleBaseDelayMs'), 0, 3_600_000),

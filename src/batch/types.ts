@@ -108,7 +108,7 @@ export interface BatchConfig {
   flushIntervalMs: number;
   /** Retries of one batch per flush, after the first attempt. Default 3. */
   maxRetries: number;
-  /** Largest event including the 26-byte overhead. Default 1,048,576; at least 262,144; at most `maxBytes`. */
+  /** Largest event including the 26-byte overhead. Default 1,048,576, or `maxBytes` when that is smaller; at least 262,144; at most `maxBytes`. */
   maxEventBytes: number;
   /** What to do with an event over `maxEventBytes`. Default `'split'` (lossless). */
   oversizedEventPolicy: OversizedEventPolicy;
