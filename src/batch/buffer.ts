@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import { splitMessage, truncateMessage, utf8ByteLength } from './event-size.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
-import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
+import { planBatches, sortByTimestamp, type PlanLimits, type PlannedBatch } from './planner.js';
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
 import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
 import { SequenceTokenManager } from './sequencing.js';
@@ -65,6 +65,12 @@ interface SendFailure {
   events: InputLogEvent[];
   error: unknown;
   retryable: boolean;
+}
+
+/** Events that go back to the buffer after a failed run: a failed batch, or one never sent. */
+interface RequeuePiece {
+  events: InputLogEvent[];
+  failure?: SendFailure | undefined;
 }
 
 /** An `add()` waiting for room under the `'block'` policy. */
@@ -167,6 +173,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#spoolSyncsEveryEvent = options.spool?.fsync === 'always';
     if (options.spool !== undefined) {
       // Events a previous process left in the spool go first, in the order they were written.
       const replayed: ReplayedEvent[] = [];
@@ -200,27 +207,65 @@ export class BatchBufferImpl implements BatchBuffer {
   add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
     try {
       if (this.#closed) return Promise.reject(new BufferStoppedError());
-      if (event === null || typeof event !== 'object') {
-        throw new InvalidLogEventError('event', event, 'must be an object with `timestamp` and `message`');
-      }
-      const timestamp = event.timestamp;
-      if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
-        throw new InvalidLogEventError('timestamp', timestamp, timestampProblem(timestamp) ?? 'is invalid');
-      }
-      let message = event.message;
-      if (typeof message !== 'string' || message.length === 0) {
-        throw new InvalidLogEventError('message', message, messageProblem(message) ?? 'is invalid');
-      }
-      const state = this.#stateFor(logGroup, logStream);
-      // Lone surrogates cannot be encoded as UTF-8: they are sent as U+FFFD, so store them that way
-      // and size what is actually sent.
-      if (!message.isWellFormed()) message = message.toWellFormed();
-      const size = utf8ByteLength(message) + EVENT_OVERHEAD_BYTES;
-      if (size > this.#config.maxEventBytes) return this.#addOversized(state, timestamp, message, size);
-      return this.#enqueue(state, { timestamp, message }, size);
+      const state = this.#check(logGroup, logStream, event);
+      const entry = this.#entry;
+      const size = this.#entrySize;
+      if (size > this.#config.maxEventBytes) return this.#addOversized(state, entry.timestamp, entry.message, size);
+      return this.#enqueue(state, entry, size);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Buffers one event at once when that needs no waiting, and says whether it did. Returns
+   * `false`, buffering nothing, when `add()` would have to wait: the buffer is full under the
+   * `'block'` policy, the event is over `maxEventBytes`, or durable mode syncs every event
+   * (`fsync: 'always'`); call `add()` then. Throws what `add()` rejects with. For transports whose
+   * framework queues records of its own until a callback runs (winston): accepting synchronously
+   * keeps records out of that queue.
+   */
+  tryAdd(logGroup: string, logStream: string, event: InputLogEvent): boolean {
+    if (this.#closed) throw new BufferStoppedError();
+    const state = this.#check(logGroup, logStream, event);
+    const entry = this.#entry;
+    const size = this.#entrySize;
+    if (size > this.#config.maxEventBytes || this.#spoolSyncsEveryEvent) return false;
+    const total = this.#bytesBuffered + this.#bytesInFlight;
+    const full = (total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, entry) === true;
+    if (full && this.#config.overflowPolicy === 'block') return false;
+    // Under the drop policies #enqueue settles at once (the promise is already resolved).
+    void this.#enqueue(state, entry, size);
+    return true;
+  }
+
+  /** The last event checked by #check, and its size: fields, not a returned object, to keep add() allocation-free. */
+  #entry: InputLogEvent = { timestamp: 0, message: ' ' };
+  /** Durable mode with fsync 'always': add() resolves only after the fsync, so tryAdd() cannot accept. */
+  readonly #spoolSyncsEveryEvent: boolean;
+  #entrySize = 0;
+
+  /**
+   * Checks an event and its names; on success leaves a clean copy in #entry (lone surrogates made
+   * U+FFFD: they cannot be encoded as UTF-8 and are sent that way) and its size in #entrySize.
+   */
+  #check(logGroup: string, logStream: string, event: InputLogEvent): StreamState {
+    if (event === null || typeof event !== 'object') {
+      throw new InvalidLogEventError('event', event, 'must be an object with `timestamp` and `message`');
+    }
+    const timestamp = event.timestamp;
+    if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw new InvalidLogEventError('timestamp', timestamp, timestampProblem(timestamp) ?? 'is invalid');
+    }
+    let message = event.message;
+    if (typeof message !== 'string' || message.length === 0) {
+      throw new InvalidLogEventError('message', message, messageProblem(message) ?? 'is invalid');
+    }
+    const state = this.#stateFor(logGroup, logStream);
+    if (!message.isWellFormed()) message = message.toWellFormed();
+    this.#entry = { timestamp, message };
+    this.#entrySize = utf8ByteLength(message) + EVENT_OVERHEAD_BYTES;
+    return state;
   }
 
   /**
@@ -552,18 +597,14 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#eventsInFlight += taken.length;
       this.#bytesInFlight += takenBytes;
       const batches = planBatches(sortByTimestamp(taken), this.#plan);
-      for (let i = 0; i < batches.length; i++) {
-        const batch = batches[i] as (typeof batches)[number];
-        const failure = await this.#send(state, batch.events, batch.bytes);
-        if (failure !== undefined) {
-          const rest = batches.slice(i + 1).flatMap((b) => b.events);
-          const kept = this.#requeue(state, failure, rest);
-          this.#flushesFailed++;
-          state.failureStreak++;
-          state.retryAt =
-            this.#now() + backoffDelay(state.failureStreak, this.#config.retryBaseDelayMs, this.#config.retryMaxDelayMs, this.#random);
-          throw new FlushFailedError(state.group, state.stream, kept, failure.error);
-        }
+      const left = await this.#sendAll(state, batches);
+      if (left !== undefined) {
+        const kept = this.#requeue(state, left);
+        this.#flushesFailed++;
+        state.failureStreak++;
+        state.retryAt =
+          this.#now() + backoffDelay(state.failureStreak, this.#config.retryBaseDelayMs, this.#config.retryMaxDelayMs, this.#random);
+        throw new FlushFailedError(state.group, state.stream, kept, left.find((piece) => piece.failure)?.failure?.error);
       }
       state.failureStreak = 0;
       state.retryAt = 0;
@@ -572,6 +613,60 @@ export class BatchBufferImpl implements BatchBuffer {
       state.events.length >= this.#config.maxEvents ||
       state.bytes >= this.#config.maxBytes
     );
+  }
+
+  /**
+   * Sends the batches of one run, in order, up to `maxConcurrentFlushes` at a time: AWS has
+   * allowed concurrent PutLogEvents on one stream since January 2023 (rules document), and one
+   * request at a time would leave a busy stream far behind a plain SDK loop. Two rules keep the
+   * stored order right: a batch that starts at the very timestamp the previous one ends at waits
+   * for it (ties, such as the parts of a split event, are stored in the order they were added),
+   * and a stream that holds a legacy sequence token sends one batch at a time. Returns undefined
+   * when every batch is settled; else, in order, the failed batches and those never sent.
+   */
+  async #sendAll(state: StreamState, batches: readonly PlannedBatch[]): Promise<RequeuePiece[] | undefined> {
+    const n = batches.length;
+    const outcome: Array<SendFailure | undefined> = new Array<SendFailure | undefined>(n);
+    const started: boolean[] = new Array<boolean>(n).fill(false);
+    const finished: Array<Promise<void>> = [];
+    const markFinished: Array<() => void> = [];
+    for (let i = 0; i < n; i++) finished.push(new Promise<void>((resolve) => markFinished.push(resolve)));
+    let next = 0;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (!failed && next < n) {
+        const i = next++;
+        const batch = batches[i] as PlannedBatch;
+        const previous = batches[i - 1];
+        if (previous !== undefined && lastTimestamp(previous) === (batch.events[0] as InputLogEvent).timestamp) {
+          await finished[i - 1];
+        }
+        if (failed) {
+          (markFinished[i] as () => void)();
+          continue;
+        }
+        started[i] = true;
+        try {
+          outcome[i] = await this.#send(state, batch.events, batch.bytes);
+        } finally {
+          (markFinished[i] as () => void)();
+        }
+        if (outcome[i] !== undefined) failed = true;
+      }
+    };
+    const sequential = this.#tokens.getToken(state.group, state.stream) !== undefined;
+    const lanes = sequential ? 1 : Math.min(n, this.#config.maxConcurrentFlushes);
+    const running: Array<Promise<void>> = [];
+    for (let l = 0; l < lanes; l++) running.push(lane());
+    await Promise.all(running);
+    if (!failed) return undefined;
+    const pieces: RequeuePiece[] = [];
+    for (let i = 0; i < n; i++) {
+      const failure = outcome[i];
+      if (failure !== undefined) pieces.push({ events: failure.events, failure });
+      else if (!started[i]) pieces.push({ events: (batches[i] as PlannedBatch).events });
+    }
+    return pieces;
   }
 
   /**
@@ -734,32 +829,33 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   /**
-   * Puts a failed batch and the unsent rest back at the front of the stream's buffer, in order.
-   * Events that failed with a non-retryable error are put back at most maxRequeues times, then
-   * dropped with reason `failed`. Returns how many events went back.
+   * Puts failed batches and the unsent rest back at the front of the stream's buffer, in their
+   * order. Events that failed with a non-retryable error are put back at most maxRequeues times,
+   * then dropped with reason `failed`. Returns how many events went back.
    */
-  #requeue(state: StreamState, failure: SendFailure, rest: InputLogEvent[]): number {
-    let kept = failure.events;
-    if (!failure.retryable) {
-      kept = [];
+  #requeue(state: StreamState, pieces: readonly RequeuePiece[]): number {
+    const back: InputLogEvent[] = [];
+    for (const { events, failure } of pieces) {
+      if (failure === undefined || failure.retryable) {
+        for (const event of events) back.push(event);
+        continue;
+      }
       const dropped: InputLogEvent[] = [];
-      for (const event of failure.events) {
+      for (const event of events) {
         const count = (this.#requeues.get(event) ?? 0) + 1;
         if (count > this.#config.maxRequeues) {
           dropped.push(event);
         } else {
           this.#requeues.set(event, count);
-          kept.push(event);
+          back.push(event);
         }
       }
       if (dropped.length > 0) {
-        const droppedBytes = sumSizes(dropped);
         this.#eventsInFlight -= dropped.length;
-        this.#bytesInFlight -= droppedBytes;
+        this.#bytesInFlight -= sumSizes(dropped);
         this.#countDrop(dropped, 'failed', failure.error);
       }
     }
-    const back = kept.concat(rest);
     const backBytes = sumSizes(back);
     this.#eventsInFlight -= back.length;
     this.#bytesInFlight -= backBytes;
@@ -953,6 +1049,10 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#report(error);
     }
   }
+}
+
+function lastTimestamp(batch: PlannedBatch): number {
+  return (batch.events[batch.events.length - 1] as InputLogEvent).timestamp;
 }
 
 function sizeOf(event: InputLogEvent): number {

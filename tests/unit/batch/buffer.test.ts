@@ -617,7 +617,8 @@ describe('6. failure', () => {
     const rec = recorder(() => {
       if (failing) throw awsError('ServiceUnavailableException', 503);
     });
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxRetries: 2, maxEvents: 2 }));
+    // One request at a time, so that the order of sends is the order of batches (pipelining is tested below).
+    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxRetries: 2, maxEvents: 2, maxConcurrentFlushes: 1 }));
     for (let i = 0; i < 5; i++) await buffer.add(G, S, ev(i));
     // The size trigger sent [0, 1] in the background (3 attempts), which failed and went back.
     await settle(200);
@@ -656,7 +657,7 @@ describe('6. failure', () => {
         throw awsError('ServiceUnavailableException', 503);
       }
     });
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxRetries: 0, maxEvents: 2 }));
+    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxRetries: 0, maxEvents: 2, maxConcurrentFlushes: 1 }));
     // Added in one go, then one flush: batches [0, 1], [2, 3], [4]; the second fails.
     const adds = [0, 1, 2, 3, 4].map((i) => buffer.add(G, S, ev(i)));
     await Promise.all(adds);
