@@ -596,7 +596,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#bytesBuffered -= takenBytes;
       this.#eventsInFlight += taken.length;
       this.#bytesInFlight += takenBytes;
-      const batches = planBatches(sortByTimestamp(taken), this.#plan);
+      const batches = planBatches(sortByTimestamp(taken), this.#plan, takenBytes);
       const left = await this.#sendAll(state, batches);
       if (left !== undefined) {
         const kept = this.#requeue(state, left);
