@@ -563,6 +563,10 @@ export class BatchBufferImpl implements BatchBuffer {
       if (state.running === run) {
         state.running = undefined;
         if (state.events.length > 0 && !state.listed) this.#listIdle(state);
+        // add() calls waiting for room while this run was ending found it running and started
+        // nothing (a synchronous burst refills the buffer before the run's last microtask): start
+        // the idle streams now, or they waited for the timer (flushIntervalMs) with a full buffer.
+        if (this.#spaceWaiters.length > 0) this.#sendIdleStreams();
       }
     });
     state.running = run;
