@@ -18,7 +18,11 @@ const RESERVED = new Set(['level', 'message', 'traceId', 'requestId']);
  *   `message` and says why in `unserializable`.
  */
 export function serializeStructuredEvent(event: StructuredLogEvent): string {
-  const record: Record<string, unknown> = { level: event.level, message: event.message };
+  // No prototype: a field named `__proto__` (JSON.parse makes such keys) is then written as a
+  // field; on a plain object the assignment below would set the prototype and lose the field.
+  const record = Object.create(null) as Record<string, unknown>;
+  record['level'] = event.level;
+  record['message'] = event.message;
   if (event.traceId !== undefined) record['traceId'] = event.traceId;
   if (event.requestId !== undefined) record['requestId'] = event.requestId;
   try {
