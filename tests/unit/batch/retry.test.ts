@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, classifyError, isRetryable, type ErrorKind } from '../../../src/batch/index.js';
+import { awsError } from './helpers.js';
+
+describe('classifyError (duck typing, never instanceof)', () => {
+  const cases: Array<[string, unknown, ErrorKind]> = [
+    ['ThrottlingException by name', awsError('ThrottlingException'), 'throttling'],
+    ['429 by status', Object.assign(new Error('x'), { $metadata: { httpStatusCode: 429 } }), 'throttling'],
+    ['$retryable.throttling', Object.assign(new Error('x'), { $retryable: { throttling: true } }), 'throttling'],
+    ['ServiceUnavailableException', awsError('ServiceUnavailableException', 503), 'transient'],
+    ['InternalServerError', awsError('InternalServerError', 500), 'transient'],
+    ['RequestTimeoutException', awsError('RequestTimeoutException'), 'transient'],
+    ['any 5xx', Object.assign(new Error('x'), { $metadata: { httpStatusCode: 504 } }), 'transient'],
+    ['ECONNRESET code', Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'transient'],
+    ['EPIPE code', Object.assign(new Error('x'), { code: 'EPIPE' }), 'transient'],
+    ['SDK TimeoutError', Object.assign(new Error('x'), { name: 'TimeoutError' }), 'transient'],
+    ['our FlushTimeoutError code', { name: 'FlushTimeoutError', code: 'FLUSH_TIMEOUT' }, 'transient'],
+    ['cause chain', new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'ETIMEDOUT' }) }), 'transient'],
+    ['AggregateError of network errors', new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })]), 'transient'],
+    ['__type with namespace and suffix', { __type: 'com.amazonaws.logs#ThrottlingException:extra' }, 'throttling'],
+    ['InvalidSequenceTokenException', awsError('InvalidSequenceTokenException'), 'sequence-token'],
+    ['DataAlreadyAcceptedException', awsError('DataAlreadyAcceptedException'), 'already-accepted'],
+    ['InvalidParameterException', awsError('InvalidParameterException'), 'invalid'],
+    ['AccessDeniedException', awsError('AccessDeniedException'), 'fatal'],
+    ['ResourceNotFoundException', awsError('ResourceNotFoundException'), 'fatal'],
+    ['400 without a known name', Object.assign(new Error('x'), { $metadata: { httpStatusCode: 400 } }), 'fatal'],
+    ['a string', 'boom', 'fatal'],
+    ['undefined', undefined, 'fatal'],
+  ];
+  for (const [label, error, kind] of cases) {
+    it(`${label} -> ${kind}`, () => {
+      expect(classifyError(error)).toBe(kind);
+    });
+  }
+
+  it('a self-referencing cause does not loop', () => {
+    const e = new Error('loop') as Error & { cause?: unknown };
+    e.cause = e;
+    expect(classifyError(e)).toBe('fatal');
+  });
+
+  it('isRetryable: throttling, transient and sequence-token only', () => {
+    expect((['throttling', 'transient', 'sequence-token', 'already-accepted', 'invalid', 'fatal'] as ErrorKind[]).map(isRetryable)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('backoffDelay (full jitter)', () => {
+  it('is floor(random * min(cap, base * 2^(attempt - 1)))', () => {
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 100, 20_000, () => 0.5))).toEqual([50, 100, 200, 400, 800]);
+    expect(backoffDelay(20, 100, 20_000, () => 0.5)).toBe(10_000);
+    expect(backoffDelay(1, 100, 20_000, () => 0)).toBe(0);
+    expect(backoffDelay(3, 100, 20_000, () => 0.999_999)).toBe(399);
+  });
+
+  it('stays within [0, cap) for any attempt, even huge ones', () => {
+    for (const attempt of [1, 10, 100, 1_000, 10_000]) {
+      const d = backoffDelay(attempt, 500, 20_000, () => 0.999_999);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(20_000);
+      expect(Number.isInteger(d)).toBe(true);
+    }
+  });
+});
