@@ -114,6 +114,13 @@ export interface ReplayedEvent {
   entry: SpoolEntry;
 }
 
+/** A group commit: the add()s of one run of code wait for it. */
+interface Commit {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 const HEADER_BYTES = 8;
 const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
 const ACK_PATTERN = /^seg-(\d{16})\.ack$/;
@@ -145,8 +152,11 @@ export class Spool {
   #closed = false;
   /** The record encoded by the last wouldOverflow(), reused by append() for the same event. */
   #encoded: { event: InputLogEvent; group: string; stream: string; record: Buffer } | undefined;
-  /** `'always'`: the group commit that the records appended in this turn wait for. */
-  #commit: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Records appended since the last commit, written together by it (one writeSync). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** The commit that the records in `#pending` wait for: a microtask that writes them (and, with 'always', fsyncs). */
+  #commit: Commit | undefined;
 
   /**
    * Opens (creating if needed) and locks the spool, and reads back what a previous process left.
@@ -216,9 +226,10 @@ export class Spool {
   }
 
   /**
-   * Appends one event (written with one writeSync before this returns); returns where it went.
-   * With `'always'`, the event is durable once {@link durable} resolves; with `'batch'`, one
-   * fsync follows at the end of the event-loop turn.
+   * Appends one event; returns where it went. The record is written by the commit that
+   * {@link durable} returns: a microtask that writes every record appended since the last one
+   * with one writeSync (and with `'always'` fsyncs), queued by the first of them, so it runs
+   * before the continuation of any caller that awaits one of these add()s.
    */
   append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
     if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
@@ -227,30 +238,20 @@ export class Spool {
     let segment = this.#current;
     if (segment === undefined || segment.bytes >= this.#segmentBytes) segment = this.#rotate();
     const offset = segment.bytes;
-    try {
-      writeAll(this.#fd as number, record);
-    } catch (error) {
-      // A partial write (ENOSPC) would leave garbage mid-segment: start a new segment next time.
-      segment.bytes += record.length;
-      this.#totalBytes += record.length;
-      this.#closeCurrent();
-      throw error;
-    }
+    this.#pending.push(record);
+    this.#pendingBytes += record.length;
     segment.bytes += record.length;
     segment.outstanding++;
     this.#totalBytes += record.length;
-    if (this.#fsync === 'always') this.#scheduleCommit();
-    else if (this.#fsync === 'batch' && !this.#syncScheduled) {
-      this.#syncScheduled = true;
-      setImmediate(() => this.#syncQuietly()).unref();
-    }
+    this.#scheduleCommit();
     return { segment, offset };
   }
 
   /**
-   * Resolves once everything appended so far is on disk per the fsync setting: with `'always'`,
-   * after the one fsync shared by all records appended in this turn (group commit); otherwise at
-   * once (the records were written by append()). Rejects when the fsync fails.
+   * Resolves once everything appended so far is written (`'never'`, `'batch'`: to the operating
+   * system, which a crash of the process does not lose; `'batch'` fsyncs at the end of the
+   * event-loop turn) or written and fsync'd (`'always'`: one fsync for every record appended in
+   * the same run of code: group commit). Rejects when the write or the fsync fails.
    */
   durable(): Promise<void> {
     return this.#commit?.promise ?? RESOLVED;
@@ -286,6 +287,8 @@ export class Spool {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const commit = this.#commit;
+    if (commit !== undefined) this.#runCommit(commit);
     this.#syncQuietly();
     this.#closeCurrent();
     for (const segment of this.#segments) closeAck(segment);
@@ -305,7 +308,10 @@ export class Spool {
     return record;
   }
 
-  /** `'always'`: one fsync for every record appended before the microtask queue drains. */
+  /**
+   * Queues the commit of the records appended in this run of code (group commit): one writeSync
+   * for all of them instead of one each (the syscall was most of the spool's cost per event).
+   */
   #scheduleCommit(): void {
     if (this.#commit !== undefined) return;
     let resolve!: () => void;
@@ -316,15 +322,43 @@ export class Spool {
     });
     const commit = { promise, resolve, reject };
     this.#commit = commit;
-    queueMicrotask(() => {
-      this.#commit = undefined;
-      try {
-        if (this.#fd !== undefined) fsyncSync(this.#fd);
-        commit.resolve();
-      } catch (error) {
-        commit.reject(error);
-      }
-    });
+    queueMicrotask(() => this.#runCommit(commit));
+  }
+
+  #runCommit(commit: Commit): void {
+    if (this.#commit !== commit) return; // already run (close() runs a pending one at once)
+    this.#commit = undefined;
+    try {
+      this.#writePending();
+      if (this.#fsync === 'always' && this.#fd !== undefined) fsyncSync(this.#fd);
+      commit.resolve();
+    } catch (error) {
+      // A partial write (ENOSPC) would leave garbage mid-segment: start a new segment next time.
+      commit.reject(error);
+      this.#closeCurrentQuietly();
+      return;
+    }
+    if (this.#fsync === 'batch' && !this.#syncScheduled) {
+      this.#syncScheduled = true;
+      setImmediate(() => this.#syncQuietly()).unref();
+    }
+  }
+
+  #writePending(): void {
+    if (this.#pending.length === 0) return;
+    const data = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#fd === undefined) throw new CwbatchError('SPOOL_CLOSED', 'The spool segment is closed');
+    writeAll(this.#fd, data);
+  }
+
+  #closeCurrentQuietly(): void {
+    try {
+      this.#closeCurrent();
+    } catch {
+      // Reported through the commit's rejection already.
+    }
   }
 
   #syncQuietly(): void {
@@ -361,6 +395,16 @@ export class Spool {
   #closeCurrent(): void {
     const segment = this.#current;
     if (segment === undefined) return;
+    if (this.#pending.length > 0) {
+      // Rotation in the middle of a commit: the records so far belong to this segment.
+      try {
+        this.#writePending();
+      } catch (error) {
+        const commit = this.#commit;
+        this.#commit = undefined;
+        commit?.reject(error);
+      }
+    }
     const fd = this.#fd;
     this.#fd = undefined;
     this.#current = undefined;
