@@ -157,12 +157,15 @@ export class Spool {
   #pendingBytes = 0;
   /** The commit that the records in `#pending` wait for: a microtask that writes them (and, with 'always', fsyncs). */
   #commit: Commit | undefined;
+  readonly #onError: (error: unknown) => void;
 
   /**
    * Opens (creating if needed) and locks the spool, and reads back what a previous process left.
-   * @throws SpoolLockedError when another live process owns the directory.
+   * @param onError receives each {@link SpoolCorruptionError} found while replaying, and write
+   *   failures of a commit (its add()s reject too; the events stay buffered in memory).
+   * @throws SpoolLockedError when another live process (or thread) owns the directory.
    */
-  constructor(options: SpoolOptions, onCorruption: (error: SpoolCorruptionError) => void, replay: (event: ReplayedEvent) => void) {
+  constructor(options: SpoolOptions, onError: (error: unknown) => void, replay: (event: ReplayedEvent) => void) {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
       throw new TypeError('Expected `spool.dir` to be a non-empty string');
     }
@@ -174,6 +177,7 @@ export class Spool {
     this.#fsync = fsync;
     this.#maxBytes = positive('spool.maxBytes', options.maxBytes ?? 1024 * 1024 * 1024);
     this.#segmentBytes = positive('spool.segmentBytes', options.segmentBytes ?? 8 * 1024 * 1024);
+    this.#onError = onError;
     if (this.#segmentBytes > MAX_SEGMENT_BYTES) {
       throw new RangeError(`Expected \`spool.segmentBytes\` to be at most ${MAX_SEGMENT_BYTES}, got ${this.#segmentBytes}`);
     }
@@ -190,7 +194,7 @@ export class Spool {
       }
       const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
       this.#next = last + 1;
-      for (const file of files) this.#replaySegment(file, onCorruption, replay);
+      for (const file of files) this.#replaySegment(file, onError, replay);
     } catch (error) {
       this.#unlock();
       throw error;
@@ -320,6 +324,9 @@ export class Spool {
       resolve = res;
       reject = rej;
     });
+    // Callers who ignore add()'s promise must not turn a failed write into an unhandled
+    // rejection (it would end the process); the failure is reported through onError as well.
+    promise.catch(() => undefined);
     const commit = { promise, resolve, reject };
     this.#commit = commit;
     queueMicrotask(() => this.#runCommit(commit));
@@ -335,12 +342,21 @@ export class Spool {
     } catch (error) {
       // A partial write (ENOSPC) would leave garbage mid-segment: start a new segment next time.
       commit.reject(error);
+      this.#report(error);
       this.#closeCurrentQuietly();
       return;
     }
     if (this.#fsync === 'batch' && !this.#syncScheduled) {
       this.#syncScheduled = true;
       setImmediate(() => this.#syncQuietly()).unref();
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#onError(new CwbatchError('SPOOL_WRITE', `Spool ${this.#dir}: write failed; the events stay buffered in memory but are not durable`, { cause: error }));
+    } catch {
+      // A throwing onError must not break the spool.
     }
   }
 
@@ -403,6 +419,7 @@ export class Spool {
         const commit = this.#commit;
         this.#commit = undefined;
         commit?.reject(error);
+        this.#report(error);
       }
     }
     const fd = this.#fd;
@@ -430,9 +447,12 @@ export class Spool {
 
   #lock(): void {
     if (lockedHere.has(this.#dir)) throw new SpoolLockedError(this.#dir, process.pid);
+    const self = processStartId();
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        writeFileSync(this.#lockFile, String(process.pid), { flag: 'wx' });
+        // pid, and when this process started: tells an earlier process with the same pid (pid 1
+        // in a container) from another thread of this one (two pino workers on one directory).
+        writeFileSync(this.#lockFile, `${process.pid} ${self}\n`, { flag: 'wx' });
         lockedHere.add(this.#dir);
         return;
       } catch (error) {
@@ -445,10 +465,12 @@ export class Spool {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
         throw error;
       }
-      const owner = Number.parseInt(text, 10);
+      const [ownerText, startText] = text.trim().split(/\s+/);
+      const owner = Number.parseInt(ownerText ?? '', 10);
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new SpoolLockedError(this.#dir, owner);
       }
+      if (owner === process.pid && startText === self) throw new SpoolLockedError(this.#dir, owner);
       // A stale lock from a dead process, from an earlier process with our pid, or a torn one:
       // take it over.
       unlinkQuietly(this.#lockFile);
@@ -461,7 +483,7 @@ export class Spool {
     unlinkQuietly(this.#lockFile);
   }
 
-  #replaySegment(name: string, onCorruption: (error: SpoolCorruptionError) => void, replay: (event: ReplayedEvent) => void): void {
+  #replaySegment(name: string, onCorruption: (error: unknown) => void, replay: (event: ReplayedEvent) => void): void {
     const file = join(this.#dir, name);
     const ackFile = file.replace(/\.log$/, '.ack');
     const data = readFileSync(file);
@@ -572,6 +594,18 @@ function syncDirectory(dir: string): void {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** When this process started (Linux: clock ticks since boot; elsewhere: seconds since the epoch). The same in every thread. */
+function processStartId(): string {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (start !== undefined && /^\d+$/.test(start)) return start;
+  } catch {
+    // Not Linux.
+  }
+  return String(Math.round(Date.now() / 1000 - process.uptime()));
 }
 
 function isAlive(pid: number): boolean {

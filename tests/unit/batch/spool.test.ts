@@ -200,18 +200,29 @@ describe('lock', () => {
     writeFileSync(join(dir, 'LOCK'), dead.stdout);
     const rec = recorder();
     const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir } }));
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\n$`));
     await buffer.flushAll();
     expect(rec.messages()).toEqual([event(1).message]);
     await buffer.stop();
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a LOCK with our own pid that this process does not hold (an earlier process had the pid) is stale', async () => {
+  it('a LOCK with our own pid but another start time (an earlier process had the pid, e.g. pid 1 in a container) is stale', async () => {
+    for (const text of [String(process.pid), `${process.pid} 1\n`]) {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'LOCK'), text);
+      const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+      await buffer.stop();
+    }
+  });
+
+  it('a LOCK with our pid and start time that this thread does not hold (another worker thread: pino) is respected', async () => {
+    const held = tempDir();
+    const first = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir: held } }));
     const dir = tempDir();
-    writeFileSync(join(dir, 'LOCK'), String(process.pid));
-    const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
-    await buffer.stop();
+    writeFileSync(join(dir, 'LOCK'), readFileSync(join(held, 'LOCK')));
+    expect(() => new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }))).toThrow(SpoolLockedError);
+    await first.stop();
   });
 });
 
