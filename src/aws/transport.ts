@@ -13,6 +13,7 @@ import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { CwbatchError, describe, InvalidNameError } from '../batch/errors.js';
 import { logGroupNameProblem } from '../batch/rules.js';
 export { eventTimestamp } from '../batch/event-timestamp.js';
+import type { SpoolOptions } from '../batch/spool.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
 import type { LogEventsService } from './service.js';
@@ -41,6 +42,12 @@ export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
   createMissing?: boolean | undefined;
   /** Retention in days for a log group the transport creates. Default: none (never expire). */
   retentionInDays?: number | undefined;
+  /**
+   * Durable mode: `{ dir, fsync?, maxBytes?, segmentBytes? }` (see the core's `spool` option).
+   * Events are appended to segment files in `dir` before they count as accepted and replayed by
+   * the next process if this one dies. One transport per directory. Default: off (memory only).
+   */
+  spool?: SpoolOptions | undefined;
 }
 
 /** Something the transport could not deliver, or a background failure it will retry. */
@@ -100,7 +107,7 @@ export interface TransportSinkOptions {
 }
 
 const BATCH_KEYS = Object.keys(DEFAULT_BATCH_CONFIG) as ReadonlyArray<keyof BatchConfig>;
-const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'createMissing', 'retentionInDays'] as const;
+const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'createMissing', 'retentionInDays', 'spool'] as const;
 
 const DROP_TEXT: Record<DropReason, string> = {
   oversized: 'larger than `maxEventBytes` (oversizedEventPolicy: drop)',
@@ -183,6 +190,8 @@ export class TransportSink {
 
     this.buffer = new BatchBufferImpl(flushFunction, {
       ...batchConfig,
+      // Validated by the spool itself (TypeError/RangeError naming `spool.<field>`).
+      spool: options['spool'] as SpoolOptions | undefined,
       onDrop: (events, reason, error) => this.#emit('dropped', reason, events, DROP_TEXT[reason], error),
       onRejected: (events, reason) => this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`),
       // Not reported (retries are routine), but remembered: it is the cause of a later drop.
