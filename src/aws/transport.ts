@@ -223,6 +223,15 @@ export class TransportSink {
     return this.buffer.add(this.logGroupName, this.logStreamName, { timestamp, message });
   }
 
+  /**
+   * Buffers one event at once when that needs no waiting (see `BatchBufferImpl.tryAdd`): `true`
+   * when accepted; `false`, buffering nothing, when {@link add} would have to wait (full under
+   * `'block'`, oversized, fsync `'always'`). Throws what {@link add} rejects with.
+   */
+  tryAdd(timestamp: number, message: string): boolean {
+    return this.buffer.tryAdd(this.logGroupName, this.logStreamName, { timestamp, message });
+  }
+
   /** Events buffered or in flight. */
   pending(): number {
     const m = this.buffer.getMetrics();

@@ -8,8 +8,8 @@
  *
  * - `log(info, next)` buffers the line winston formatted (`info[Symbol.for('message')]`), with
  *   `info.timestamp` as the event time when present, then emits `'logged'` and calls `next`
- *   once the buffer accepted it (under `overflowPolicy: 'block'` that waits for room: the
- *   back-pressure reaches winston's stream).
+ *   once the buffer accepted it: synchronously when it has room, else once room is made (under
+ *   `overflowPolicy: 'block'`: the back-pressure reaches winston's stream), records kept in order.
  * - `logger.end()` then the logger's `'finish'` means delivered: `_final` stops the buffer, which
  *   delivers everything within `shutdownTimeoutMs` (winston's logger waits for its transports'
  *   `'finish'`).
@@ -68,8 +68,10 @@ export class CloudWatchTransport extends TransportStream {
   #onBeforeExit: (() => void) | undefined;
   #onExit: (() => void) | undefined;
   #exitFlush: Promise<void> | undefined;
-  /** log() calls whose add() has not settled yet. */
-  #adding = 0;
+  /** log() calls waiting for add() (the buffer could not take them at once); later ones queue behind them. */
+  #waiting = 0;
+  /** Settles after the last waiting record's `next()`: the next waiting record's add() starts then. */
+  #tail: Promise<void> = Promise.resolve();
   /** Set by winston-transport when a logger pipes into this transport. */
   declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number } | null;
 
@@ -99,23 +101,52 @@ export class CloudWatchTransport extends TransportStream {
     if (flushOnExit ?? true) this.#installExitHooks();
   }
 
-  /** winston-transport's hook: buffer one formatted line, then `'logged'` and `next()`. */
+  /**
+   * winston-transport's hook: buffer one formatted line, then `'logged'` and `next()`.
+   *
+   * When the buffer can take the line at once (`tryAdd`), both happen synchronously, so no record
+   * waits in winston's own stream buffers (a synchronous burst would otherwise queue every record
+   * there, one microtask each). Otherwise (full under `'block'`, oversized, fsync `'always'`) the
+   * record waits for `add()`, and every later record waits behind it, in order: winston's
+   * `_writev` calls `log()` for each buffered record without waiting for the previous `next`.
+   */
   override log(info: WinstonInfo, next: () => void): void {
     const message = messageOf(info);
     const timestamp = eventTimestamp(info.timestamp, Date.now);
-    this.#adding++;
-    this.sink.add(timestamp, message).then(
+    if (this.#waiting === 0) {
+      let accepted: boolean;
+      try {
+        accepted = this.sink.tryAdd(timestamp, message);
+      } catch (error) {
+        this.#notBuffered(error);
+        next();
+        return;
+      }
+      if (accepted) {
+        this.emit('logged', info);
+        next();
+        return;
+      }
+    }
+    const add = (): Promise<void> => this.sink.add(timestamp, message);
+    const added = this.#waiting === 0 ? add() : this.#tail.then(add, add);
+    this.#waiting++;
+    this.#tail = added.then(
       () => {
-        this.#adding--;
+        this.#waiting--;
         this.emit('logged', info);
         next();
       },
       (error: unknown) => {
-        this.#adding--;
-        this.#warn({ kind: 'dropped', reason: 'invalid', count: 1, message: `cwbatch/winston: 1 event not buffered: ${describe(error)}`, error });
+        this.#waiting--;
+        this.#notBuffered(error);
         next();
       },
     );
+  }
+
+  #notBuffered(error: unknown): void {
+    this.#warn({ kind: 'dropped', reason: 'invalid', count: 1, message: `cwbatch/winston: 1 event not buffered: ${describe(error)}`, error });
   }
 
   /**
@@ -146,7 +177,7 @@ export class CloudWatchTransport extends TransportStream {
   #caughtUp(): boolean {
     const parent = this.parent;
     return (
-      this.#adding === 0 && this.writableLength === 0 && (parent?.readableLength ?? 0) === 0 && (parent?.writableLength ?? 0) === 0
+      this.#waiting === 0 && this.writableLength === 0 && (parent?.readableLength ?? 0) === 0 && (parent?.writableLength ?? 0) === 0
     );
   }
 
@@ -172,6 +203,30 @@ export class CloudWatchTransport extends TransportStream {
     this.stop().catch((error: unknown) => {
       this.#warn({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/winston: close failed: ${describe(error)}`, error });
     });
+  }
+
+  /**
+   * Writable's `end()`, held back while the logger still queues records for this transport.
+   * winston's `Logger#_final` ends its transports once its own writable side is done, while up to
+   * a readable buffer's worth of records can still wait in the logger for a transport that holds
+   * them back (a full buffer under `'block'`): written after `end()`, they failed with "write
+   * after end" and were lost. So end once the logger's queue is empty (polled: it empties as this
+   * transport takes records, each pipe `'drain'`); `'finish'` still comes after delivery.
+   */
+  override end(...args: unknown[]): this {
+    const parent = this.parent;
+    if (parent && (parent.readableLength ?? 0) > 0 && !this.writableEnded && !this.destroyed) {
+      const retry = (): void => {
+        if (this.parent === parent && (parent.readableLength ?? 0) > 0 && !this.writableEnded && !this.destroyed) {
+          setTimeout(retry, 1);
+          return;
+        }
+        (super.end as (...a: unknown[]) => this).apply(this, args);
+      };
+      setTimeout(retry, 1);
+      return this;
+    }
+    return (super.end as (...a: unknown[]) => this).apply(this, args);
   }
 
   /** Writable's `_final`: runs on `end()`, so `'finish'` (and the logger's) means delivered. */

@@ -144,6 +144,51 @@ describe('cwbatch/winston', () => {
     expect(warnings).toEqual([]);
   });
 
+  it("a full buffer against a slow sink, then logger.end(): no \"write after end\", 'finish' means every record stored, in order", async () => {
+    // The sink takes a batch only when the test opens the gate: the buffer stays full while
+    // winston ends its transports.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const delivered: number[] = [];
+    const transport = new CloudWatchTransport({
+      logGroupName: GROUP,
+      logStreamName: `write-after-end-${++counter}`,
+      flushOnExit: false,
+      maxBufferedBytes: 8 * 1024,
+      flushFunction: async (_group, _stream, events) => {
+        await gate;
+        for (const e of events) delivered.push((JSON.parse(e.message) as { id: number }).id);
+      },
+    });
+    const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+    const errors: unknown[] = [];
+    const warnings: DeliveryWarning[] = [];
+    logger.on('error', (e) => errors.push(e));
+    transport.on('error', (e) => errors.push(e));
+    logger.on('warn', (w: DeliveryWarning) => warnings.push(w));
+    const logged: number[] = [];
+    transport.on('logged', (info: { id: number }) => logged.push(info.id));
+    // Fill the buffer, then the transport's stream buffer, until a few records wait in the
+    // logger's own queue (its readable side): the ones winston used to write after end().
+    let count = 0;
+    while (logger.readableLength < 5) logger.info(`record ${count} ${'x'.repeat(80)}`, { id: count++ });
+    expect(logger.writableLength).toBe(0);
+    expect(transport.writableLength).toBeGreaterThan(0);
+    const finished = endAndFinish(logger);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the logger's _final has ended its transports
+    expect(errors).toEqual([]);
+    open();
+    await finished;
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    const all = Array.from({ length: count }, (_, i) => i);
+    // Stored in the order logged, and 'logged' in that order: no record accepted at once
+    // overtook one that had to wait.
+    expect(delivered).toEqual(all);
+    expect(logged).toEqual(all);
+    expectCleanMetrics(transport, count);
+  });
+
   it('6. multibyte text (CJK, emoji) filling many batches: no batch rejected', async () => {
     const proxy = await countingProxy(endpoint.url);
     try {
