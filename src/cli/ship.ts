@@ -33,6 +33,8 @@ Options:
       --flush-interval TIME    send what is buffered at least this often (default 1s)
       --max-buffer SIZE        bound on buffered bytes; reading waits when full (default 64M)
       --shutdown-timeout TIME  how long to keep delivering after end of input or a signal (default 30s)
+      --spool DIR              durable mode: keep accepted lines in DIR until delivered; a later
+                               run with the same DIR delivers what a killed run left (one run per DIR)
       --dry-run                print the PutLogEvents requests it would make, as JSON lines; send nothing
   -h, --help                   show this help
 
@@ -52,6 +54,7 @@ interface ShipOptions {
   maxBufferedBytes: number;
   shutdownTimeoutMs: number;
   dryRun: boolean;
+  spool: string | undefined;
 }
 
 function parseShipArgs(argv: string[]): ShipOptions | 'help' {
@@ -70,6 +73,7 @@ function parseShipArgs(argv: string[]): ShipOptions | 'help' {
       'flush-interval': { type: 'string' },
       'max-buffer': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      spool: { type: 'string' },
       'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,6 +101,7 @@ function parseShipArgs(argv: string[]): ShipOptions | 'help' {
     maxBufferedBytes,
     shutdownTimeoutMs: parseDuration('shutdown-timeout', values['shutdown-timeout'], 30_000),
     dryRun: values['dry-run'] === true,
+    spool: values.spool === undefined ? undefined : required('spool', values.spool),
   };
 }
 
@@ -163,21 +168,35 @@ export async function runShip(argv: string[]): Promise<number> {
   // Failures are reported once per kind: the buffer retries, so most of them heal.
   const seenErrors = new Set<string>();
   const dropErrors = new Map<DropReason, string>();
-  const buffer = new BatchBufferImpl(flush, {
-    flushIntervalMs: opts.flushIntervalMs,
-    maxBufferedBytes: opts.maxBufferedBytes,
-    shutdownTimeoutMs: opts.shutdownTimeoutMs,
-    onError: (error) => {
-      if (error instanceof BufferStoppedError) return;
-      const text = describeError(error, where);
-      if (seenErrors.has(text)) return;
-      seenErrors.add(text);
-      warn(`delivery failed, retrying: ${text}`);
-    },
-    onDrop: (_events, reason, error) => {
-      if (error !== undefined && !dropErrors.has(reason)) dropErrors.set(reason, describeError(error, where));
-    },
-  });
+  let buffer: BatchBufferImpl;
+  try {
+    buffer = new BatchBufferImpl(flush, {
+      ...(opts.spool === undefined ? {} : { spool: { dir: opts.spool } }),
+      flushIntervalMs: opts.flushIntervalMs,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      shutdownTimeoutMs: opts.shutdownTimeoutMs,
+      onError: (error) => {
+        if (error instanceof BufferStoppedError) return;
+        const code = (error as { code?: unknown }).code;
+        if (code === 'SPOOL_CORRUPT' || code === 'SPOOL_WRITE') {
+          warn(`--spool: ${(error as Error).message}`);
+          return;
+        }
+        const text = describeError(error, where);
+        if (seenErrors.has(text)) return;
+        seenErrors.add(text);
+        warn(`delivery failed, retrying: ${text}`);
+      },
+      onDrop: (_events, reason, error) => {
+        if (error !== undefined && !dropErrors.has(reason)) dropErrors.set(reason, describeError(error, where));
+      },
+    });
+  } catch (error) {
+    // --spool: the directory is locked by another run, or cannot be created.
+    cleanup();
+    stderr.write(`cwbatch: --spool ${JSON.stringify(opts.spool)}: ${(error as Error).message}\n`);
+    return EXIT_FAILED;
+  }
   buffer.start();
 
   const controller = new AbortController();
