@@ -55,11 +55,46 @@ interface Line {
 }
 
 /**
- * pino's default layout puts `level` then `time` (epoch ms) first; read the time from there
- * without parsing the line. Any other layout (custom `timestamp`, `formatters.level`, ...) falls
- * back to `JSON.parse`.
+ * pino's default layout puts `level` then `time` (epoch ms) first: `{"level":30,"time":1764...,`
+ * (or a string level). Read the time from there by scanning characters, without a regex match or
+ * substrings (it runs once per line); any other layout (custom `timestamp`, `formatters.level`,
+ * ...) falls back to `JSON.parse`.
  */
-const FAST_TIME = /^\{"level":(?:\d+|"[^"\\]*"),"time":(\d{1,16})[,}]/;
+const LEVEL_PREFIX = '{"level":';
+const TIME_KEY = ',"time":';
+
+/** The `time` of pino's default layout (up to 16 digits), or -1 when the line has another layout. */
+function defaultLayoutTime(line: string): number {
+  if (!line.startsWith(LEVEL_PREFIX)) return -1;
+  const n = line.length;
+  let i = LEVEL_PREFIX.length;
+  let c = line.charCodeAt(i);
+  if (c === 34 /* " */) {
+    for (i++; i < n; i++) {
+      c = line.charCodeAt(i);
+      if (c === 34) break;
+      if (c === 92 /* \ */) return -1;
+    }
+    if (i >= n) return -1;
+    i++;
+  } else {
+    const start = i;
+    while (i < n && (c = line.charCodeAt(i)) >= 48 && c <= 57) i++;
+    if (i === start) return -1;
+  }
+  if (!line.startsWith(TIME_KEY, i)) return -1;
+  i += TIME_KEY.length;
+  const start = i;
+  let time = 0;
+  while (i < n && i - start < 17 && (c = line.charCodeAt(i)) >= 48 && c <= 57) {
+    time = time * 10 + (c - 48);
+    i++;
+  }
+  const digits = i - start;
+  if (digits === 0 || digits > 16) return -1;
+  c = line.charCodeAt(i);
+  return c === 44 /* , */ || c === 125 /* } */ ? time : -1;
+}
 
 /** The pino transport factory (the target's default export). */
 export default async function cwbatchPinoTransport(options: PinoTransportOptions): Promise<PinoTransportStream> {
@@ -76,11 +111,42 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
   let consumed = 0;
   let loopDone: Promise<void> = Promise.resolve();
 
+  /**
+   * Lines the buffer could not take at once, handed on to {@link consume} (which awaits add());
+   * while any is pending, later lines follow the same path so that none overtakes it.
+   */
+  let waiting = 0;
   const parseLine = (line: string): Line | null => {
-    if (line.length === 0 || line.trim().length === 0) return null; // pino-abstract-transport ignores it
+    if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
     produced++;
-    return { line, time: lineTime(line) };
+    const time = lineTime(line);
+    if (waiting === 0) {
+      // The fast path, inside split2's transform: no object, no promise, no trip through the
+      // stream's readable side. `null` makes pino-abstract-transport skip the line.
+      try {
+        if (sink.tryAdd(time, line)) {
+          consumed++;
+          return null;
+        }
+      } catch (error) {
+        consumed++;
+        notBuffered(error);
+        return null;
+      }
+    }
+    waiting++;
+    return { line, time };
   };
+
+  function notBuffered(error: unknown): void {
+    report({
+      kind: 'dropped',
+      reason: error instanceof BufferStoppedError ? 'shutdown' : 'invalid',
+      count: 1,
+      message: `cwbatch/pino: 1 event not buffered: ${describe(error)}`,
+      error,
+    });
+  }
 
   async function consume(source: AsyncIterable<Line>): Promise<void> {
     try {
@@ -91,15 +157,10 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
           // thread-stream stops taking pino's writes.
           await sink.add(record.time, record.line);
         } catch (error) {
-          report({
-            kind: 'dropped',
-            reason: error instanceof BufferStoppedError ? 'shutdown' : 'invalid',
-            count: 1,
-            message: `cwbatch/pino: 1 event not buffered: ${describe(error)}`,
-            error,
-          });
+          notBuffered(error);
         } finally {
           consumed++;
+          waiting--;
         }
       }
     } catch (error) {
@@ -158,8 +219,8 @@ function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, 
 
 /** The record's time (pino's `time`: epoch ms by default, or seconds, or an ISO string); now when absent. */
 function lineTime(line: string): number {
-  const fast = FAST_TIME.exec(line);
-  if (fast !== null) return eventTimestamp(Number(fast[1]), Date.now);
+  const fast = defaultLayoutTime(line);
+  if (fast >= 0) return eventTimestamp(fast, Date.now);
   let record: unknown;
   try {
     record = JSON.parse(line);
