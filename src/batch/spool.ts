@@ -122,6 +122,8 @@ interface Commit {
 }
 
 const HEADER_BYTES = 8;
+/** Initial size of the buffer a commit's records are encoded into. */
+const SLAB_BYTES = 64 * 1024;
 const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
 const ACK_PATTERN = /^seg-(\d{16})\.ack$/;
 /** Offsets are u32: a segment never grows past this (one record past `segmentBytes` at most). */
@@ -150,12 +152,16 @@ export class Spool {
   #totalBytes = 0;
   #syncScheduled = false;
   #closed = false;
-  /** The record encoded by the last wouldOverflow(), reused by append() for the same event. */
-  #encoded: { event: InputLogEvent; group: string; stream: string; record: Buffer } | undefined;
-  /** Records appended since the last commit, written together by it (one writeSync). */
-  #pending: Buffer[] = [];
+  /** The payload encoded by the last wouldOverflow(), reused by append() for the same event (fields: no allocation per event). */
+  #encodedEvent: InputLogEvent | undefined;
+  #encodedGroup = '';
+  #encodedStream = '';
+  #encodedJson = '';
+  #encodedBytes = 0;
+  /** Records appended since the last commit, encoded straight into this slab and written together by it (one writeSync). */
+  #slab = Buffer.allocUnsafe(SLAB_BYTES);
   #pendingBytes = 0;
-  /** The commit that the records in `#pending` wait for: a microtask that writes them (and, with 'always', fsyncs). */
+  /** The commit that the records in the slab wait for: a microtask that writes them (and, with 'always', fsyncs). */
   #commit: Commit | undefined;
   readonly #onError: (error: unknown) => void;
 
@@ -217,14 +223,14 @@ export class Spool {
    * append() of the same event reuses it.
    */
   wouldOverflow(group: string, stream: string, event: InputLogEvent): boolean {
-    const record = this.#encode(group, stream, event);
-    if (this.#totalBytes + record.length <= this.#maxBytes || this.#totalBytes === 0) return false;
+    const recordBytes = HEADER_BYTES + this.#encode(group, stream, event);
+    if (this.#totalBytes + recordBytes <= this.#maxBytes || this.#totalBytes === 0) return false;
     // The segment being appended to is only deleted when closed: if all its events are settled,
     // close it now, or a spool smaller than one segment would stay full for ever.
     const current = this.#current;
     if (current !== undefined && current.outstanding <= 0) {
       this.#closeCurrent();
-      return this.#totalBytes + record.length > this.#maxBytes && this.#totalBytes > 0;
+      return this.#totalBytes + recordBytes > this.#maxBytes && this.#totalBytes > 0;
     }
     return true;
   }
@@ -237,16 +243,27 @@ export class Spool {
    */
   append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
     if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
-    const record = this.#encode(group, stream, event);
-    this.#encoded = undefined;
+    const payloadBytes = this.#encode(group, stream, event);
+    const json = this.#encodedJson;
+    this.#encodedEvent = undefined;
     let segment = this.#current;
     if (segment === undefined || segment.bytes >= this.#segmentBytes) segment = this.#rotate();
     const offset = segment.bytes;
-    this.#pending.push(record);
-    this.#pendingBytes += record.length;
-    segment.bytes += record.length;
+    const recordBytes = HEADER_BYTES + payloadBytes;
+    const at = this.#pendingBytes;
+    if (at + recordBytes > this.#slab.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#slab.length, at + recordBytes));
+      this.#slab.copy(grown, 0, 0, at);
+      this.#slab = grown;
+    }
+    const slab = this.#slab;
+    slab.writeUInt32LE(payloadBytes, at);
+    slab.write(json, at + HEADER_BYTES, payloadBytes, 'utf8');
+    slab.writeUInt32LE(crc32(slab.subarray(at + HEADER_BYTES, at + recordBytes)), at + 4);
+    this.#pendingBytes = at + recordBytes;
+    segment.bytes += recordBytes;
     segment.outstanding++;
-    this.#totalBytes += record.length;
+    this.#totalBytes += recordBytes;
     this.#scheduleCommit();
     return { segment, offset };
   }
@@ -299,17 +316,16 @@ export class Spool {
     this.#unlock();
   }
 
-  #encode(group: string, stream: string, event: InputLogEvent): Buffer {
-    const cached = this.#encoded;
-    if (cached !== undefined && cached.event === event && cached.group === group && cached.stream === stream) return cached.record;
+  /** Encodes the payload (JSON `[group, stream, timestamp, message]`) into #encodedJson; returns its UTF-8 bytes. */
+  #encode(group: string, stream: string, event: InputLogEvent): number {
+    if (this.#encodedEvent === event && this.#encodedGroup === group && this.#encodedStream === stream) return this.#encodedBytes;
     const json = JSON.stringify([group, stream, event.timestamp, event.message]);
-    const length = Buffer.byteLength(json, 'utf8');
-    const record = Buffer.allocUnsafe(HEADER_BYTES + length);
-    record.writeUInt32LE(length, 0);
-    record.write(json, HEADER_BYTES, 'utf8');
-    record.writeUInt32LE(crc32(record.subarray(HEADER_BYTES)), 4);
-    this.#encoded = { event, group, stream, record };
-    return record;
+    this.#encodedEvent = event;
+    this.#encodedGroup = group;
+    this.#encodedStream = stream;
+    this.#encodedJson = json;
+    this.#encodedBytes = Buffer.byteLength(json, 'utf8');
+    return this.#encodedBytes;
   }
 
   /**
@@ -361,12 +377,13 @@ export class Spool {
   }
 
   #writePending(): void {
-    if (this.#pending.length === 0) return;
-    const data = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
+    const bytes = this.#pendingBytes;
+    if (bytes === 0) return;
     this.#pendingBytes = 0;
     if (this.#fd === undefined) throw new CwbatchError('SPOOL_CLOSED', 'The spool segment is closed');
-    writeAll(this.#fd, data);
+    writeAll(this.#fd, this.#slab.subarray(0, bytes));
+    // A burst grew the slab: do not keep it for ever.
+    if (this.#slab.length > 16 * SLAB_BYTES) this.#slab = Buffer.allocUnsafe(SLAB_BYTES);
   }
 
   #closeCurrentQuietly(): void {
@@ -411,7 +428,7 @@ export class Spool {
   #closeCurrent(): void {
     const segment = this.#current;
     if (segment === undefined) return;
-    if (this.#pending.length > 0) {
+    if (this.#pendingBytes > 0) {
       // Rotation in the middle of a commit: the records so far belong to this segment.
       try {
         this.#writePending();
