@@ -83,6 +83,8 @@ interface SpaceWaiter {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Taken at load: add()'s pauses must turn the real event loop, even under a test's fake timers. */
+const realSetImmediate = setImmediate;
 
 /** The seed's batch buffer. See the README for the behaviour, defaults and metrics. */
 export class BatchBufferImpl implements BatchBuffer {
@@ -211,11 +213,30 @@ export class BatchBufferImpl implements BatchBuffer {
       const entry = this.#entry;
       const size = this.#entrySize;
       if (size > this.#config.maxEventBytes) return this.#addOversized(state, entry.timestamp, entry.message, size);
-      return this.#enqueue(state, entry, size);
+      const accepted = this.#enqueue(state, entry, size);
+      if (accepted !== RESOLVED) return accepted;
+      // A caller awaiting add() in a burst never reaches the event loop (the promise is already
+      // resolved): requests waiting for I/O would wait for the whole burst, or until the buffer
+      // is full. So once a batch's worth was accepted since the last look, if calls are in
+      // progress and none settled meanwhile (they need the event loop, unlike a flush function
+      // that settles in microtasks), resolve after one turn of the event loop instead.
+      this.#acceptedSinceYield += size;
+      if (this.#acceptedSinceYield < this.#config.maxBytes) return RESOLVED;
+      this.#acceptedSinceYield = 0;
+      const settled = this.#callsSettled;
+      const stuck = settled === this.#settledAtLastLook && this.#activeCalls > 0;
+      this.#settledAtLastLook = settled;
+      return stuck ? new Promise<void>((resolve) => realSetImmediate(resolve)) : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
   }
+
+  /** Bytes add() accepted since it last looked whether calls in progress need the event loop. */
+  #acceptedSinceYield = 0;
+  /** Flush function calls settled (either way), and that count at add()'s last look. */
+  #callsSettled = 0;
+  #settledAtLastLook = 0;
 
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
@@ -693,6 +714,7 @@ export class BatchBufferImpl implements BatchBuffer {
         error = e;
       } finally {
         this.#activeCalls--;
+        this.#callsSettled++;
         this.#releaseSlot();
       }
       if (!failed) {
