@@ -8,7 +8,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { LogEventsService, createCloudWatchFlushFunction } from '../../src/aws/index.js';
 import { BatchBufferImpl } from '../../src/batch/buffer.js';
 import type { InputLogEvent, RejectReason } from '../../src/batch/types.js';
-import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
+import { mulberry32, startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { motoAvailable, startMoto, type MotoServer } from '../helpers/moto.js';
 
 const HOUR = 3_600_000;
@@ -25,17 +25,8 @@ interface Sent {
   expect?: RejectReason;
 }
 
-/** mulberry32: a seeded PRNG, so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so that a failure can be replayed. */
+const prng = mulberry32;
 
 const TEXTS = ['plain ascii line', 'Grüße aus Köln', '日本語のログ行', 'emoji 🚀🔥 ok', 'mixed é漢🙂', 'Ελληνικά και русский'];
 /** 10 bytes per repetition (2 + 3 + 4 + 1), never '#': continuation parts can't look like a first part. */
