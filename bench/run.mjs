@@ -45,6 +45,16 @@ const CASES = [
     file: 'core.mjs',
     options: { buffer: { maxBufferedBytes: 8 * 1024 * 1024 } },
   },
+  {
+    // Same as `core`, plus a heap probe when the burst has been logged (the buffer is then at its
+    // bound): heapUsed before and after a full GC, and the bytes the buffer counts. The GC pauses
+    // this case, so its events/s is not compared.
+    id: 'core-heap',
+    family: 'memory',
+    label: 'cwbatch core, heap probe after the burst (full GC)',
+    file: 'core.mjs',
+    heapProbe: true,
+  },
   { id: 'cwbatch-winston', family: 'winston', label: 'cwbatch/winston', file: 'cwbatch-winston.mjs', needs: 'dist/winston/index.js' },
   { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs' },
   { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true },
@@ -172,10 +182,12 @@ async function runOnce(endpoint, url, c, n, rep) {
     group,
     stream,
     options: c.options,
+    heapProbe: c.heapProbe === true,
     stallMs: 15_000,
     deadlineMs,
   };
   const execArgv = ['--require', join(benchDir, 'lib', 'loopback-guard.cjs'), '--max-old-space-size=8192'];
+  if (c.heapProbe) execArgv.push('--expose-gc');
   if (profile) {
     const dir = join(outDir, 'profiles');
     mkdirSync(dir, { recursive: true });

@@ -33,6 +33,11 @@ export async function setup({ url, group, stream, options = {} }) {
       fastBody: Boolean(options.fastBody),
     },
     log: (i) => buffer.add(group, stream, { timestamp: Date.now(), message: rawMessage(i, Date.now()) }),
+    /** Bytes the buffer counts (UTF-8 + 26 per event), buffered and in flight: for the heap probe. */
+    counted() {
+      const m = buffer.getMetrics();
+      return m.bytesBuffered + m.bytesInFlight;
+    },
     async finish() {
       await buffer.stop();
       flush.service.destroy();

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 const args = JSON.parse(process.argv[2]);
-const { caseFile, n, stallMs, deadlineMs } = args;
+const { caseFile, n, stallMs, deadlineMs, heapProbe } = args;
 const wallNow = () => performance.timeOrigin + performance.now();
 
 function vm(field) {
@@ -39,6 +39,7 @@ async function main() {
   const bench = await mod.setup(args);
   if (global.gc) global.gc();
   const rssBefore = vm('VmRSS');
+  const heapBefore = process.memoryUsage().heapUsed;
   const cpu0 = process.cpuUsage();
   const t0 = wallNow();
   const { log } = bench;
@@ -47,6 +48,16 @@ async function main() {
     if (r !== undefined) await r;
   }
   const tLogged = wallNow();
+  // Heap probe (memory cases only, run with --expose-gc): what is live once the burst is logged
+  // (the buffer at its bound), against what the buffer counts, apart from garbage not collected yet.
+  let heap;
+  if (heapProbe && global.gc) {
+    const before = process.memoryUsage();
+    const counted = bench.counted?.();
+    global.gc();
+    const after = process.memoryUsage();
+    heap = { heapBefore, heapUsedBeforeGc: before.heapUsed, rssAtProbe: before.rss, heapUsedAfterGc: after.heapUsed, counted };
+  }
   let finishDone = false;
   let finishInfo;
   let finishError;
@@ -103,6 +114,7 @@ async function main() {
     finishInfo,
     config: bench.config,
     networkRefusals: globalThis.__cwbatchBenchRefusals?.length ?? 0,
+    heap,
   });
 }
 

@@ -40,11 +40,28 @@ export function summarize(runs, cases) {
         duplicatesMax: rs.length ? Math.max(...rs.map((r) => r.endpoint.duplicates)) : null,
         networkRefusals: rs.reduce((sum, r) => sum + (r.networkRefusals ?? 0), 0),
         config: ok[0]?.config,
+        heap: heapSummary(ok),
         errors: rs.filter((r) => r.error).map((r) => r.error.split('\n')[0]),
       });
     }
   }
   return rows;
+}
+
+/** Medians of the heap probe (memory cases run with it), in MiB; undefined without one. */
+function heapSummary(runs) {
+  const probed = runs.filter((r) => r.heap !== undefined && r.heap !== null);
+  if (probed.length === 0) return undefined;
+  const m = (f) => median(probed.map((r) => f(r.heap) / MiB));
+  return {
+    runs: probed.length,
+    countedMiB: m((h) => h.counted ?? 0),
+    heapBeforeMiB: m((h) => h.heapBefore),
+    heapUsedBeforeGcMiB: m((h) => h.heapUsedBeforeGc),
+    heapUsedAfterGcMiB: m((h) => h.heapUsedAfterGc),
+    liveGrowthMiB: m((h) => h.heapUsedAfterGc - h.heapBefore),
+    rssAtProbeMiB: m((h) => h.rssAtProbe),
+  };
 }
 
 function row(summary, id, n) {
@@ -81,7 +98,7 @@ export function evaluateTargets(summary) {
     }
     // Memory: what logging n events adds to the process (peak RSS - RSS before the first event)
     // against the bound. The fixed overhead is taken from the run with the small bound.
-    for (const id of ['core', 'core-8mib']) {
+    for (const id of ['core', 'core-heap', 'core-8mib']) {
       const r = row(summary, id, n);
       if (r === undefined || r.config?.maxBufferedBytes === undefined) continue;
       out.push({
@@ -94,6 +111,7 @@ export function evaluateTargets(summary) {
         peakRssMiB: r.peakRssMiB,
         rssBeforeMiB: r.rssBeforeMiB,
         dataMiB: (n * ((r.meanMessageBytes ?? 0) + 26)) / MiB,
+        heap: r.heap,
       });
     }
   }
@@ -149,6 +167,24 @@ export function renderMarkdown(meta, summary, targets) {
       lines.push(
         `| ${t.mine} | ${fmt.int(t.n)} | ${fmt.int(t.boundMiB)} | ${fmt.int(t.dataMiB)} | ${fmt.int(t.rssBeforeMiB)} | ${fmt.int(t.peakRssMiB)} | ${fmt.int(t.growthMiB)} |`,
       );
+    }
+    const probed = mem.filter((t) => t.heap !== undefined);
+    if (probed.length) {
+      lines.push('');
+      lines.push(
+        'Heap probe (`core-heap`): right after the burst is logged, the bytes the buffer counts (UTF-8 + 26 per event, buffered and in flight), ' +
+          'heapUsed before and after a full GC, and the live heap added since before the first event (after GC) per counted byte.',
+      );
+      lines.push('');
+      lines.push('| probe | events | counted MiB | heapUsed before GC MiB | heapUsed after GC MiB | live growth MiB | live growth / counted | RSS at probe MiB |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+      for (const t of probed) {
+        const h = t.heap;
+        lines.push(
+          `| ${t.mine} | ${fmt.int(t.n)} | ${fmt.one(h.countedMiB)} | ${fmt.int(h.heapUsedBeforeGcMiB)} | ${fmt.int(h.heapUsedAfterGcMiB)} | ` +
+            `${fmt.one(h.liveGrowthMiB)} | ${h.countedMiB > 0 ? `${(h.liveGrowthMiB / h.countedMiB).toFixed(2)}x` : '-'} | ${fmt.int(h.rssAtProbeMiB)} |`,
+        );
+      }
     }
   }
   lines.push('');
