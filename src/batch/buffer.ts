@@ -175,7 +175,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#spoolSyncsEveryEvent = options.spool?.fsync === 'always';
+    this.#spooled = options.spool !== undefined;
     if (options.spool !== undefined) {
       // Events a previous process left in the spool go first, in the order they were written.
       const replayed: ReplayedEvent[] = [];
@@ -241,8 +241,8 @@ export class BatchBufferImpl implements BatchBuffer {
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
    * `false`, buffering nothing, when `add()` would have to wait: the buffer is full under the
-   * `'block'` policy, the event is over `maxEventBytes`, or durable mode syncs every event
-   * (`fsync: 'always'`); call `add()` then. Throws what `add()` rejects with. For transports whose
+   * `'block'` policy, the event is over `maxEventBytes`, or in durable mode (the event is on disk
+   * only when add() resolves); call `add()` then. Throws what `add()` rejects with. For transports whose
    * framework queues records of its own until a callback runs (winston): accepting synchronously
    * keeps records out of that queue.
    */
@@ -251,7 +251,7 @@ export class BatchBufferImpl implements BatchBuffer {
     const state = this.#check(logGroup, logStream, event);
     const entry = this.#entry;
     const size = this.#entrySize;
-    if (size > this.#config.maxEventBytes || this.#spoolSyncsEveryEvent) return false;
+    if (size > this.#config.maxEventBytes || this.#spooled) return false;
     const total = this.#bytesBuffered + this.#bytesInFlight;
     const full = (total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, entry) === true;
     if (full && this.#config.overflowPolicy === 'block') return false;
@@ -262,8 +262,11 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /** The last event checked by #check, and its size: fields, not a returned object, to keep add() allocation-free. */
   #entry: InputLogEvent = { timestamp: 0, message: ' ' };
-  /** Durable mode with fsync 'always': add() resolves only after the fsync, so tryAdd() cannot accept. */
-  readonly #spoolSyncsEveryEvent: boolean;
+  /**
+   * Durable mode: records are written once per event-loop turn (group commit) and add() resolves
+   * after the write, so tryAdd() cannot acknowledge an event synchronously.
+   */
+  readonly #spooled: boolean;
   #entrySize = 0;
 
   /**
