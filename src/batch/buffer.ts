@@ -92,6 +92,11 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #config: BatchConfig;
   readonly #plan: PlanLimits;
   readonly #maxMessageBytes: number;
+  // The limits add() reads on every call, kept as fields of their own (one load, not two).
+  readonly #maxEvents: number;
+  readonly #maxBytes: number;
+  readonly #maxEventBytes: number;
+  readonly #maxBufferedBytes: number;
   readonly #hooks: BatchHooks;
   readonly #now: () => number;
   readonly #random: () => number;
@@ -166,6 +171,10 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#config = validateBatchConfig(options);
     this.#plan = { maxEvents: this.#config.maxEvents, maxBytes: this.#config.maxBytes };
     this.#maxMessageBytes = this.#config.maxEventBytes - EVENT_OVERHEAD_BYTES;
+    this.#maxEvents = this.#config.maxEvents;
+    this.#maxBytes = this.#config.maxBytes;
+    this.#maxEventBytes = this.#config.maxEventBytes;
+    this.#maxBufferedBytes = this.#config.maxBufferedBytes;
     for (const hook of ['onRejected', 'onDrop', 'onError', 'onOversized', 'onRetry', 'now', 'random'] as const) {
       const value = options[hook];
       if (value !== undefined && typeof value !== 'function') {
@@ -212,7 +221,7 @@ export class BatchBufferImpl implements BatchBuffer {
       const state = this.#check(logGroup, logStream, event);
       const entry = this.#entry;
       const size = this.#entrySize;
-      if (size > this.#config.maxEventBytes) return this.#addOversized(state, entry.timestamp, entry.message, size);
+      if (size > this.#maxEventBytes) return this.#addOversized(state, entry.timestamp, entry.message, size);
       const accepted = this.#enqueue(state, entry, size);
       if (accepted !== RESOLVED) return accepted;
       // A caller awaiting add() in a burst never reaches the event loop (the promise is already
@@ -221,7 +230,7 @@ export class BatchBufferImpl implements BatchBuffer {
       // progress and none settled meanwhile (they need the event loop, unlike a flush function
       // that settles in microtasks), resolve after one turn of the event loop instead.
       this.#acceptedSinceYield += size;
-      if (this.#acceptedSinceYield < this.#config.maxBytes) return RESOLVED;
+      if (this.#acceptedSinceYield < this.#maxBytes) return RESOLVED;
       this.#acceptedSinceYield = 0;
       const settled = this.#callsSettled;
       const stuck = settled === this.#settledAtLastLook && this.#activeCalls > 0;
@@ -434,7 +443,7 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
     const total = this.#bytesBuffered + this.#bytesInFlight;
     // An event always fits into an empty buffer, so no setting can wait forever.
-    if ((total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
+    if ((total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
       return this.#overflow(state, event, size);
     }
     this.#push(state, event, size);
@@ -444,7 +453,7 @@ export class BatchBufferImpl implements BatchBuffer {
 
   #push(state: StreamState, event: InputLogEvent, size: number): void {
     // Flush before a batch would break a limit, never after.
-    if (state.events.length >= this.#config.maxEvents || state.bytes + size > this.#config.maxBytes) {
+    if (state.events.length >= this.#maxEvents || state.bytes + size > this.#maxBytes) {
       // A stream that just failed waits for its back-off (the timer comes back for it).
       if (state.retryAt === 0 || state.retryAt <= this.#now()) this.#trigger(state);
     }
@@ -458,7 +467,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#eventsBuffered++;
     this.#bytesBuffered += size;
     this.#eventsAccepted++;
-    if (this.#timer === undefined) this.#armTimer();
+    if (this.#timer === undefined && this.#started) this.#armTimer();
   }
 
   #overflow(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
