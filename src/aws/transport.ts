@@ -226,10 +226,26 @@ export class TransportSink {
   /**
    * Buffers one event at once when that needs no waiting (see `BatchBufferImpl.tryAdd`): `true`
    * when accepted; `false`, buffering nothing, when {@link add} would have to wait (full under
-   * `'block'`, oversized, fsync `'always'`). Throws what {@link add} rejects with.
+   * `'block'`, oversized, durable mode). Throws what {@link add} rejects with.
    */
   tryAdd(timestamp: number, message: string): boolean {
     return this.buffer.tryAdd(this.logGroupName, this.logStreamName, { timestamp, message });
+  }
+
+  /**
+   * The failure to report for one record that `add()`/`tryAdd()` refused (it was never buffered):
+   * `shutdown` after the transport stopped, `invalid` for a record the buffer cannot take.
+   * One place, so that every transport says the same thing.
+   */
+  notBuffered(error: unknown): TransportFailure {
+    const stopped = (error as { code?: unknown } | null)?.code === 'BUFFER_STOPPED';
+    return {
+      kind: 'dropped',
+      reason: stopped ? 'shutdown' : 'invalid',
+      count: 1,
+      message: `${this.#name}: 1 event not buffered: ${describe(error)}`,
+      error,
+    };
   }
 
   /** Events buffered or in flight. */

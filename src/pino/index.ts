@@ -23,7 +23,7 @@
 import { writeSync } from 'node:fs';
 import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
-import { BufferStoppedError, describe } from '../batch/errors.js';
+import { describe } from '../batch/errors.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 
 /**
@@ -139,13 +139,7 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
   };
 
   function notBuffered(error: unknown): void {
-    report({
-      kind: 'dropped',
-      reason: error instanceof BufferStoppedError ? 'shutdown' : 'invalid',
-      count: 1,
-      message: `cwbatch/pino: 1 event not buffered: ${describe(error)}`,
-      error,
-    });
+    report(sink.notBuffered(error));
   }
 
   async function consume(source: AsyncIterable<Line>): Promise<void> {

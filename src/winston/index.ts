@@ -106,7 +106,7 @@ export class CloudWatchTransport extends TransportStream {
    *
    * When the buffer can take the line at once (`tryAdd`), both happen synchronously, so no record
    * waits in winston's own stream buffers (a synchronous burst would otherwise queue every record
-   * there, one microtask each). Otherwise (full under `'block'`, oversized, fsync `'always'`) the
+   * there, one microtask each). Otherwise (full under `'block'`, oversized, durable mode) the
    * record waits for `add()`, and every later record waits behind it, in order: winston's
    * `_writev` calls `log()` for each buffered record without waiting for the previous `next`.
    */
@@ -146,7 +146,7 @@ export class CloudWatchTransport extends TransportStream {
   }
 
   #notBuffered(error: unknown): void {
-    this.#warn({ kind: 'dropped', reason: 'invalid', count: 1, message: `cwbatch/winston: 1 event not buffered: ${describe(error)}`, error });
+    this.#warn(this.sink.notBuffered(error));
   }
 
   /**
