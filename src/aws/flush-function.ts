@@ -94,15 +94,7 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
     service.forget(group, stream);
     // A stream created now has no sequence token yet (legacy emulators would refuse the old one).
     const { sequenceToken: _stale, ...fresh } = args;
-    try {
-      await service.ensureLogStream(group, stream, { signal });
-    } catch (error) {
-      if (!isResourceNotFound(error)) throw error;
-      // CreateLogStream says the group is missing (too).
-      service.forget(group);
-      await service.ensureLogGroup(group, { ...groupOptions, signal });
-      await service.ensureLogStream(group, stream, { signal });
-    }
+    await service.ensureDestination(group, stream, { ...groupOptions, signal });
     return service.put(fresh, { signal });
   }
 

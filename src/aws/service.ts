@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { FlushResult, InputLogEvent } from '../batch/types.js';
 import { createCloudWatchLogsClient } from './client.js';
-import { isResourceAlreadyExists } from './errors.js';
+import { isResourceAlreadyExists, isResourceNotFound } from './errors.js';
 
 /**
  * Where a {@link LogEventsService} gets its client: an existing one (`client`, which the service
@@ -138,6 +138,24 @@ export class LogEventsService {
     if (cached !== undefined) return cached.promise;
     const command = new CreateLogStreamCommand({ logGroupName, logStreamName });
     return this.#track(streams, logStreamName, this.#create(command, options?.signal));
+  }
+
+  /**
+   * Creates the log stream, and its log group when that is missing too, unless they exist. Tries
+   * the stream first, so that a caller allowed only `logs:CreateLogStream` works when just the
+   * stream is missing; on `ResourceNotFoundException` it forgets the group (it may have been
+   * deleted while cwbatch ran), creates it (with `retentionInDays`, if given) and the stream.
+   */
+  async ensureDestination(logGroupName: string, logStreamName: string, options: EnsureLogGroupOptions = {}): Promise<void> {
+    const call: CallOptions = options.signal === undefined ? {} : { signal: options.signal };
+    try {
+      await this.ensureLogStream(logGroupName, logStreamName, call);
+    } catch (error) {
+      if (!isResourceNotFound(error)) throw error;
+      this.forget(logGroupName);
+      await this.ensureLogGroup(logGroupName, options);
+      await this.ensureLogStream(logGroupName, logStreamName, call);
+    }
   }
 
   /**

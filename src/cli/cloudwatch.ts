@@ -46,14 +46,7 @@ export class MissingDestinationError extends Error {
 export async function checkDestination(flush: CloudWatchFlushFunction, group: string, stream: string, createMissing: boolean): Promise<void> {
   const service = flush.service;
   if (createMissing) {
-    try {
-      await service.ensureLogStream(group, stream);
-    } catch (error) {
-      if (!isResourceNotFound(error)) throw error;
-      service.forget(group);
-      await service.ensureLogGroup(group);
-      await service.ensureLogStream(group, stream);
-    }
+    await service.ensureDestination(group, stream);
     return;
   }
   const found = await findLogStream(service.client, group, stream);
