@@ -23,7 +23,7 @@ import { planBatches, sortByTimestamp, type PlanLimits, type PlannedBatch } from
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
 import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
 import { SequenceTokenManager } from './sequencing.js';
-import { Spool, type ReplayedEvent, type SpoolEntry } from './spool.js';
+import { Spool, type SpoolEntry } from './spool.js';
 import { serializeStructuredEvent } from './structured.js';
 import type {
   BatchBuffer,
@@ -133,7 +133,15 @@ export class BatchBufferImpl implements BatchBuffer {
   /** Durable mode: the spool, and where each spooled event is in it. */
   readonly #spool: Spool | undefined;
   readonly #segmentOf = new WeakMap<InputLogEvent, SpoolEntry>();
+  /** In #replayMore: #push does not append (the event is on disk already), and no re-entry. */
   #replaying = false;
+  /**
+   * Records a previous process left are still on disk, not replayed: they did not fit under
+   * maxBufferedBytes. While set, new add()s wait behind them (see add()).
+   */
+  #replayPending = false;
+  /** Bytes of the add() calls in `#spaceWaiters`. */
+  #waitingBytes = 0;
 
   #eventsBuffered = 0;
   #bytesBuffered = 0;
@@ -186,15 +194,11 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#random = options.random ?? Math.random;
     this.#spooled = options.spool !== undefined;
     if (options.spool !== undefined) {
-      // Events a previous process left in the spool go first, in the order they were written.
-      const replayed: ReplayedEvent[] = [];
-      this.#spool = new Spool(options.spool, (error) => this.#report(error), (event) => replayed.push(event));
-      this.#replaying = true;
-      try {
-        for (const { group, stream, event, entry } of replayed) this.#replay(group, stream, event, entry);
-      } finally {
-        this.#replaying = false;
-      }
+      // Events a previous process left in the spool go first, in the order they were written:
+      // as many as fit under maxBufferedBytes now, the rest as room frees up (#replayMore).
+      this.#spool = new Spool(options.spool, (error) => this.#report(error));
+      this.#replayPending = true;
+      this.#replayMore();
     }
   }
 
@@ -208,12 +212,22 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#closed) return;
     this.#started = true;
     this.#armTimer();
+    // Replay filled the buffer (more is on disk): send it now rather than after flushIntervalMs.
+    if (this.#replayPending) this.#sendIdleStreams();
   }
 
   /**
    * Buffers one event. Resolves once the event is accepted (at once, unless the buffer is full
    * under the `'block'` policy). Rejects with `InvalidLogEventError` / `InvalidNameError` for bad
    * input (nothing is buffered) and `BufferStoppedError` after `stop()`.
+   *
+   * Durable mode, while records a previous process left in the spool are still being replayed
+   * (they did not all fit under `maxBufferedBytes`): the event waits behind them, whatever the
+   * overflow policy, as under `'block'`, and is accepted (and written to the spool) once replay
+   * has finished and there is room. Those records are older, so this keeps every stream in order
+   * without a pass over the whole spool to learn which streams it holds. Under the drop policies,
+   * the add() calls waiting this way hold at most `maxBufferedBytes`; past that the new event is
+   * dropped (reason `overflow`), so memory stays bounded for callers that do not await add().
    */
   add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
     try {
@@ -442,6 +456,8 @@ export class BatchBufferImpl implements BatchBuffer {
   #enqueue(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
     const total = this.#bytesBuffered + this.#bytesInFlight;
+    // Durable mode: older records still on disk go first (see add()).
+    if (this.#replayPending) return this.#behindReplay(state, event, size);
     // An event always fits into an empty buffer, so no setting can wait forever.
     if ((total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
       return this.#overflow(state, event, size);
@@ -515,12 +531,31 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#sendIdleStreams();
       return this.#spool?.durable() ?? RESOLVED;
     }
-    // 'block': wait for room; make sure something is on its way out.
+    return this.#wait(state, event, size);
+  }
+
+  /** 'block': wait for room; make sure something is on its way out. */
+  #wait(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#spaceWaiters.push({ state, event, size, resolve, reject });
+      this.#waitingBytes += size;
       this.#sendIdleStreams();
       this.#armTimer();
     });
+  }
+
+  /**
+   * Durable mode, replay pending: the event waits behind the records still on disk (see add());
+   * under the drop policies, once the waiting add()s hold maxBufferedBytes, it is dropped instead.
+   */
+  #behindReplay(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+    const waiting = this.#waitingBytes;
+    if (this.#config.overflowPolicy !== 'block' && waiting > 0 && waiting + size > this.#maxBufferedBytes) {
+      this.#eventsAccepted++;
+      this.#countDrop([event], 'overflow', undefined);
+      return RESOLVED;
+    }
+    return this.#wait(state, event, size);
   }
 
   /**
@@ -548,14 +583,22 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#idleStreams.push(state);
   }
 
-  /** Admits waiting `add()` calls, first come first served, while there is room. */
+  /**
+   * Room may have freed up: replays more of the spool first (older), then admits waiting `add()`
+   * calls, first come first served, while there is room (none while replay is pending).
+   */
   #wakeSpaceWaiters(): void {
+    if (this.#replayPending) {
+      this.#replayMore();
+      if (this.#replayPending) return;
+    }
     while (this.#spaceWaiters.length > 0) {
       const next = this.#spaceWaiters[0] as SpaceWaiter;
       const total = this.#bytesBuffered + this.#bytesInFlight;
       if (total > 0 && total + next.size > this.#config.maxBufferedBytes) return;
       if (this.#spool?.wouldOverflow(next.state.group, next.state.stream, next.event) === true) return;
       this.#spaceWaiters.shift();
+      this.#waitingBytes -= next.size;
       try {
         this.#push(next.state, next.event, next.size);
         if (this.#spool === undefined) next.resolve();
@@ -1001,6 +1044,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#timer = undefined;
     // add() calls still waiting for room were never accepted: tell their callers.
     for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(new BufferStoppedError());
+    this.#waitingBytes = 0;
     this.#hold();
     this.#deadline = this.#now() + timeoutMs;
     const deadlineTimer = this.#waitTimer(() => this.#abandon.abort(), timeoutMs);
@@ -1036,6 +1080,49 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   // ---------------------------------------------------------------- durable mode
+
+  /**
+   * Replays records a previous process left, in order, while they fit under maxBufferedBytes
+   * (at least one when nothing is buffered or in flight, so replay always progresses). Called
+   * at construction and whenever room frees up (#wakeSpaceWaiters: events settled). Stops for
+   * good at stop()'s deadline: what is not replayed stays on disk, never counted as accepted.
+   */
+  #replayMore(): void {
+    const spool = this.#spool;
+    if (spool === undefined || this.#replaying || !this.#replayPending) return;
+    if (this.#abandon.signal.aborted) return;
+    this.#replaying = true;
+    let full = false;
+    try {
+      for (;;) {
+        const next = spool.peekReplay();
+        if (next === undefined) break;
+        const size = sizeOf(next.event);
+        const total = this.#bytesBuffered + this.#bytesInFlight;
+        if (total > 0 && total + size > this.#maxBufferedBytes) {
+          full = true;
+          break;
+        }
+        spool.takeReplay();
+        this.#replay(next.group, next.stream, next.event, next.entry);
+      }
+    } catch (error) {
+      // peekReplay reports what it skips through onError; anything else ends replay in this process
+      // (the records stay on disk).
+      this.#report(error);
+      full = false;
+    } finally {
+      this.#replaying = false;
+    }
+    if (!full) {
+      this.#replayPending = false;
+      // add()s that waited behind the replay: admit them (they are newer).
+      if (this.#spaceWaiters.length > 0) this.#wakeSpaceWaiters();
+      return;
+    }
+    // The buffer is full of replayed events: send them (as #overflow does for a full buffer).
+    if (this.#started || this.#spaceWaiters.length > 0) this.#sendIdleStreams();
+  }
 
   /** Puts back an event read from the spool; it stays in its old segment until settled. */
   #replay(group: string, stream: string, event: InputLogEvent, entry: SpoolEntry): void {

@@ -17,6 +17,12 @@
  *
  * A segment (and its ack file) is deleted once every event in it is settled (events dropped at
  * shutdown stay: the next process replays them).
+ *
+ * Replay is pulled, not pushed: the constructor only lists what a previous process left;
+ * {@link Spool.peekReplay} / {@link Spool.takeReplay} hand its records out one at a time, in
+ * order, reading one segment at a time, so the buffer takes only as many as fit in memory
+ * (`maxBufferedBytes`). A segment not read to its end is never deleted: what was not replayed
+ * stays on disk for the next process.
  */
 import {
   closeSync,
@@ -26,6 +32,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -96,6 +103,11 @@ export interface Segment {
   outstanding: number;
   /** Still being appended to: not deleted even when nothing is outstanding. */
   open: boolean;
+  /**
+   * Left by a previous process and not replayed to its end yet: not deleted even when nothing is
+   * outstanding (its records not handed out yet are still to be sent, by this process or the next).
+   */
+  unread: boolean;
   /** Descriptor of the ack file, opened on the first ack. */
   ackFd: number | undefined;
 }
@@ -164,14 +176,24 @@ export class Spool {
   /** The commit that the records in the slab wait for: a microtask that writes them (and, with 'always', fsyncs). */
   #commit: Commit | undefined;
   readonly #onError: (error: unknown) => void;
+  /** Replay: segments left by a previous process not opened yet, oldest first. */
+  readonly #unread: Segment[] = [];
+  /** Replay: the segment being read, its contents, its settled offsets and the next offset to parse. */
+  #reading: Segment | undefined;
+  #readData: Buffer | undefined;
+  #readSettled: Set<number> | undefined;
+  #readOffset = 0;
+  /** Replay: the record returned by peekReplay() and not taken yet. */
+  #peeked: ReplayedEvent | undefined;
 
   /**
-   * Opens (creating if needed) and locks the spool, and reads back what a previous process left.
+   * Opens (creating if needed) and locks the spool, and lists what a previous process left (read
+   * later, a segment at a time, by {@link peekReplay}).
    * @param onError receives each {@link SpoolCorruptionError} found while replaying, and write
    *   failures of a commit (its add()s reject too; the events stay buffered in memory).
    * @throws SpoolLockedError when another live process (or thread) owns the directory.
    */
-  constructor(options: SpoolOptions, onError: (error: unknown) => void, replay: (event: ReplayedEvent) => void) {
+  constructor(options: SpoolOptions, onError: (error: unknown) => void) {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
       throw new TypeError('Expected `spool.dir` to be a non-empty string');
     }
@@ -200,7 +222,15 @@ export class Spool {
       }
       const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
       this.#next = last + 1;
-      for (const file of files) this.#replaySegment(file, onError, replay);
+      for (const name of files) {
+        const file = join(this.#dir, name);
+        const bytes = statSync(file).size;
+        const segment: Segment = { file, ackFile: file.replace(/\.log$/, '.ack'), bytes, outstanding: 0, open: false, unread: true, ackFd: undefined };
+        this.#segments.add(segment);
+        this.#unread.push(segment);
+        // Counted against maxBytes from the start: the records are on disk.
+        this.#totalBytes += bytes;
+      }
     } catch (error) {
       this.#unlock();
       throw error;
@@ -215,6 +245,68 @@ export class Spool {
   /** Number of segment files on disk (the one being appended to included). */
   get segmentCount(): number {
     return this.#segments.size;
+  }
+
+  /**
+   * The next record a previous process left and that is not settled, in the order written; the
+   * same one again until {@link takeReplay}; undefined once all are handed out (or the spool is
+   * closed). Reads one segment at a time (its records and ack file), and drops a segment's
+   * contents once it is read to the end. Reports each torn or corrupted record (skipped) to
+   * `onError` as it is reached.
+   */
+  peekReplay(): ReplayedEvent | undefined {
+    if (this.#peeked !== undefined || this.#closed) return this.#peeked;
+    for (;;) {
+      const segment = this.#reading;
+      const data = this.#readData;
+      if (segment === undefined || data === undefined) {
+        const next = this.#unread.shift();
+        if (next === undefined) return undefined;
+        try {
+          this.#openForReplay(next);
+        } catch (error) {
+          // Unreadable now (removed by hand, EIO): left as it is (never deleted: still unread), not replayed by this process.
+          this.#onError(new CwbatchError('SPOOL_READ', `Spool segment ${next.file}: could not be read; left on disk`, { cause: error }));
+        }
+        continue;
+      }
+      const offset = this.#readOffset;
+      if (offset >= data.length) {
+        this.#reading = undefined;
+        this.#readData = undefined;
+        this.#readSettled = undefined;
+        segment.unread = false;
+        if (segment.outstanding <= 0) this.#delete(segment);
+        continue;
+      }
+      const parsed = parseRecord(data, offset);
+      if (parsed !== undefined) {
+        this.#readOffset = parsed.end;
+        // Settled by the previous process (its ack survived): not sent again.
+        if (this.#readSettled?.has(offset) === true) continue;
+        this.#peeked = { group: parsed.group, stream: parsed.stream, event: parsed.event, entry: { segment, offset } };
+        return this.#peeked;
+      }
+      // Torn or corrupted: look for the next offset where a whole valid record starts.
+      let resume = offset + 1;
+      while (resume < data.length && parseRecord(data, resume) === undefined) resume++;
+      const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
+      this.#readOffset = resume;
+      this.#onError(new SpoolCorruptionError(segment.file, offset, resume - offset, reason));
+    }
+  }
+
+  /** The record {@link peekReplay} returned is now the buffer's: outstanding until settled. */
+  takeReplay(): void {
+    const peeked = this.#peeked;
+    if (peeked === undefined) return;
+    this.#peeked = undefined;
+    peeked.entry.segment.outstanding++;
+  }
+
+  /** Whether records left by a previous process may still be handed out by {@link peekReplay}. */
+  get replayPending(): boolean {
+    return !this.#closed && (this.#peeked !== undefined || this.#reading !== undefined || this.#unread.length > 0);
   }
 
   /**
@@ -291,7 +383,7 @@ export class Spool {
     }
     for (const [segment, offsets] of bySegment) {
       segment.outstanding -= offsets.length;
-      if (segment.outstanding <= 0 && !segment.open) {
+      if (segment.outstanding <= 0 && !segment.open && !segment.unread) {
         this.#delete(segment);
         continue;
       }
@@ -304,10 +396,17 @@ export class Spool {
     }
   }
 
-  /** Flushes to disk, closes the current segment (deleting it if nothing is outstanding) and releases the lock. */
+  /**
+   * Flushes to disk, closes the current segment (deleting it if nothing is outstanding) and
+   * releases the lock. Segments not replayed to their end stay for the next process.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#peeked = undefined;
+    this.#reading = undefined;
+    this.#readData = undefined;
+    this.#readSettled = undefined;
     const commit = this.#commit;
     if (commit !== undefined) this.#runCommit(commit);
     this.#syncQuietly();
@@ -419,7 +518,7 @@ export class Spool {
     this.#fd = openSync(file, 'a');
     // A new file's directory entry must reach the disk too, or a power loss can lose the file.
     if (this.#fsync !== 'never') syncDirectory(this.#dir);
-    const segment: Segment = { file, ackFile: join(this.#dir, `${name}.ack`), bytes: 0, outstanding: 0, open: true, ackFd: undefined };
+    const segment: Segment = { file, ackFile: join(this.#dir, `${name}.ack`), bytes: 0, outstanding: 0, open: true, unread: false, ackFd: undefined };
     this.#segments.add(segment);
     this.#current = segment;
     return segment;
@@ -500,34 +599,16 @@ export class Spool {
     unlinkQuietly(this.#lockFile);
   }
 
-  #replaySegment(name: string, onCorruption: (error: unknown) => void, replay: (event: ReplayedEvent) => void): void {
-    const file = join(this.#dir, name);
-    const ackFile = file.replace(/\.log$/, '.ack');
-    const data = readFileSync(file);
-    const segment: Segment = { file, ackFile, bytes: data.length, outstanding: 0, open: false, ackFd: undefined };
-    this.#segments.add(segment);
-    this.#totalBytes += data.length;
-    const settled = readAcks(ackFile);
-    let offset = 0;
-    while (offset < data.length) {
-      const parsed = parseRecord(data, offset);
-      if (parsed !== undefined) {
-        // Settled by the previous process (its ack survived): not sent again.
-        if (!settled.has(offset)) {
-          segment.outstanding++;
-          replay({ group: parsed.group, stream: parsed.stream, event: parsed.event, entry: { segment, offset } });
-        }
-        offset = parsed.end;
-        continue;
-      }
-      // Torn or corrupted: look for the next offset where a whole valid record starts.
-      let resume = offset + 1;
-      while (resume < data.length && parseRecord(data, resume) === undefined) resume++;
-      const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
-      onCorruption(new SpoolCorruptionError(file, offset, resume - offset, reason));
-      offset = resume;
-    }
-    if (segment.outstanding === 0) this.#delete(segment);
+  /** Starts reading one segment left by a previous process: its contents and its ack file. */
+  #openForReplay(segment: Segment): void {
+    const data = readFileSync(segment.file);
+    // The size listed at start is what counts against maxBytes; keep it exact.
+    this.#totalBytes += data.length - segment.bytes;
+    segment.bytes = data.length;
+    this.#reading = segment;
+    this.#readData = data;
+    this.#readSettled = readAcks(segment.ackFile);
+    this.#readOffset = 0;
   }
 }
 
