@@ -448,9 +448,10 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#eventsSplit++;
     this.#call(this.#hooks.onOversized, { ...info, parts: parts.length });
     // Parts keep the timestamp and their order (the sort is stable), so they arrive in sequence.
-    for (const part of parts) {
-      await this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES);
-    }
+    // All parts are enqueued now, in order, before any later add() can come between them: each
+    // is buffered at once or queued (first come, first served) behind whoever already waits.
+    const pending = parts.map((part) => this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES));
+    await Promise.all(pending);
   }
 
   #enqueue(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
@@ -458,6 +459,9 @@ export class BatchBufferImpl implements BatchBuffer {
     const total = this.#bytesBuffered + this.#bytesInFlight;
     // Durable mode: older records still on disk go first (see add()).
     if (this.#replayPending) return this.#behindReplay(state, event, size);
+    // First come, first served: while add() calls wait for room, a newcomer waits behind them
+    // (a small event must not overtake a large one, nor an event the later parts of a split one).
+    if (this.#spaceWaiters.length > 0 && this.#config.overflowPolicy === 'block') return this.#wait(state, event, size);
     // An event always fits into an empty buffer, so no setting can wait forever.
     if ((total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
       return this.#overflow(state, event, size);
@@ -539,6 +543,7 @@ export class BatchBufferImpl implements BatchBuffer {
     return new Promise<void>((resolve, reject) => {
       this.#spaceWaiters.push({ state, event, size, resolve, reject });
       this.#waitingBytes += size;
+      this.#refreshKeepAlive();
       this.#sendIdleStreams();
       this.#armTimer();
     });
@@ -599,6 +604,7 @@ export class BatchBufferImpl implements BatchBuffer {
       if (this.#spool?.wouldOverflow(next.state.group, next.state.stream, next.event) === true) return;
       this.#spaceWaiters.shift();
       this.#waitingBytes -= next.size;
+      if (this.#spaceWaiters.length === 0) this.#refreshKeepAlive();
       try {
         this.#push(next.state, next.event, next.size);
         if (this.#spool === undefined) next.resolve();
@@ -627,12 +633,19 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   #flushStream(state: StreamState): Promise<void> {
+    // Past stop()'s deadline no run starts: what is left is dropped as `shutdown` by stop(), which
+    // must not find a run it did not wait for holding the events.
+    if (this.#abandon.signal.aborted) return state.running ?? RESOLVED;
     if (state.running !== undefined) {
       state.requested = true;
       // Then look again: the run may already have made its last check of `requested` (it only
       // clears `running` a few microtasks after its loop ended), and returning it alone would
       // resolve this flush() with events still buffered.
-      return state.running.then(() => this.#flushStream(state));
+      // A run that started meanwhile took everything buffered at its start (so everything this
+      // flush() must send): wait for that one, not for every run a steady producer starts. And
+      // if the run we waited for failed, this flush() still makes its own attempt.
+      const next = (): Promise<void> => state.running ?? this.#flushStream(state);
+      return state.running.then(next, next);
     }
     if (state.events.length === 0) return RESOLVED;
     const run: Promise<void> = this.#drain(state).finally(() => {
@@ -758,6 +771,11 @@ export class BatchBufferImpl implements BatchBuffer {
     for (let attempt = 1; ; attempt++) {
       if (this.#abandon.signal.aborted) return { events, error: new BufferStoppedError(), retryable: true };
       await this.#acquireSlot();
+      if (this.#abandon.signal.aborted) {
+        // stop()'s deadline passed while this batch waited for a slot: never call after it.
+        this.#releaseSlot();
+        return { events, error: new BufferStoppedError(), retryable: true };
+      }
       let result: unknown;
       let error: unknown;
       let failed = false;
@@ -819,8 +837,13 @@ export class BatchBufferImpl implements BatchBuffer {
   /** One call of the flush function, cut off after flushTimeoutMs or at stop()'s deadline. */
   #invoke(state: StreamState, events: InputLogEvent[]): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      const controller = new AbortController();
       const abandon = this.#abandon.signal;
+      // An aborted signal never fires 'abort' again: past stop()'s deadline, do not call at all.
+      if (abandon.aborted) {
+        reject(new BufferStoppedError());
+        return;
+      }
+      const controller = new AbortController();
       let settled = false;
       const finish = (): boolean => {
         if (settled) return false;
@@ -881,31 +904,23 @@ export class BatchBufferImpl implements BatchBuffer {
     let delivered = events.length;
     let deliveredBytes = bytes;
     if (info !== undefined) {
-      const n = events.length;
-      const tooOldEnd = index(info.tooOldLogEventEndIndex, n, 0);
-      const expiredEnd = index(info.expiredLogEventEndIndex, n, 0);
-      const tooNewStart = index(info.tooNewLogEventStartIndex, n, n);
-      // AWS's semantics: too-old/expired are leading prefixes (exclusive ends), too-new a suffix
-      // from its start index. Where the two prefixes overlap, "too old" is reported.
-      const prefixEnd = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
-      const groups: Array<[RejectReason, InputLogEvent[]]> = [
-        ['too-old', events.slice(0, Math.min(tooOldEnd, prefixEnd))],
-        ['expired', events.slice(Math.min(tooOldEnd, prefixEnd), prefixEnd)],
-        ['too-new', events.slice(tooNewStart)],
-      ];
-      for (const [reason, rejected] of groups) {
+      for (const [reason, rejected] of rejectedGroups(events, info)) {
         if (rejected.length === 0) continue;
-        const rejectedBytes = sumSizes(rejected);
         delivered -= rejected.length;
-        deliveredBytes -= rejectedBytes;
+        deliveredBytes -= sumSizes(rejected);
         this.#eventsRejected += rejected.length;
         this.#rejectedByReason[reason] += rejected.length;
-        this.#call(this.#hooks.onRejected, rejected, reason, state.group, state.stream);
       }
     }
     this.#unspool(events);
     this.#eventsDelivered += delivered;
     this.#bytesDelivered += deliveredBytes;
+    // Counters first, callbacks after: a hook that reads getMetrics() sees the identity hold.
+    if (info !== undefined) {
+      for (const [reason, rejected] of rejectedGroups(events, info)) {
+        this.#call(this.#hooks.onRejected, rejected, reason, state.group, state.stream);
+      }
+    }
     this.#wakeSpaceWaiters();
   }
 
@@ -981,9 +996,9 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#timer !== undefined || this.#closed) return;
     if (!this.#started && this.#spaceWaiters.length === 0) return;
     if (this.#eventsBuffered === 0 && this.#spaceWaiters.length === 0) return;
-    // One timer, armed only while something is buffered, never keeping the process alive.
+    // One timer, armed only while something is buffered; it keeps the process alive only while someone waits (#refreshKeepAlive).
     this.#timer = setTimeout(() => this.#onTimer(), this.#config.flushIntervalMs);
-    this.#timer.unref();
+    if (!this.#keepAlive) this.#timer.unref();
   }
 
   #onTimer(): void {
@@ -1001,7 +1016,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#waitTimers.delete(timer);
       callback();
     }, ms);
-    if (this.#holders === 0) timer.unref();
+    if (!this.#keepAlive) timer.unref();
     this.#waitTimers.add(timer);
     return timer;
   }
@@ -1028,12 +1043,36 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   #hold(): void {
-    if (this.#holders++ === 0) for (const timer of this.#waitTimers) timer.ref();
+    this.#holders++;
+    this.#refreshKeepAlive();
   }
 
   #release(): void {
-    if (--this.#holders === 0) for (const timer of this.#waitTimers) timer.unref();
+    this.#holders--;
+    this.#refreshKeepAlive();
   }
+
+  /**
+   * Timers keep the process alive only while someone waits on the buffer: a caller of
+   * flush()/flushAll()/stop(), or an add() waiting for room (its caller awaits delivery of what
+   * is ahead of it: if the process exited in a back-off, those events would be lost silently).
+   * Otherwise every timer is unref()'d: a buffer never keeps a process alive by itself.
+   */
+  #refreshKeepAlive(): void {
+    const keep = this.#holders > 0 || this.#spaceWaiters.length > 0;
+    if (keep === this.#keepAlive) return;
+    this.#keepAlive = keep;
+    for (const timer of this.#waitTimers) {
+      if (keep) timer.ref();
+      else timer.unref();
+    }
+    if (this.#timer !== undefined) {
+      if (keep) this.#timer.ref();
+      else this.#timer.unref();
+    }
+  }
+
+  #keepAlive = false;
 
   // ---------------------------------------------------------------- stopping
 
@@ -1044,6 +1083,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#timer = undefined;
     // add() calls still waiting for room were never accepted: tell their callers.
     for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(new BufferStoppedError());
+    this.#refreshKeepAlive();
     this.#waitingBytes = 0;
     this.#hold();
     this.#deadline = this.#now() + timeoutMs;
@@ -1188,6 +1228,28 @@ function sumSizes(events: readonly InputLogEvent[]): number {
   let total = 0;
   for (const event of events) total += sizeOf(event);
   return total;
+}
+
+/**
+ * The events a rejectedLogEventsInfo names, by reason. AWS's semantics: too-old/expired are
+ * leading prefixes (exclusive ends), too-new a suffix from its start index. Where the two
+ * prefixes overlap, "too old" is reported. Empty groups are left out.
+ */
+function rejectedGroups(
+  events: InputLogEvent[],
+  info: NonNullable<FlushResult['rejectedLogEventsInfo']>,
+): Array<[RejectReason, InputLogEvent[]]> {
+  const n = events.length;
+  const tooOldEnd = index(info.tooOldLogEventEndIndex, n, 0);
+  const expiredEnd = index(info.expiredLogEventEndIndex, n, 0);
+  const tooNewStart = index(info.tooNewLogEventStartIndex, n, n);
+  const prefixEnd = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
+  const groups: Array<[RejectReason, InputLogEvent[]]> = [
+    ['too-old', events.slice(0, Math.min(tooOldEnd, prefixEnd))],
+    ['expired', events.slice(Math.min(tooOldEnd, prefixEnd), prefixEnd)],
+    ['too-new', events.slice(tooNewStart)],
+  ];
+  return groups.filter(([, rejected]) => rejected.length > 0);
 }
 
 /** An index from rejectedLogEventsInfo, clamped to [0, n]; `fallback` when absent or not a number. */

@@ -86,21 +86,25 @@ describe('pipelined sends within one stream', () => {
 
   it('when one of several concurrent batches fails, only it and the unsent ones go back, in order', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 2, maxConcurrentFlushes: 2, maxRetries: 0 });
+    const errors: unknown[] = [];
+    const buffer = new BatchBufferImpl(g.flush, {
+      onError: (e) => errors.push(e),
+      maxEvents: 2,
+      maxConcurrentFlushes: 2,
+      maxRetries: 0,
+    });
+    // The third add starts a background run of [0, 1]; the later full batches ask it for another pass.
     for (let i = 0; i < 8; i++) buffer.tryAdd(G, S, ev(i));
-    const done = buffer.flush(G, S).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
     await settle();
-    g.pending[0]!.answer.resolve(undefined); // [0, 1], the size-triggered pass
+    g.pending[0]!.answer.resolve(undefined); // [0, 1]
     await settle();
     // The next pass: [2, 3] and [4, 5] at once; [6, 7] waits for a lane.
     expect(g.pending.slice(1).map((p) => p.events.map((e) => e.timestamp - T0))).toEqual([[2, 3], [4, 5]]);
     g.pending[1]!.answer.reject(awsError('ServiceUnavailableException', 503));
     g.pending[2]!.answer.resolve(undefined);
-    const error = await done;
-    expect(error).toBeInstanceOf(FlushFailedError);
+    await settle();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(FlushFailedError);
     const m = buffer.getMetrics();
     expect(m.eventsDelivered).toBe(4);
     expect(m.eventsBuffered).toBe(4);
@@ -114,6 +118,28 @@ describe('pipelined sends within one stream', () => {
     await next;
     expect(g.pending.slice(3).flatMap((p) => p.events.map((e) => e.timestamp - T0))).toEqual([2, 3, 6, 7]);
     expect(buffer.getMetrics().eventsDelivered).toBe(8);
+  });
+
+  it('a flush() that arrives during a failing run waits for it, then makes its own attempt', async () => {
+    let failing = true;
+    const calls: number[] = [];
+    const buffer = new BatchBufferImpl(
+      async (_g, _s, events) => {
+        calls.push(events.length);
+        await Promise.resolve();
+        if (failing) {
+          failing = false;
+          throw awsError('ServiceUnavailableException', 503);
+        }
+      },
+      { ...quiet, maxEvents: 2, maxRetries: 0 },
+    );
+    for (let i = 0; i < 3; i++) buffer.tryAdd(G, S, ev(i)); // the third starts a run of [0, 1], which fails
+    await buffer.flush(G, S);
+    const m = buffer.getMetrics();
+    expect(m.eventsDelivered).toBe(3);
+    expect(m.eventsBuffered + m.eventsInFlight).toBe(0);
+    expect(m.flushesFailed).toBe(1);
   });
 });
 
