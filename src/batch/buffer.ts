@@ -65,6 +65,8 @@ interface SendFailure {
   events: InputLogEvent[];
   error: unknown;
   retryable: boolean;
+  /** Events after the failed ones that were never tried (the rest of a bisected batch): no blame. */
+  untried?: InputLogEvent[] | undefined;
 }
 
 /** Events that go back to the buffer after a failed run: a failed batch, or one never sent. */
@@ -756,7 +758,10 @@ export class BatchBufferImpl implements BatchBuffer {
     const pieces: RequeuePiece[] = [];
     for (let i = 0; i < n; i++) {
       const failure = outcome[i];
-      if (failure !== undefined) pieces.push({ events: failure.events, failure });
+      if (failure !== undefined) {
+        pieces.push({ events: failure.events, failure });
+        if (failure.untried !== undefined) pieces.push({ events: failure.untried });
+      }
       else if (!started[i]) pieces.push({ events: (batches[i] as PlannedBatch).events });
     }
     return pieces;
@@ -813,7 +818,9 @@ export class BatchBufferImpl implements BatchBuffer {
         const right = events.slice(middle);
         const leftBytes = sumSizes(left);
         const leftFailure = await this.#send(state, left, leftBytes);
-        if (leftFailure !== undefined) return { ...leftFailure, events: leftFailure.events.concat(right) };
+        if (leftFailure !== undefined) {
+          return { ...leftFailure, untried: leftFailure.untried === undefined ? right : leftFailure.untried.concat(right) };
+        }
         return this.#send(state, right, bytes - leftBytes);
       }
       if (!isRetryable(kind)) return { events, error, retryable: false };
