@@ -276,11 +276,10 @@ export class BatchBufferImpl implements BatchBuffer {
     const state = this.#check(logGroup, logStream, event);
     const entry = this.#entry;
     const size = this.#entrySize;
-    if (size > this.#config.maxEventBytes || this.#spooled) return false;
-    const total = this.#bytesBuffered + this.#bytesInFlight;
-    const full = (total + size > this.#config.maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, entry) === true;
-    if (full && this.#config.overflowPolicy === 'block') return false;
-    // Under the drop policies #enqueue settles at once (the promise is already resolved).
+    if (size > this.#maxEventBytes || this.#spooled) return false;
+    // Under 'block', #enqueue would make it wait (behind others, or for room): leave it to add().
+    if (this.#config.overflowPolicy === 'block' && (this.#spaceWaiters.length > 0 || this.#isFull(state, entry, size))) return false;
+    // Otherwise #enqueue settles at once (buffered, or dropped and reported under a drop policy).
     void this.#enqueue(state, entry, size);
     return true;
   }
@@ -456,18 +455,20 @@ export class BatchBufferImpl implements BatchBuffer {
     await Promise.all(pending);
   }
 
+  /** Whether `event` does not fit now: memory (an event always fits into an empty buffer, so no setting can wait forever), or the spool on disk. */
+  #isFull(state: StreamState, event: InputLogEvent, size: number): boolean {
+    const total = this.#bytesBuffered + this.#bytesInFlight;
+    return (total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true;
+  }
+
   #enqueue(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
-    const total = this.#bytesBuffered + this.#bytesInFlight;
     // Durable mode: older records still on disk go first (see add()).
     if (this.#replayPending) return this.#behindReplay(state, event, size);
     // First come, first served: while add() calls wait for room, a newcomer waits behind them
     // (a small event must not overtake a large one, nor an event the later parts of a split one).
     if (this.#spaceWaiters.length > 0 && this.#config.overflowPolicy === 'block') return this.#wait(state, event, size);
-    // An event always fits into an empty buffer, so no setting can wait forever.
-    if ((total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
-      return this.#overflow(state, event, size);
-    }
+    if (this.#isFull(state, event, size)) return this.#overflow(state, event, size);
     this.#push(state, event, size);
     // fsync 'always': resolves after the fsync shared by this turn's appends (group commit).
     return this.#spool?.durable() ?? RESOLVED;

@@ -183,3 +183,22 @@ describe('tryAdd', () => {
     expectIdentity(buffer.getMetrics());
   });
 });
+
+describe('tryAdd and waiting add() calls', () => {
+  it('refuses while add() calls wait for room, even when this event would fit: it must not overtake them', async () => {
+    const g = gate();
+    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxBufferedBytes: 300 });
+    expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'x'.repeat(74) })).toBe(true); // 100 bytes
+    const flushing = buffer.flush(G, S); // in flight, held by the gate
+    await settle();
+    const big = buffer.add(G, S, { timestamp: T0, message: 'y'.repeat(224) }); // 250 bytes: waits
+    await settle();
+    // 27 bytes would fit (100 + 27 <= 300), but the 250-byte add() came first.
+    expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'w' })).toBe(false);
+    expect(buffer.getMetrics().eventsAccepted).toBe(1);
+    g.pending[0]!.answer.resolve(undefined);
+    await flushing;
+    await big;
+    expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'w' })).toBe(true);
+  });
+});
