@@ -82,6 +82,13 @@ interface SpaceWaiter {
   size: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The split event this is a part of, if it is one. */
+  split?: SplitEvent | undefined;
+}
+
+/** The parts of one split event: once one part is in, the others must follow (never half an event without a report). */
+interface SplitEvent {
+  accepted: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -451,7 +458,8 @@ export class BatchBufferImpl implements BatchBuffer {
     // Parts keep the timestamp and their order (the sort is stable), so they arrive in sequence.
     // All parts are enqueued now, in order, before any later add() can come between them: each
     // is buffered at once or queued (first come, first served) behind whoever already waits.
-    const pending = parts.map((part) => this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES));
+    const split: SplitEvent = { accepted: false };
+    const pending = parts.map((part) => this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES, split));
     await Promise.all(pending);
   }
 
@@ -461,15 +469,19 @@ export class BatchBufferImpl implements BatchBuffer {
     return (total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true;
   }
 
-  #enqueue(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+  #enqueue(state: StreamState, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
     if (this.#closed) return Promise.reject(new BufferStoppedError());
     // Durable mode: older records still on disk go first (see add()).
-    if (this.#replayPending) return this.#behindReplay(state, event, size);
+    if (this.#replayPending) return this.#behindReplay(state, event, size, split);
     // First come, first served: while add() calls wait for room, a newcomer waits behind them
     // (a small event must not overtake a large one, nor an event the later parts of a split one).
-    if (this.#spaceWaiters.length > 0 && this.#config.overflowPolicy === 'block') return this.#wait(state, event, size);
-    if (this.#isFull(state, event, size)) return this.#overflow(state, event, size);
+    // Under the drop policies add() calls wait only behind a spool replay: the same rule holds.
+    if (this.#spaceWaiters.length > 0) {
+      return this.#config.overflowPolicy === 'block' ? this.#wait(state, event, size, split) : this.#behindReplay(state, event, size, split);
+    }
+    if (this.#isFull(state, event, size)) return this.#overflow(state, event, size, split);
     this.#push(state, event, size);
+    if (split !== undefined) split.accepted = true;
     // fsync 'always': resolves after the fsync shared by this turn's appends (group commit).
     return this.#spool?.durable() ?? RESOLVED;
   }
@@ -493,9 +505,17 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#timer === undefined && this.#started) this.#armTimer();
   }
 
-  #overflow(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+  #overflow(state: StreamState, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
     const policy = this.#config.overflowPolicy;
     if (policy === 'drop-newest') {
+      this.#eventsAccepted++;
+      this.#countDrop([event], 'overflow', undefined);
+      this.#sendIdleStreams();
+      return RESOLVED;
+    }
+    if (policy === 'drop-oldest' && this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
+      // The disk is full: dropping buffered events frees memory, not disk (a segment goes only
+      // when all its events do), so the new event is the one that cannot be kept.
       this.#eventsAccepted++;
       this.#countDrop([event], 'overflow', undefined);
       this.#sendIdleStreams();
@@ -535,16 +555,17 @@ export class BatchBufferImpl implements BatchBuffer {
         return RESOLVED;
       }
       this.#push(state, event, size);
+      if (split !== undefined) split.accepted = true;
       this.#sendIdleStreams();
       return this.#spool?.durable() ?? RESOLVED;
     }
-    return this.#wait(state, event, size);
+    return this.#wait(state, event, size, split);
   }
 
   /** 'block': wait for room; make sure something is on its way out. */
-  #wait(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+  #wait(state: StreamState, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#spaceWaiters.push({ state, event, size, resolve, reject });
+      this.#spaceWaiters.push({ state, event, size, resolve, reject, split });
       this.#waitingBytes += size;
       this.#refreshKeepAlive();
       this.#sendIdleStreams();
@@ -556,14 +577,14 @@ export class BatchBufferImpl implements BatchBuffer {
    * Durable mode, replay pending: the event waits behind the records still on disk (see add());
    * under the drop policies, once the waiting add()s hold maxBufferedBytes, it is dropped instead.
    */
-  #behindReplay(state: StreamState, event: InputLogEvent, size: number): Promise<void> {
+  #behindReplay(state: StreamState, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
     const waiting = this.#waitingBytes;
     if (this.#config.overflowPolicy !== 'block' && waiting > 0 && waiting + size > this.#maxBufferedBytes) {
       this.#eventsAccepted++;
       this.#countDrop([event], 'overflow', undefined);
       return RESOLVED;
     }
-    return this.#wait(state, event, size);
+    return this.#wait(state, event, size, split);
   }
 
   /**
@@ -610,6 +631,7 @@ export class BatchBufferImpl implements BatchBuffer {
       if (this.#spaceWaiters.length === 0) this.#refreshKeepAlive();
       try {
         this.#push(next.state, next.event, next.size);
+        if (next.split !== undefined) next.split.accepted = true;
         if (this.#spool === undefined) next.resolve();
         else this.#spool.durable().then(next.resolve, next.reject);
       } catch (error) {
@@ -899,10 +921,11 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#bytesInFlight -= bytes;
     this.#flushesCompleted++;
     let info: FlushResult['rejectedLogEventsInfo'];
+    let nonsense: InvalidFlushResultError | undefined;
     if (result !== undefined && result !== null) {
       if (typeof result !== 'object') {
-        // The function resolved, so it claims delivery; say that its answer made no sense.
-        this.#report(new InvalidFlushResultError(result));
+        // The function resolved, so it claims delivery; say (after counting) that its answer made no sense.
+        nonsense = new InvalidFlushResultError(result);
       } else {
         const { nextSequenceToken, rejectedLogEventsInfo } = result as FlushResult;
         if (typeof nextSequenceToken === 'string') this.#tokens.setToken(state.group, state.stream, nextSequenceToken);
@@ -924,6 +947,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#eventsDelivered += delivered;
     this.#bytesDelivered += deliveredBytes;
     // Counters first, callbacks after: a hook that reads getMetrics() sees the identity hold.
+    if (nonsense !== undefined) this.#report(nonsense);
     if (info !== undefined) {
       for (const [reason, rejected] of rejectedGroups(events, info)) {
         this.#call(this.#hooks.onRejected, rejected, reason, state.group, state.stream);
@@ -1090,7 +1114,16 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     // add() calls still waiting for room were never accepted: tell their callers.
-    for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(new BufferStoppedError());
+    for (const waiter of this.#spaceWaiters.splice(0)) {
+      if (waiter.split?.accepted === true) {
+        // Part of an event whose first parts are in: take the rest too (past the bound, by at
+        // most one event), so that it is delivered or dropped as `shutdown`, and reported.
+        this.#push(waiter.state, waiter.event, waiter.size);
+        waiter.resolve();
+      } else {
+        waiter.reject(new BufferStoppedError());
+      }
+    }
     this.#refreshKeepAlive();
     this.#waitingBytes = 0;
     this.#hold();

@@ -62,3 +62,54 @@ describe('bisecting blames only what was tried', () => {
     expect(rec.calls.at(-1)!.events.map((e) => e.message)).toEqual(['m2', 'm3']);
   });
 });
+
+describe('second review', () => {
+  it('a split event whose first part is in is never half-refused at stop(): the rest is taken and delivered or reported', async () => {
+    let release: (() => void) | undefined;
+    const sent: number[] = [];
+    const dropped: number[] = [];
+    const buffer = new BatchBufferImpl(
+      (_g, _s, events) => {
+        sent.push(...events.map((e) => e.message.length));
+        return new Promise<undefined>((resolve) => {
+          release = () => resolve(undefined);
+        });
+      },
+      {
+        maxBufferedBytes: 300_000,
+        maxEventBytes: 262_144,
+        maxBytes: 262_144,
+        onError: () => undefined,
+        onDrop: (events) => dropped.push(...events.map((e) => e.message.length)),
+      },
+    );
+    const big = 'x'.repeat(600_000); // 3 parts; only the first fits under the bound
+    const added = buffer.add('/g', 's', { timestamp: T0, message: big }).then(
+      () => 'accepted',
+      (e: unknown) => `rejected ${(e as Error).name}`,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const stopping = buffer.stop({ timeoutMs: 1_000 });
+    release!();
+    await stopping;
+    expect(await added).toBe('accepted');
+    // Every part is accounted for: delivered or reported dropped, and they add up to the message.
+    const m = buffer.getMetrics();
+    expect(m.eventsAccepted).toBe(3);
+    expect(m.eventsDelivered + m.eventsDropped).toBe(3);
+    expect(sent.concat(dropped).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(big.length);
+  });
+
+  it('the accounting identity holds inside onError for a flush function that resolves to nonsense', async () => {
+    const gaps: number[] = [];
+    const buffer = new BatchBufferImpl(async () => 'ok' as unknown as undefined, {
+      onError: () => {
+        const m = buffer.getMetrics();
+        gaps.push(m.eventsAccepted - (m.eventsDelivered + m.eventsRejected + m.eventsDropped + m.eventsBuffered + m.eventsInFlight));
+      },
+    });
+    await buffer.add('/g', 's', { timestamp: T0, message: 'x' });
+    await buffer.flush('/g', 's');
+    expect(gaps).toEqual([0]);
+  });
+});
