@@ -58,6 +58,19 @@ interface StreamState {
   retryAt: number;
   /** In `#idleStreams` (it may have events and no run): a full buffer sends it without a scan. */
   listed: boolean;
+  /** Passes started by runs of this stream (each pass takes everything buffered at its start). */
+  passes: number;
+  /** The last pass that delivered everything it took. */
+  passesDone: number;
+  /** flush() calls waiting for a pass. */
+  passWaiters: PassWaiter[];
+}
+
+/** A flush() waiting for the pass that takes the events buffered at its call. */
+interface PassWaiter {
+  pass: number;
+  resolve: (value: Promise<void> | void) => void;
+  reject: (error: unknown) => void;
 }
 
 /** A batch that could not be settled: its events go back to the buffer (or are dropped). */
@@ -429,6 +442,9 @@ export class BatchBufferImpl implements BatchBuffer {
         failureStreak: 0,
         retryAt: 0,
         listed: false,
+        passes: 0,
+        passesDone: 0,
+        passWaiters: [],
       };
       streams.set(stream, state);
     }
@@ -648,43 +664,72 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /** A background flush of one stream; failures go to onError. */
   #trigger(state: StreamState): void {
+    if (this.#abandon.signal.aborted) return;
     if (state.running !== undefined) {
-      // A run is going: ask it for one more pass. Whoever started it reports its failure, once;
-      // attaching a handler per add() would report one failure thousands of times.
+      // A run is going: ask it for one more pass. A pass that fails with nobody waiting for it
+      // is reported once (#endPass); attaching a handler per add() would report it thousands of times.
       state.requested = true;
       return;
     }
-    this.#flushStream(state).catch((error: unknown) => this.#report(error));
+    if (state.events.length > 0) this.#startRun(state);
   }
 
+  /**
+   * Delivers what the stream holds now. A run is a loop of passes, each taking everything
+   * buffered at its start; this waits for the pass that takes the events buffered now (the one
+   * going, or the next), never for passes a steady producer keeps asking for. If that pass fails,
+   * it rejects; if the run ends without making it, this makes its own attempt.
+   */
   #flushStream(state: StreamState): Promise<void> {
-    // Past stop()'s deadline no run starts: what is left is dropped as `shutdown` by stop(), which
-    // must not find a run it did not wait for holding the events.
-    if (this.#abandon.signal.aborted) return state.running ?? RESOLVED;
-    if (state.running !== undefined) {
-      state.requested = true;
-      // Then look again: the run may already have made its last check of `requested` (it only
-      // clears `running` a few microtasks after its loop ended), and returning it alone would
-      // resolve this flush() with events still buffered.
-      // A run that started meanwhile took everything buffered at its start (so everything this
-      // flush() must send): wait for that one, not for every run a steady producer starts. And
-      // if the run we waited for failed, this flush() still makes its own attempt.
-      const next = (): Promise<void> => state.running ?? this.#flushStream(state);
-      return state.running.then(next, next);
+    // Past stop()'s deadline nothing more is sent: stop() drops what is left as `shutdown`, reported.
+    if (this.#abandon.signal.aborted) return RESOLVED;
+    if (state.running === undefined) {
+      if (state.events.length === 0) return RESOLVED;
+      this.#startRun(state); // takes the events now: its first pass is state.passes
+      return this.#untilPass(state, state.passes);
     }
-    if (state.events.length === 0) return RESOLVED;
-    const run: Promise<void> = this.#drain(state).finally(() => {
-      if (state.running === run) {
-        state.running = undefined;
-        if (state.events.length > 0 && !state.listed) this.#listIdle(state);
-        // add() calls waiting for room while this run was ending found it running and started
-        // nothing (a synchronous burst refills the buffer before the run's last microtask): start
-        // the idle streams now, or they waited for the timer (flushIntervalMs) with a full buffer.
-        if (this.#spaceWaiters.length > 0) this.#sendIdleStreams();
+    if (state.events.length === 0) return this.#untilPass(state, state.passes);
+    state.requested = true;
+    return this.#untilPass(state, state.passes + 1);
+  }
+
+  #untilPass(state: StreamState, pass: number): Promise<void> {
+    if (pass <= state.passesDone) return RESOLVED;
+    return new Promise<void>((resolve, reject) => state.passWaiters.push({ pass, resolve, reject }));
+  }
+
+  /** A pass ended: flush() calls waiting for it (or an earlier one) settle; a failure nobody waits for is reported. */
+  #endPass(state: StreamState, pass: number, error: FlushFailedError | undefined): void {
+    if (error === undefined) state.passesDone = pass;
+    let told = false;
+    state.passWaiters = state.passWaiters.filter((waiter) => {
+      if (waiter.pass > pass) return true;
+      if (error === undefined) waiter.resolve();
+      else {
+        waiter.reject(error);
+        told = true;
       }
+      return false;
     });
+    if (error !== undefined && !told) this.#report(error);
+  }
+
+  #startRun(state: StreamState): void {
+    const run: Promise<void> = this.#drain(state).finally(() => {
+      if (state.running !== run) return;
+      state.running = undefined;
+      if (state.events.length > 0 && !state.listed) this.#listIdle(state);
+      // add() calls waiting for room while this run was ending found it running and started
+      // nothing (a synchronous burst refills the buffer before the run's last microtask): start
+      // the idle streams now, or they waited for the timer (flushIntervalMs) with a full buffer.
+      if (this.#spaceWaiters.length > 0) this.#sendIdleStreams();
+      // flush() calls waiting for a pass this run did not make (it failed first, or found
+      // nothing more to take) make their own attempt.
+      for (const waiter of state.passWaiters.splice(0)) waiter.resolve(this.#flushStream(state));
+    });
+    // Its failure reaches flush() callers through their passes, or onError (#endPass).
+    run.catch(() => undefined);
     state.running = run;
-    return run;
   }
 
   async #flushStreams(states: StreamState[]): Promise<void> {
@@ -714,6 +759,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#bytesBuffered -= takenBytes;
       this.#eventsInFlight += taken.length;
       this.#bytesInFlight += takenBytes;
+      const pass = ++state.passes;
       const batches = planBatches(sortByTimestamp(taken), this.#plan, takenBytes);
       const left = await this.#sendAll(state, batches);
       if (left !== undefined) {
@@ -722,10 +768,13 @@ export class BatchBufferImpl implements BatchBuffer {
         state.failureStreak++;
         state.retryAt =
           this.#now() + backoffDelay(state.failureStreak, this.#config.retryBaseDelayMs, this.#config.retryMaxDelayMs, this.#random);
-        throw new FlushFailedError(state.group, state.stream, kept, left.find((piece) => piece.failure)?.failure?.error);
+        const error = new FlushFailedError(state.group, state.stream, kept, left.find((piece) => piece.failure)?.failure?.error);
+        this.#endPass(state, pass, error);
+        throw error;
       }
       state.failureStreak = 0;
       state.retryAt = 0;
+      this.#endPass(state, pass, undefined);
     } while (
       state.requested ||
       state.events.length >= this.#config.maxEvents ||
