@@ -146,3 +146,43 @@ describe('flush() under a steady producer', () => {
     expect(resolvedWhileProducing).toBe(true);
   });
 });
+
+describe('stop() deadline and the spool bound (reviews)', () => {
+  it('no flush call starts after stop()\'s deadline, even for a batch that was waiting for a slot', async () => {
+    const calls: string[] = [];
+    const flush = (_g: string, stream: string, _e: unknown, _t: unknown, context?: { signal: AbortSignal }) => {
+      calls.push(`${stream}:${context!.signal.aborted ? 'aborted' : 'live'}`);
+      // Hangs until aborted.
+      return new Promise<undefined>((_resolve, reject) => context!.signal.addEventListener('abort', () => reject(context!.signal.reason)));
+    };
+    const buffer = new BatchBufferImpl(flush, { maxConcurrentFlushes: 1, flushTimeoutMs: 60_000, onError: () => undefined });
+    await buffer.add('/g', 'a', { timestamp: T0, message: 'a' });
+    await buffer.add('/g', 'b', { timestamp: T0, message: 'b' });
+    const started = Date.now();
+    await buffer.stop({ timeoutMs: 100 });
+    // Before the fix, stream b got the slot of a's aborted call and waited out flushTimeoutMs.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(calls).toEqual(['a:live']);
+    expect(buffer.getMetrics().droppedByReason.shutdown).toBe(2);
+  });
+
+  it('drop-oldest with a full spool drops only the new event: freeing memory cannot free disk', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'cwbatch-dropoldest-'));
+    const dropped: string[] = [];
+    const buffer = new BatchBufferImpl(() => new Promise(() => undefined), {
+      spool: { dir, maxBytes: 250 },
+      overflowPolicy: 'drop-oldest',
+      maxBufferedBytes: 250,
+      onError: () => undefined,
+      onDrop: (events, reason) => dropped.push(...events.map((e) => `${e.message.slice(0, 2)}:${reason}`)),
+    });
+    const message = (tag: string): string => `${tag}:`.padEnd(74, '.');
+    for (const tag of ['e1', 'e2', 'e3']) await buffer.add('/g', 's', { timestamp: T0, message: message(tag) });
+    expect(dropped).toEqual(['e3:overflow']);
+    await buffer.stop({ timeoutMs: 0 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
