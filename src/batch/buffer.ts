@@ -922,7 +922,11 @@ export class BatchBufferImpl implements BatchBuffer {
         reject(new BufferStoppedError());
         return;
       }
-      const controller = new AbortController();
+      // Made on first use: most flush functions that never look at the signal (and every call
+      // that settles in time) skip the cost of an AbortController per call.
+      let controller: AbortController | undefined;
+      // (A signal read only after the abort must still read as aborted: make it, then abort it.)
+      const abort = (reason: unknown): void => (controller ??= new AbortController()).abort(reason);
       let settled = false;
       const finish = (): boolean => {
         if (settled) return false;
@@ -933,21 +937,24 @@ export class BatchBufferImpl implements BatchBuffer {
       };
       const onAbandon = (): void => {
         if (!finish()) return;
-        controller.abort(new BufferStoppedError());
+        abort(new BufferStoppedError());
         reject(new BufferStoppedError());
       };
       const timeoutMs = this.#config.flushTimeoutMs;
       const timer = this.#waitTimer(() => {
         if (!finish()) return;
         const error = new FlushTimeoutError(timeoutMs);
-        controller.abort(error);
+        abort(error);
         reject(error);
       }, timeoutMs);
       abandon.addEventListener('abort', onAbandon, { once: true });
       let pending: unknown;
       try {
         pending = this.#flushFunction(state.group, state.stream, events, this.#tokens.getToken(state.group, state.stream), {
-          signal: controller.signal,
+          get signal(): AbortSignal {
+            controller ??= new AbortController();
+            return controller.signal;
+          },
         });
       } catch (error) {
         // A flush function that throws synchronously is treated like one that rejects.
