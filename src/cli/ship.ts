@@ -233,8 +233,10 @@ export async function runShip(argv: string[]): Promise<number> {
         await buffer.add(opts.group, stream, event);
       } catch (error) {
         if (!(error instanceof BufferStoppedError)) throw error;
-        // The shutdown deadline passed while reading waited for room: count what was not taken.
+        // The shutdown deadline passed while reading waited for room: count what was not taken
+        // (this line and the rest of the chunk, which were read too).
         notAccepted += lines.length - i;
+        linesRead += lines.length - i - 1;
         stoppedEarly = true;
         throw error;
       }
