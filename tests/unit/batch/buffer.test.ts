@@ -15,7 +15,7 @@ import {
   type RejectReason,
   type RetryInfo,
 } from '../../../src/batch/index.js';
-import { G, S, T0, awsError, deferred, ev, expectIdentity, recorder, settle, type Deferred } from './helpers.js';
+import { G, S, T0, awsError, deferred, ev, expectIdentity, gatedRecorder, recorder, settle, type Deferred } from './helpers.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -825,17 +825,8 @@ describe('7. memory bound', () => {
 
 describe('8. concurrency', () => {
   it('one flush at a time per stream; a flush() during another waits for it, then sends what is left', async () => {
-    const gates: Deferred[] = [];
-    let active = 0;
-    let maxActive = 0;
-    const rec = recorder(async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      const gate = deferred();
-      gates.push(gate);
-      await gate.promise;
-      active--;
-    });
+    const rec = gatedRecorder();
+    const gates = rec.gates;
     const buffer = new BatchBufferImpl(rec.flush, quiet());
     await buffer.add(G, S, ev(0));
     const first = buffer.flush(G, S);
@@ -856,7 +847,7 @@ describe('8. concurrency', () => {
     expect(secondDone).toBe(false);
     gates[1]!.resolve();
     await Promise.all([first, second]);
-    expect(maxActive).toBe(1);
+    expect(rec.maxActive()).toBe(1);
     expect(buffer.getMetrics().eventsBuffered).toBe(0);
     expect(buffer.getMetrics().eventsDelivered).toBe(2);
   });
@@ -885,17 +876,8 @@ describe('8. concurrency', () => {
   });
 
   it('different streams flush in parallel, at most maxConcurrentFlushes at once', async () => {
-    const gates: Deferred[] = [];
-    let active = 0;
-    let maxActive = 0;
-    const rec = recorder(async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      const gate = deferred();
-      gates.push(gate);
-      await gate.promise;
-      active--;
-    });
+    const rec = gatedRecorder();
+    const gates = rec.gates;
     const buffer = new BatchBufferImpl(rec.flush, quiet({ maxConcurrentFlushes: 3 }));
     for (let i = 0; i < 7; i++) await buffer.add(G, `s${i}`, ev(i));
     const all = buffer.flushAll();
@@ -908,11 +890,11 @@ describe('8. concurrency', () => {
       if (gate === undefined) break;
       gate.resolve();
       await settle();
-      expect(active).toBeLessThanOrEqual(3);
+      expect(rec.active()).toBeLessThanOrEqual(3);
     }
     await all;
     expect(rec.calls).toHaveLength(7);
-    expect(maxActive).toBe(3);
+    expect(rec.maxActive()).toBe(3);
     expect(buffer.getMetrics().eventsDelivered).toBe(7);
   });
 

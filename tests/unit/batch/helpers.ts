@@ -49,6 +49,25 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/**
+ * A recording flush function whose calls each wait for a gate the test opens (`gates[i].resolve()`),
+ * counting how many are in progress now (`active()`) and at most (`maxActive()`).
+ */
+export function gatedRecorder(): Recorder & { gates: Deferred[]; active(): number; maxActive(): number } {
+  const gates: Deferred[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const rec = recorder(async () => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    const gate = deferred();
+    gates.push(gate);
+    await gate.promise;
+    active--;
+  });
+  return { ...rec, gates, active: () => active, maxActive: () => maxActive };
+}
+
 /** accepted = delivered + rejected + dropped + buffered + inFlight, and the by-reason maps add up. */
 export function expectIdentity(m: BatchMetrics): void {
   expect(m.eventsAccepted).toBe(m.eventsDelivered + m.eventsRejected + m.eventsDropped + m.eventsBuffered + m.eventsInFlight);
