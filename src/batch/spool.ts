@@ -9,8 +9,12 @@
  * - `seg-<16-digit number>.ack`: the byte offsets of the segment's records that are settled
  *   (delivered, rejected or dropped), so that the next process does not send them again.
  *
- * A record is `u32 length | u32 crc32(payload) | payload` (little-endian), the payload the JSON
- * array `[group, stream, timestamp, message]`. A torn last record (the process died mid-write)
+ * A record is `u32 length | u32 crc32(payload) | payload` (little-endian). The payload is
+ * `u8 1 (format) | f64 timestamp | u16 group bytes | u16 stream bytes | group | stream | message`,
+ * names and message in UTF-8: written straight from the strings into the commit's buffer, with no
+ * intermediate string per event (a JSON payload cost about a fifth of the spool's time per event).
+ * Payloads of the first format, the JSON array `[group, stream, timestamp, message]`, are still
+ * read, so a spool left by an earlier version is replayed. A torn last record (the process died mid-write)
  * or a corrupted one fails its checksum: it is skipped and reported, never replayed as garbage.
  * An ack record has the same framing, its payload a list of u32 offsets. Acks are not fsync'd:
  * a lost ack only means an event is sent twice (at-least-once), never that one is lost.
@@ -147,6 +151,10 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * is stale.
  */
 const lockedHere = new Set<string>();
+/** The first byte of a payload in the binary format (a JSON payload, the first format, starts with `[`). */
+const PAYLOAD_FORMAT = 1;
+/** Format byte and f64 timestamp of a binary payload; the two u16 name lengths count with the names. */
+const PAYLOAD_FIXED_BYTES = 9;
 /** Larger than any valid record (two 512-character names and a 1 MB message, JSON-escaped). */
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
@@ -164,12 +172,10 @@ export class Spool {
   #totalBytes = 0;
   #syncScheduled = false;
   #closed = false;
-  /** The payload encoded by the last wouldOverflow(), reused by append() for the same event (fields: no allocation per event). */
-  #encodedEvent: InputLogEvent | undefined;
-  #encodedGroup = '';
-  #encodedStream = '';
-  #encodedJson = '';
-  #encodedBytes = 0;
+  /** The group and stream of the last record, encoded (`u16 | u16 | group | stream`): consecutive records mostly share them. */
+  #namesGroup: string | undefined;
+  #namesStream: string | undefined;
+  #names: Buffer = Buffer.alloc(0);
   /** Records appended since the last commit, encoded straight into this slab and written together by it (one writeSync). */
   #slab = Buffer.allocUnsafe(SLAB_BYTES);
   #pendingBytes = 0;
@@ -311,12 +317,16 @@ export class Spool {
 
   /**
    * Whether appending this event would take the segments on disk past `maxBytes` (an event
-   * always fits into an empty spool, so no setting can wait forever). Encodes the record, and
-   * append() of the same event reuses it.
+   * always fits into an empty spool, so no setting can wait forever).
    */
   wouldOverflow(group: string, stream: string, event: InputLogEvent): boolean {
-    const recordBytes = HEADER_BYTES + this.#encode(group, stream, event);
-    if (this.#totalBytes + recordBytes <= this.#maxBytes || this.#totalBytes === 0) return false;
+    if (this.#totalBytes === 0) return false;
+    const names = this.#encodeNames(group, stream);
+    // At most 3 UTF-8 bytes per UTF-16 unit: the exact size is only measured near the bound.
+    const fixed = HEADER_BYTES + PAYLOAD_FIXED_BYTES + names.length;
+    if (this.#totalBytes + fixed + 3 * event.message.length <= this.#maxBytes) return false;
+    const recordBytes = fixed + Buffer.byteLength(event.message, 'utf8');
+    if (this.#totalBytes + recordBytes <= this.#maxBytes) return false;
     // The segment being appended to is only deleted when closed: if all its events are settled,
     // close it now, or a spool smaller than one segment would stay full for ever.
     const current = this.#current;
@@ -335,23 +345,30 @@ export class Spool {
    */
   append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
     if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
-    const payloadBytes = this.#encode(group, stream, event);
-    const json = this.#encodedJson;
-    this.#encodedEvent = undefined;
+    const names = this.#encodeNames(group, stream);
     let segment = this.#current;
     if (segment === undefined || segment.bytes >= this.#segmentBytes) segment = this.#rotate();
     const offset = segment.bytes;
-    const recordBytes = HEADER_BYTES + payloadBytes;
     const at = this.#pendingBytes;
-    if (at + recordBytes > this.#slab.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.#slab.length, at + recordBytes));
+    const message = event.message;
+    // Room for the longest the message can be in UTF-8; write() then says what it took.
+    const payloadAt = at + HEADER_BYTES;
+    const messageAt = payloadAt + PAYLOAD_FIXED_BYTES + names.length;
+    const worstEnd = messageAt + 3 * message.length;
+    if (worstEnd > this.#slab.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#slab.length, worstEnd));
       this.#slab.copy(grown, 0, 0, at);
       this.#slab = grown;
     }
     const slab = this.#slab;
+    slab[payloadAt] = PAYLOAD_FORMAT;
+    slab.writeDoubleLE(event.timestamp, payloadAt + 1);
+    names.copy(slab, payloadAt + PAYLOAD_FIXED_BYTES);
+    const end = messageAt + slab.write(message, messageAt, worstEnd - messageAt, 'utf8');
+    const payloadBytes = end - payloadAt;
+    const recordBytes = HEADER_BYTES + payloadBytes;
     slab.writeUInt32LE(payloadBytes, at);
-    slab.write(json, at + HEADER_BYTES, payloadBytes, 'utf8');
-    slab.writeUInt32LE(crc32(slab.subarray(at + HEADER_BYTES, at + recordBytes)), at + 4);
+    slab.writeUInt32LE(crc32(slab.subarray(payloadAt, end)), at + 4);
     this.#pendingBytes = at + recordBytes;
     segment.bytes += recordBytes;
     segment.outstanding++;
@@ -415,16 +432,21 @@ export class Spool {
     this.#unlock();
   }
 
-  /** Encodes the payload (JSON `[group, stream, timestamp, message]`) into #encodedJson; returns its UTF-8 bytes. */
-  #encode(group: string, stream: string, event: InputLogEvent): number {
-    if (this.#encodedEvent === event && this.#encodedGroup === group && this.#encodedStream === stream) return this.#encodedBytes;
-    const json = JSON.stringify([group, stream, event.timestamp, event.message]);
-    this.#encodedEvent = event;
-    this.#encodedGroup = group;
-    this.#encodedStream = stream;
-    this.#encodedJson = json;
-    this.#encodedBytes = Buffer.byteLength(json, 'utf8');
-    return this.#encodedBytes;
+  /** The `u16 | u16 | group | stream` part of a payload, kept for the last group and stream. */
+  #encodeNames(group: string, stream: string): Buffer {
+    if (group !== this.#namesGroup || stream !== this.#namesStream) {
+      const groupBytes = Buffer.from(group, 'utf8');
+      const streamBytes = Buffer.from(stream, 'utf8');
+      const names = Buffer.allocUnsafe(4 + groupBytes.length + streamBytes.length);
+      names.writeUInt16LE(groupBytes.length, 0);
+      names.writeUInt16LE(streamBytes.length, 2);
+      groupBytes.copy(names, 4);
+      streamBytes.copy(names, 4 + groupBytes.length);
+      this.#names = names;
+      this.#namesGroup = group;
+      this.#namesStream = stream;
+    }
+    return this.#names;
   }
 
   /**
@@ -645,6 +667,21 @@ function parseRecord(
   if (end > data.length) return undefined;
   const payload = data.subarray(offset + HEADER_BYTES, end);
   if (crc32(payload) !== data.readUInt32LE(offset + 4)) return undefined;
+  if (payload[0] === PAYLOAD_FORMAT) {
+    const namesAt = PAYLOAD_FIXED_BYTES + 4;
+    if (length < namesAt) return undefined;
+    const groupBytes = payload.readUInt16LE(PAYLOAD_FIXED_BYTES);
+    const streamAt = namesAt + groupBytes;
+    const messageAt = streamAt + payload.readUInt16LE(PAYLOAD_FIXED_BYTES + 2);
+    if (messageAt > length) return undefined;
+    return {
+      group: payload.toString('utf8', namesAt, streamAt),
+      stream: payload.toString('utf8', streamAt, messageAt),
+      event: { timestamp: payload.readDoubleLE(1), message: payload.toString('utf8', messageAt) },
+      end,
+    };
+  }
+  // The first format: the JSON array [group, stream, timestamp, message].
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
     if (!Array.isArray(value) || value.length !== 4) return undefined;
