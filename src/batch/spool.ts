@@ -30,6 +30,7 @@
  */
 import {
   closeSync,
+  fsync,
   fsyncSync,
   realpathSync,
   mkdirSync,
@@ -56,7 +57,8 @@ export interface SpoolOptions {
   dir: string;
   /**
    * `'always'`: fsync after every record, before `add()` resolves (slowest, safest);
-   * `'batch'` (default): one fsync for all records appended in the same event-loop turn;
+   * `'batch'` (default): written before `add()` resolves, fsync'd in the background right after
+   *   (one fsync at a time, in libuv's thread pool: a power loss can lose the last moments);
    * `'never'`: leave it to the operating system (survives a process crash, not a power loss).
    */
   fsync?: SpoolFsync | undefined;
@@ -170,7 +172,10 @@ export class Spool {
   #fd: number | undefined;
   #next: number;
   #totalBytes = 0;
-  #syncScheduled = false;
+  /** 'batch': the descriptor a background fsync is running on, whether records were written since it started, and a descriptor to close once it ends. */
+  #syncingFd: number | undefined;
+  #syncAgain = false;
+  #closeAfterSync: number | undefined;
   #closed = false;
   /** The group and stream of the last record, encoded (`u16 | u16 | group | stream`): consecutive records mostly share them. */
   #namesGroup: string | undefined;
@@ -203,12 +208,12 @@ export class Spool {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
       throw new TypeError('Expected `spool.dir` to be a non-empty string');
     }
-    const fsync = options.fsync ?? 'batch';
-    if (fsync !== 'always' && fsync !== 'batch' && fsync !== 'never') {
-      throw new RangeError(`Expected \`spool.fsync\` to be one of 'always', 'batch', 'never', got ${String(fsync)}`);
+    const fsyncMode = options.fsync ?? 'batch';
+    if (fsyncMode !== 'always' && fsyncMode !== 'batch' && fsyncMode !== 'never') {
+      throw new RangeError(`Expected \`spool.fsync\` to be one of 'always', 'batch', 'never', got ${String(fsyncMode)}`);
     }
     this.#dir = options.dir;
-    this.#fsync = fsync;
+    this.#fsync = fsyncMode;
     this.#maxBytes = positive('spool.maxBytes', options.maxBytes ?? 1024 * 1024 * 1024);
     this.#segmentBytes = positive('spool.segmentBytes', options.segmentBytes ?? 8 * 1024 * 1024);
     this.#onError = onError;
@@ -379,8 +384,8 @@ export class Spool {
 
   /**
    * Resolves once everything appended so far is written (`'never'`, `'batch'`: to the operating
-   * system, which a crash of the process does not lose; `'batch'` fsyncs at the end of the
-   * event-loop turn) or written and fsync'd (`'always'`: one fsync for every record appended in
+   * system, which a crash of the process does not lose; `'batch'` then fsyncs in the background)
+   * or written and fsync'd (`'always'`: one fsync for every record appended in
    * the same run of code: group commit). Rejects when the write or the fsync fails.
    */
   durable(): Promise<void> {
@@ -483,10 +488,35 @@ export class Spool {
       this.#closeCurrentQuietly();
       return;
     }
-    if (this.#fsync === 'batch' && !this.#syncScheduled) {
-      this.#syncScheduled = true;
-      setImmediate(() => this.#syncQuietly()).unref();
+    if (this.#fsync === 'batch') this.#syncInBackground();
+  }
+
+  /**
+   * 'batch': fsyncs the segment in libuv's thread pool, so the disk's latency never blocks the
+   * event loop (fsyncSync at the end of each turn held `cwbatch ship --spool` up for about half
+   * its time). The records are written already and add() does not wait for this. One at a time;
+   * records written while one runs get another when it ends.
+   */
+  #syncInBackground(): void {
+    if (this.#syncingFd !== undefined) {
+      this.#syncAgain = true;
+      return;
     }
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    this.#syncingFd = fd;
+    // An error is not reported: 'batch' promises no fsync to the caller, the records were written.
+    fsync(fd, () => {
+      this.#syncingFd = undefined;
+      if (this.#closeAfterSync === fd) {
+        this.#closeAfterSync = undefined;
+        closeQuietly(fd);
+      }
+      if (this.#syncAgain) {
+        this.#syncAgain = false;
+        this.#syncInBackground();
+      }
+    });
   }
 
   #report(error: unknown): void {
@@ -516,7 +546,6 @@ export class Spool {
   }
 
   #syncQuietly(): void {
-    this.#syncScheduled = false;
     try {
       if (this.#fd !== undefined) fsyncSync(this.#fd);
     } catch {
@@ -568,7 +597,10 @@ export class Spool {
       try {
         if (this.#fsync !== 'never') fsyncSync(fd);
       } finally {
-        closeSync(fd);
+        // A background fsync still runs on it: closed when that ends (closed now, the number
+        // could be reused by another file under it).
+        if (this.#syncingFd === fd) this.#closeAfterSync = fd;
+        else closeSync(fd);
       }
     }
     if (segment.outstanding <= 0) this.#delete(segment);
@@ -700,13 +732,17 @@ function writeAll(fd: number, data: Buffer): void {
   while (written < data.length) written += writeSync(fd, data, written, data.length - written);
 }
 
-function closeAck(segment: Segment): void {
-  if (segment.ackFd === undefined) return;
+function closeQuietly(fd: number): void {
   try {
-    closeSync(segment.ackFd);
+    closeSync(fd);
   } catch {
     // Nothing to do: the descriptor is gone either way.
   }
+}
+
+function closeAck(segment: Segment): void {
+  if (segment.ackFd === undefined) return;
+  closeQuietly(segment.ackFd);
   segment.ackFd = undefined;
 }
 

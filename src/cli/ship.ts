@@ -8,7 +8,7 @@ import { BatchBufferImpl } from '../batch/buffer.js';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { BufferStoppedError } from '../batch/errors.js';
 import { logGroupNameProblem } from '../batch/rules.js';
-import type { BatchMetrics, DropReason, FlushFunction, InputLogEvent } from '../batch/types.js';
+import type { BatchMetrics, DropReason, FlushFunction } from '../batch/types.js';
 import { resolveStreamName } from '../aws/stream-name.js';
 import { describeError, endpointLabel } from './describe-error.js';
 import { countWithReasons, int, progressText, rate, seconds, StatusLine } from './format.js';
@@ -221,25 +221,31 @@ export async function runShip(argv: string[]): Promise<number> {
   let stoppedEarly = false;
   const sink: LineSink = async (lines) => {
     const readAt = Date.now();
-    for (let i = 0; i < lines.length; i++) {
-      const message = lines[i] as string;
-      linesRead++;
+    linesRead += lines.length;
+    // Every line of the chunk is handed to the buffer before any add() is awaited: they are still
+    // taken in order (add()s that wait for room queue first in, first out), and with --spool the
+    // whole chunk is written with one write instead of one per line.
+    const adds: Array<Promise<void>> = [];
+    for (const message of lines) {
       if (message.length === 0) {
         emptyLines++; // CloudWatch Logs refuses empty messages; an empty line carries nothing.
         continue;
       }
-      const event: InputLogEvent = { timestamp: lineTimestamp(message, readAt), message };
-      try {
-        await buffer.add(opts.group, stream, event);
-      } catch (error) {
-        if (!(error instanceof BufferStoppedError)) throw error;
-        // The shutdown deadline passed while reading waited for room: count what was not taken
-        // (this line and the rest of the chunk, which were read too).
-        notAccepted += lines.length - i;
-        linesRead += lines.length - i - 1;
-        stoppedEarly = true;
-        throw error;
-      }
+      adds.push(buffer.add(opts.group, stream, { timestamp: lineTimestamp(message, readAt), message }));
+    }
+    let refused = 0;
+    let failure: unknown;
+    for (const outcome of await Promise.allSettled(adds)) {
+      if (outcome.status === 'fulfilled') continue;
+      if (outcome.reason instanceof BufferStoppedError) refused++;
+      else failure ??= outcome.reason;
+    }
+    if (failure !== undefined) throw failure;
+    if (refused > 0) {
+      // The shutdown deadline passed while these lines waited for room: they count as read, not accepted.
+      notAccepted += refused;
+      stoppedEarly = true;
+      throw new BufferStoppedError();
     }
   };
 

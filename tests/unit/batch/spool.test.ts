@@ -5,7 +5,7 @@
  * tests/integration/durable-kill.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -367,6 +367,33 @@ describe('limits', () => {
       expect(size).toBeLessThan(1000 + recordBytes + 1);
     }
     await buffer.stop();
+  });
+
+  it("'batch' fsyncs in the background: segments rotated while one runs are closed once it ends, no descriptor leaks, nothing lost", async () => {
+    const dir = realpathSync(tempDir());
+    /** Descriptors of this process open on a file in the spool directory. */
+    const openInDir = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/`);
+        } catch {
+          return false; // closed meanwhile
+        }
+      }).length;
+    const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir, fsync: 'batch', segmentBytes: 300 } }));
+    // Awaited one by one: every add() is a commit (and a background fsync), every fourth or so a new segment.
+    for (let i = 0; i < 200; i++) await buffer.add(G, S, event(i));
+    expect(segments(dir).length).toBeGreaterThanOrEqual(40);
+    const copy = crashCopy(dir);
+    await buffer.stop({ timeoutMs: 0 });
+    // The last background fsync ends in the thread pool: wait for its callback (I/O, not time).
+    for (let turn = 0; turn < 10_000 && openInDir() > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(openInDir()).toBe(0);
+    const rec = recorder();
+    const next = new BatchBufferImpl(rec.flush, quiet({ spool: { dir: copy } }));
+    await next.flushAll();
+    expect(rec.messages()).toEqual(Array.from({ length: 200 }, (_, i) => event(i).message));
+    await next.stop();
   });
 
   it('maxBytes is honoured: events past it follow the overflow policy; room comes back once delivered', async () => {
