@@ -14,12 +14,14 @@
  * Producers: `<mode>`: `await buffer.add()` for every event, as the core bench does
  * (back-pressure); `<mode>/100`: 100 add()s issued in one run of code, then awaited together (a
  * logger writing a burst of lines; the spool's group commit writes them with one writeSync, and
- * with 'always' one fsync). Ratios are against the in-memory row of the same producer. `always`
- * awaiting each add() pays one fsync per event, so it runs min(n, 20000) events. events/s = events / (first add() .. stop() resolved, everything delivered); CPU/event =
+ * with 'always' one fsync); `ship`: `cwbatch ship -f FILE` (endpoint sink only), in the child's
+ * process, of a file of the same n lines, with and without `--spool` (fsync 'batch'): durable mode
+ * as the CLI uses it, reading included. Ratios are against the in-memory row of the same producer.
+ * `always` awaiting each add() pays one fsync per event, so it runs min(n, 20000) events. events/s = events / (first add() .. stop() resolved, everything delivered); CPU/event =
  * (user + system CPU of the producing process) / events. Spool in a fresh os.tmpdir() directory.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -40,14 +42,19 @@ const MODES = [
   { id: 'never/100', spool: 'never', chunk: 100 },
   { id: 'batch/100', spool: 'batch', chunk: 100 },
   { id: 'always/100', spool: 'always', chunk: 100 },
+  { id: 'ship', spool: undefined, cli: true, sinks: ['endpoint'] },
+  { id: 'ship --spool', spool: 'batch', cli: true, sinks: ['endpoint'] },
 ];
+/** The in-memory row a mode's ratios are against. */
+const baseIdOf = (mode) => (mode.cli ? 'ship' : mode.chunk === 1 ? 'memory' : `memory/${mode.chunk}`);
 
 if (process.argv[2] === '--case') await runCase(JSON.parse(process.argv[3]));
 else await drive();
 
 // ---------------------------------------------------------------- one case, in a child process
 
-async function runCase({ sink, mode, n, url, root }) {
+async function runCase({ sink, mode, n, url, root, linesFile }) {
+  if (mode.cli) return runShipCase({ mode, n, url, root, linesFile });
   const { BatchBufferImpl } = await import(pathToFileURL(join(root, 'dist/batch/index.js')).href);
   const { rawMessage } = await import(pathToFileURL(join(here, 'lib/message.mjs')).href);
   let flush;
@@ -99,6 +106,22 @@ async function runCase({ sink, mode, n, url, root }) {
   });
 }
 
+/** `cwbatch ship` in this process (its CPU is ours), reading `linesFile` to the endpoint. */
+async function runShipCase({ mode, n, url, root, linesFile }) {
+  const { runShip } = await import(pathToFileURL(join(root, 'dist/cli/ship.js')).href);
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
+  const dir = mode.spool === undefined ? undefined : mkdtempSync(join(tmpdir(), 'cwbatch-bench-spool-'));
+  const args = ['-g', GROUP, '-s', STREAM, '-f', linesFile, '--endpoint', url, ...(dir === undefined ? [] : ['--spool', dir])];
+  if (global.gc) global.gc();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const code = await runShip(args);
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  process.send({ n, seconds: (t1 - t0) / 1000, addSeconds: null, cpuMicros: cpu.user + cpu.system, delivered: code === 0 ? n : -1, dropped: 0 });
+}
+
 // ---------------------------------------------------------------- the driver
 
 function option(name, fallback) {
@@ -137,15 +160,22 @@ async function drive() {
   }
   const results = new Map();
   const checks = [];
+  // The file the `ship` rows read: the same n lines the other rows add.
+  const linesDir = mkdtempSync(join(tmpdir(), 'cwbatch-bench-lines-'));
+  const linesFile = join(linesDir, 'lines.log');
+  const { rawMessage } = await import(pathToFileURL(join(here, 'lib/message.mjs')).href);
+  const fileTime = Date.now();
+  writeFileSync(linesFile, Array.from({ length: n }, (_, i) => `${rawMessage(i, fileTime)}\n`).join(''));
   for (let rep = 0; rep < reps; rep++) {
     for (const sink of sinks) {
       for (const mode of MODES) {
+        if (mode.sinks !== undefined && !mode.sinks.includes(sink)) continue;
         const count = Math.min(n, mode.maxN ?? n);
         if (sink === 'endpoint') {
           endpoint.send({ type: 'reset', n: count, group: GROUP, stream: STREAM });
           await once(endpoint, 'reset-done');
         }
-        const child = fork(fileURLToPath(import.meta.url), ['--case', JSON.stringify({ sink, mode, n: count, url, root })], {
+        const child = fork(fileURLToPath(import.meta.url), ['--case', JSON.stringify({ sink, mode, n: count, url, root, linesFile })], {
           // --no-warnings: the SDK's Node-version notice, once per child, would bury the table.
           execArgv: ['--require', guard, '--expose-gc', '--no-warnings'],
         });
@@ -165,6 +195,7 @@ async function drive() {
     }
   }
   process.stderr.write('\n');
+  rmSync(linesDir, { recursive: true, force: true });
   if (endpoint !== undefined) {
     endpoint.send({ type: 'close' });
     await new Promise((resolve) => endpoint.once('exit', resolve));
@@ -179,9 +210,9 @@ async function drive() {
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   let verdict = '';
   for (const sink of sinks) {
-    const baseOf = (mode) => results.get(`${sink}|${mode.chunk === 1 ? 'memory' : `memory/${mode.chunk}`}`);
     for (const mode of MODES) {
-      const base = baseOf(mode);
+      const base = results.get(`${sink}|${baseIdOf(mode)}`);
+      if (base === undefined) continue;
       const baseRate = median(base.map((r) => r.n / r.seconds));
       const baseCpu = median(base.map((r) => r.cpuMicros / r.n));
       const rs = results.get(`${sink}|${mode.id}`);
@@ -189,9 +220,9 @@ async function drive() {
       const cpu = median(rs.map((r) => r.cpuMicros / r.n));
       const add = median(rs.map((r) => r.addSeconds));
       console.log(
-        `| ${sink} | ${mode.id} | ${rs[0].n} | ${Math.round(rate).toLocaleString('en-US')} | ${(rate / baseRate).toFixed(2)} | ${cpu.toFixed(2)} | ${(cpu / baseCpu).toFixed(2)} | ${add.toFixed(2)} |`,
+        `| ${sink} | ${mode.id} | ${rs[0].n} | ${Math.round(rate).toLocaleString('en-US')} | ${(rate / baseRate).toFixed(2)} | ${cpu.toFixed(2)} | ${(cpu / baseCpu).toFixed(2)} | ${add === null ? '-' : add.toFixed(2)} |`,
       );
-      if (mode.id.startsWith('batch')) verdict += `\n${sink}, ${mode.id}: ${(rate / baseRate).toFixed(2)} x in-memory events/s (target >= 0.5): ${rate / baseRate >= 0.5 ? 'met' : 'MISSED'}`;
+      if (mode.id.startsWith('batch') || mode.id === 'ship --spool') verdict += `\n${sink}, ${mode.id}: ${(rate / baseRate).toFixed(2)} x in-memory events/s (target >= 0.5): ${rate / baseRate >= 0.5 ? 'met' : 'MISSED'}`;
     }
   }
   console.log(verdict);

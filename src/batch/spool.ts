@@ -57,8 +57,8 @@ export interface SpoolOptions {
   dir: string;
   /**
    * `'always'`: fsync after every record, before `add()` resolves (slowest, safest);
-   * `'batch'` (default): written before `add()` resolves, fsync'd in the background right after
-   *   (one fsync at a time, in libuv's thread pool: a power loss can lose the last moments);
+   * `'batch'` (default): written before `add()` resolves, fsync'd in the background (libuv's
+   *   thread pool, at most every 100 ms: a power loss can lose about the last 100 ms);
    * `'never'`: leave it to the operating system (survives a process crash, not a power loss).
    */
   fsync?: SpoolFsync | undefined;
@@ -147,6 +147,8 @@ const ACK_PATTERN = /^seg-(\d{16})\.ack$/;
 /** Offsets are u32: a segment never grows past this (one record past `segmentBytes` at most). */
 const MAX_SEGMENT_BYTES = 2 ** 31;
 const RESOLVED: Promise<void> = Promise.resolve();
+/** fsync 'batch': the least time between two background fsyncs (a power loss can lose about this much). */
+const BATCH_SYNC_INTERVAL_MS = 100;
 /**
  * Spool directories (real paths) locked by this process. A LOCK naming our own pid is ours only
  * if it is in here; otherwise a previous process had the same pid (pid 1 in a container) and it
@@ -176,6 +178,9 @@ export class Spool {
   #syncingFd: number | undefined;
   #syncAgain = false;
   #closeAfterSync: number | undefined;
+  /** 'batch': when the last background fsync started (performance.now()), and the timer of the next one. */
+  #syncStartedAt = -Infinity;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   /** The group and stream of the last record, encoded (`u16 | u16 | group | stream`): consecutive records mostly share them. */
   #namesGroup: string | undefined;
@@ -431,6 +436,8 @@ export class Spool {
     this.#readSettled = undefined;
     const commit = this.#commit;
     if (commit !== undefined) this.#runCommit(commit);
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
     this.#syncQuietly();
     this.#closeCurrent();
     for (const segment of this.#segments) closeAck(segment);
@@ -494,16 +501,28 @@ export class Spool {
   /**
    * 'batch': fsyncs the segment in libuv's thread pool, so the disk's latency never blocks the
    * event loop (fsyncSync at the end of each turn held `cwbatch ship --spool` up for about half
-   * its time). The records are written already and add() does not wait for this. One at a time;
-   * records written while one runs get another when it ends.
+   * its time). The records are written already and add() does not wait for this. One at a time
+   * and at most one every BATCH_SYNC_INTERVAL_MS: under a steady stream of commits, an fsync after
+   * each kept the disk's journal busy without pause (and a core with it).
    */
   #syncInBackground(): void {
     if (this.#syncingFd !== undefined) {
       this.#syncAgain = true;
       return;
     }
+    if (this.#syncTimer !== undefined) return;
+    const wait = this.#syncStartedAt + BATCH_SYNC_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.#syncTimer = setTimeout(() => {
+        this.#syncTimer = undefined;
+        this.#syncInBackground();
+      }, wait);
+      this.#syncTimer.unref();
+      return;
+    }
     const fd = this.#fd;
     if (fd === undefined) return;
+    this.#syncStartedAt = performance.now();
     this.#syncingFd = fd;
     // An error is not reported: 'batch' promises no fsync to the caller, the records were written.
     fsync(fd, () => {
