@@ -55,6 +55,9 @@ export interface WinstonTransportOptions extends CloudWatchTransportOptions {
 const WINSTON_KEYS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections'] as const;
 const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit'] as const;
 
+/** What a winston format's `transform` takes (logform's `TransformableInfo`). */
+type FormatInput = Parameters<NonNullable<TransportStream['format']>['transform']>[0];
+
 interface WinstonInfo {
   [key: string | symbol]: unknown;
   timestamp?: unknown;
@@ -107,8 +110,9 @@ export class CloudWatchTransport extends TransportStream {
    * When the buffer can take the line at once (`tryAdd`), both happen synchronously, so no record
    * waits in winston's own stream buffers (a synchronous burst would otherwise queue every record
    * there, one microtask each). Otherwise (full under `'block'`, oversized, durable mode) the
-   * record waits for `add()`, and every later record waits behind it, in order: winston's
-   * `_writev` calls `log()` for each buffered record without waiting for the previous `next`.
+   * record waits for `add()`, and every later record waits behind it, in order: `log()` may be
+   * called again before the previous `next` (winston's exception and rejection streams call it
+   * directly, beside the logger's pipe; {@link logv} hands over a batch).
    */
   override log(info: WinstonInfo, next: () => void): void {
     const message = messageOf(info);
@@ -143,6 +147,34 @@ export class CloudWatchTransport extends TransportStream {
         next();
       },
     );
+  }
+
+  /**
+   * winston-transport's batched hook: the records its `_writev` found waiting in this transport's
+   * stream buffer, handed over in one call, then `next()` once. Each is taken as by {@link log},
+   * in order, and `next()` runs when all are accepted (at once when the buffer had room for all).
+   * Without it, winston-transport calls `log()` for each and reports the whole batch written
+   * before any was accepted: winston's stream lost its back-pressure for those records.
+   *
+   * winston-transport applies the transport's own `format` before `log()` but not before
+   * `logv()`, so it is applied here, the same way: a record the format filters out is skipped;
+   * a format that throws ends the batch there and the error propagates, as with `log()`.
+   */
+  override logv(writes: ReadonlyArray<{ chunk: WinstonInfo }>, next: () => void): void {
+    let left = 1; // the loop itself, so that next() comes once, after the last record
+    const settled = (): void => {
+      if (--left === 0) next();
+    };
+    try {
+      for (const { chunk } of writes) {
+        const info = this.format === undefined ? chunk : this.format.transform({ ...chunk } as FormatInput, this.format.options);
+        if (typeof info !== 'object' || info === null) continue;
+        left++;
+        this.log(info as WinstonInfo, settled);
+      }
+    } finally {
+      settled();
+    }
   }
 
   #notBuffered(error: unknown): void {

@@ -257,6 +257,98 @@ describe('cwbatch/winston', () => {
     expect(r.signal).toBe('SIGKILL');
   });
 
+  describe('logv (records winston-transport batches from its stream buffer)', () => {
+    const MESSAGE = Symbol.for('message');
+    /** A record as winston hands it over: the formatted line under Symbol.for('message'). */
+    const rec = (id: number, pad = 0): { chunk: Record<string | symbol, unknown> } => ({
+      chunk: { level: 'info', message: `m${id}`, id, [MESSAGE]: JSON.stringify({ id, pad: 'x'.repeat(pad) }) },
+    });
+    /** A transport whose sink takes a batch only once `open()` is called. */
+    function gated(options: Partial<WinstonTransportOptions> = {}): { transport: CloudWatchTransport; delivered: number[]; open: () => void } {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const delivered: number[] = [];
+      const transport = new CloudWatchTransport({
+        logGroupName: GROUP,
+        logStreamName: `logv-${++counter}`,
+        flushOnExit: false,
+        flushFunction: async (_group, _stream, events) => {
+          await gate;
+          for (const e of events) delivered.push((JSON.parse(e.message) as { id: number }).id);
+        },
+        ...options,
+      });
+      return { transport, delivered, open };
+    }
+
+    it("a batch the buffer has room for: taken in order, 'logged' for each, next() once and at once", async () => {
+      const { transport, delivered, open } = gated();
+      const logged: number[] = [];
+      transport.on('logged', (info: { id: number }) => logged.push(info.id));
+      let nexts = 0;
+      transport.logv([rec(1), rec(2), rec(3)], () => nexts++);
+      expect(nexts).toBe(1);
+      expect(logged).toEqual([1, 2, 3]);
+      expect(transport.getMetrics().eventsAccepted).toBe(3);
+      open();
+      await transport.stop();
+      expect(delivered).toEqual([1, 2, 3]);
+    });
+
+    it("a batch larger than the room left under 'block': next() only once every record is accepted, order kept", async () => {
+      const { transport, delivered, open } = gated({ maxBufferedBytes: 2_048 });
+      const batch = Array.from({ length: 12 }, (_, i) => rec(i, 400)); // ~5.5 KB: does not fit
+      let nexts = 0;
+      transport.logv(batch, () => nexts++);
+      const accepted = transport.getMetrics().eventsAccepted;
+      expect(accepted).toBeGreaterThan(0);
+      expect(accepted).toBeLessThan(12);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(nexts).toBe(0); // winston's stream keeps its back-pressure
+      open();
+      await waitFor(() => nexts === 1, 5_000);
+      expect(transport.getMetrics().eventsAccepted).toBe(12);
+      await transport.stop();
+      expect(nexts).toBe(1);
+      expect(delivered).toEqual(batch.map((_, i) => i));
+    });
+
+    it("applies the transport's own format (winston-transport does not before logv): filtered records skipped, a throw ends the batch", async () => {
+      const { transport, delivered, open } = gated({
+        format: winston.format((info) => {
+          if (info['id'] === 2) return false;
+          if (info['id'] === 4) throw new Error('format failed');
+          return Object.assign(info, { [MESSAGE]: JSON.stringify({ id: (info['id'] as number) * 10 }) });
+        })(),
+      });
+      let nexts = 0;
+      expect(() => transport.logv([rec(1), rec(2), rec(3), rec(4), rec(5)], () => nexts++)).toThrow('format failed');
+      expect(nexts).toBe(1);
+      open();
+      await transport.stop();
+      expect(delivered).toEqual([10, 30]);
+    });
+
+    it('through a real logger: records queued behind a full buffer reach the transport by logv, all stored in order', async () => {
+      const { transport, delivered, open } = gated({ maxBufferedBytes: 8 * 1024 });
+      const batches: number[] = [];
+      const logv = transport.logv.bind(transport);
+      transport.logv = (writes, next) => {
+        batches.push(writes.length);
+        logv(writes, next);
+      };
+      const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+      for (let i = 0; i < 500; i++) logger.info(`record ${i} ${'x'.repeat(80)}`, { id: i });
+      const finished = endAndFinish(logger);
+      open();
+      await finished;
+      expect(batches.length).toBeGreaterThan(0);
+      expect(batches.every((n) => n > 1)).toBe(true);
+      expect(delivered).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      expectCleanMetrics(transport, 500);
+    });
+  });
+
   describe('in a child process (built package)', () => {
     beforeAll(() => assertBuilt());
 
