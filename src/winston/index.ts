@@ -10,6 +10,8 @@
  *   `info.timestamp` as the event time when present, then emits `'logged'` and calls `next`
  *   once the buffer accepted it: synchronously when it has room, else once room is made (under
  *   `overflowPolicy: 'block'`: the back-pressure reaches winston's stream), records kept in order.
+ *   A plain record the buffer takes at once is taken in `write()` itself, without the stream's
+ *   per-record machinery; `logv` takes the batches winston-transport's `_writev` hands over.
  * - `logger.end()` then the logger's `'finish'` means delivered: `_final` stops the buffer, which
  *   delivers everything within `shutdownTimeoutMs` (winston's logger waits for its transports'
  *   `'finish'`).
@@ -27,6 +29,15 @@ export { DeliveryWarning } from '../aws/transport.js';
 export type { TransportFailure } from '../aws/transport.js';
 
 const MESSAGE = Symbol.for('message');
+const LEVEL = Symbol.for('level');
+
+/** The fields of readable-stream's writable state that say whether anything waits in the stream. */
+interface WritableState {
+  length: number;
+  corked: number;
+  ending: boolean;
+  destroyed: boolean;
+}
 
 /** Options of {@link CloudWatchTransport}. */
 export interface WinstonTransportOptions extends CloudWatchTransportOptions {
@@ -76,7 +87,9 @@ export class CloudWatchTransport extends TransportStream {
   /** Settles after the last waiting record's `next()`: the next waiting record's add() starts then. */
   #tail: Promise<void> = Promise.resolve();
   /** Set by winston-transport when a logger pipes into this transport. */
-  declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number } | null;
+  declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number; level?: string } | null;
+  /** Set by winston-transport from the logger it is piped from: level name -> severity (lower is more severe). */
+  declare levels?: Record<string, number>;
 
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(options: WinstonTransportOptions) {
@@ -117,20 +130,9 @@ export class CloudWatchTransport extends TransportStream {
   override log(info: WinstonInfo, next: () => void): void {
     const message = messageOf(info);
     const timestamp = eventTimestamp(info.timestamp, Date.now);
-    if (this.#waiting === 0) {
-      let accepted: boolean;
-      try {
-        accepted = this.sink.tryAdd(timestamp, message);
-      } catch (error) {
-        this.#notBuffered(error);
-        next();
-        return;
-      }
-      if (accepted) {
-        this.emit('logged', info);
-        next();
-        return;
-      }
+    if (this.#waiting === 0 && this.#takeNow(info, timestamp, message)) {
+      next();
+      return;
     }
     const add = (): Promise<void> => this.sink.add(timestamp, message);
     const added = this.#waiting === 0 ? add() : this.#tail.then(add, add);
@@ -175,6 +177,49 @@ export class CloudWatchTransport extends TransportStream {
     } finally {
       settled();
     }
+  }
+
+  /**
+   * Writable's `write()`, with a shortcut for what a logger's pipe writes most: when nothing
+   * waits in this stream or in {@link log}, and the record needs no winston-transport handling
+   * (no transport `format`, not `silent`, not an exception record, its level accepted), it is
+   * taken here if the buffer has room, as `log()` would take it, and the stream never sees it.
+   * Through the stream, each such record cost a write request, a callback and a
+   * `process.nextTick`, which a synchronous burst of logging keeps alive until it ends.
+   * Anything else, or a record that would have to wait, goes through the stream as before.
+   */
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    if (rest.length === 0 && this.#takeDirectly(chunk)) return true;
+    return (super.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  }
+
+  /** See {@link write}: true when `chunk` was taken (or refused for good, and reported). */
+  #takeDirectly(chunk: unknown): boolean {
+    const state = (this as unknown as { _writableState?: WritableState })._writableState;
+    if (state === undefined || state.length > 0 || state.corked > 0 || state.ending || state.destroyed) return false;
+    if (this.#waiting > 0 || this.silent || this.format !== undefined || typeof chunk !== 'object' || chunk === null) return false;
+    const info = chunk as WinstonInfo;
+    // winston-transport's _write: exceptions only with handleExceptions; the transport's level, else the logger's.
+    if (info['exception'] === true) return false;
+    const level = this.level || this.parent?.level;
+    if (level && !((this.levels?.[level] ?? NaN) >= (this.levels?.[info[LEVEL] as string] ?? NaN))) return false;
+    return this.#takeNow(info, eventTimestamp(info.timestamp, Date.now), messageOf(info));
+  }
+
+  /**
+   * Buffers a record if that needs no waiting: true when done with it (accepted and `'logged'`,
+   * or refused for good and reported); false when it must wait for `add()`.
+   */
+  #takeNow(info: WinstonInfo, timestamp: number, message: string): boolean {
+    let accepted: boolean;
+    try {
+      accepted = this.sink.tryAdd(timestamp, message);
+    } catch (error) {
+      this.#notBuffered(error);
+      return true;
+    }
+    if (accepted) this.emit('logged', info);
+    return accepted;
   }
 
   #notBuffered(error: unknown): void {
