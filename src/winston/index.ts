@@ -10,6 +10,8 @@
  *   `info.timestamp` as the event time when present, then emits `'logged'` and calls `next`
  *   once the buffer accepted it: synchronously when it has room, else once room is made (under
  *   `overflowPolicy: 'block'`: the back-pressure reaches winston's stream), records kept in order.
+ *   A plain record the buffer takes at once is taken in `write()` itself, without the stream's
+ *   per-record machinery; `logv` takes the batches winston-transport's `_writev` hands over.
  * - `logger.end()` then the logger's `'finish'` means delivered: `_final` stops the buffer, which
  *   delivers everything within `shutdownTimeoutMs` (winston's logger waits for its transports'
  *   `'finish'`).
@@ -27,6 +29,15 @@ export { DeliveryWarning } from '../aws/transport.js';
 export type { TransportFailure } from '../aws/transport.js';
 
 const MESSAGE = Symbol.for('message');
+const LEVEL = Symbol.for('level');
+
+/** The fields of readable-stream's writable state that say whether anything waits in the stream. */
+interface WritableState {
+  length: number;
+  corked: number;
+  ending: boolean;
+  destroyed: boolean;
+}
 
 /** Options of {@link CloudWatchTransport}. */
 export interface WinstonTransportOptions extends CloudWatchTransportOptions {
@@ -55,6 +66,9 @@ export interface WinstonTransportOptions extends CloudWatchTransportOptions {
 const WINSTON_KEYS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections'] as const;
 const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit'] as const;
 
+/** What a winston format's `transform` takes (logform's `TransformableInfo`). */
+type FormatInput = Parameters<NonNullable<TransportStream['format']>['transform']>[0];
+
 interface WinstonInfo {
   [key: string | symbol]: unknown;
   timestamp?: unknown;
@@ -73,7 +87,9 @@ export class CloudWatchTransport extends TransportStream {
   /** Settles after the last waiting record's `next()`: the next waiting record's add() starts then. */
   #tail: Promise<void> = Promise.resolve();
   /** Set by winston-transport when a logger pipes into this transport. */
-  declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number } | null;
+  declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number; level?: string } | null;
+  /** Set by winston-transport from the logger it is piped from: level name -> severity (lower is more severe). */
+  declare levels?: Record<string, number>;
 
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(options: WinstonTransportOptions) {
@@ -107,26 +123,16 @@ export class CloudWatchTransport extends TransportStream {
    * When the buffer can take the line at once (`tryAdd`), both happen synchronously, so no record
    * waits in winston's own stream buffers (a synchronous burst would otherwise queue every record
    * there, one microtask each). Otherwise (full under `'block'`, oversized, durable mode) the
-   * record waits for `add()`, and every later record waits behind it, in order: winston's
-   * `_writev` calls `log()` for each buffered record without waiting for the previous `next`.
+   * record waits for `add()`, and every later record waits behind it, in order: `log()` may be
+   * called again before the previous `next` (winston's exception and rejection streams call it
+   * directly, beside the logger's pipe; {@link logv} hands over a batch).
    */
   override log(info: WinstonInfo, next: () => void): void {
     const message = messageOf(info);
     const timestamp = eventTimestamp(info.timestamp, Date.now);
-    if (this.#waiting === 0) {
-      let accepted: boolean;
-      try {
-        accepted = this.sink.tryAdd(timestamp, message);
-      } catch (error) {
-        this.#notBuffered(error);
-        next();
-        return;
-      }
-      if (accepted) {
-        this.emit('logged', info);
-        next();
-        return;
-      }
+    if (this.#waiting === 0 && this.#takeNow(info, timestamp, message)) {
+      next();
+      return;
     }
     const add = (): Promise<void> => this.sink.add(timestamp, message);
     const added = this.#waiting === 0 ? add() : this.#tail.then(add, add);
@@ -143,6 +149,77 @@ export class CloudWatchTransport extends TransportStream {
         next();
       },
     );
+  }
+
+  /**
+   * winston-transport's batched hook: the records its `_writev` found waiting in this transport's
+   * stream buffer, handed over in one call, then `next()` once. Each is taken as by {@link log},
+   * in order, and `next()` runs when all are accepted (at once when the buffer had room for all).
+   * Without it, winston-transport calls `log()` for each and reports the whole batch written
+   * before any was accepted: winston's stream lost its back-pressure for those records.
+   *
+   * winston-transport applies the transport's own `format` before `log()` but not before
+   * `logv()`, so it is applied here, the same way: a record the format filters out is skipped;
+   * a format that throws ends the batch there and the error propagates, as with `log()`.
+   */
+  override logv(writes: ReadonlyArray<{ chunk: WinstonInfo }>, next: () => void): void {
+    let left = 1; // the loop itself, so that next() comes once, after the last record
+    const settled = (): void => {
+      if (--left === 0) next();
+    };
+    try {
+      for (const { chunk } of writes) {
+        const info = this.format === undefined ? chunk : this.format.transform({ ...chunk } as FormatInput, this.format.options);
+        if (typeof info !== 'object' || info === null) continue;
+        left++;
+        this.log(info as WinstonInfo, settled);
+      }
+    } finally {
+      settled();
+    }
+  }
+
+  /**
+   * Writable's `write()`, with a shortcut for what a logger's pipe writes most: when nothing
+   * waits in this stream or in {@link log}, and the record needs no winston-transport handling
+   * (no transport `format`, not `silent`, not an exception record, its level accepted), it is
+   * taken here if the buffer has room, as `log()` would take it, and the stream never sees it.
+   * Through the stream, each such record cost a write request, a callback and a
+   * `process.nextTick`, which a synchronous burst of logging keeps alive until it ends.
+   * Anything else, or a record that would have to wait, goes through the stream as before.
+   */
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    if (rest.length === 0 && this.#takeDirectly(chunk)) return true;
+    return (super.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  }
+
+  /** See {@link write}: true when `chunk` was taken (or refused for good, and reported). */
+  #takeDirectly(chunk: unknown): boolean {
+    const state = (this as unknown as { _writableState?: WritableState })._writableState;
+    if (state === undefined || state.length > 0 || state.corked > 0 || state.ending || state.destroyed) return false;
+    if (this.#waiting > 0 || this.silent || this.format !== undefined || typeof chunk !== 'object' || chunk === null) return false;
+    const info = chunk as WinstonInfo;
+    // winston-transport's _write: exceptions only with handleExceptions; the transport's level, else the logger's.
+    if (info['exception'] === true) return false;
+    const level = this.level || this.parent?.level;
+    if (level && !((this.levels?.[level] ?? NaN) >= (this.levels?.[info[LEVEL] as string] ?? NaN))) return false;
+    return this.#takeNow(info, eventTimestamp(info.timestamp, Date.now), messageOf(info));
+  }
+
+  /**
+   * Buffers a record if that needs no waiting: true when done with it (accepted and `'logged'`,
+   * or refused for good and reported); false when it must wait for `add()`.
+   */
+  #takeNow(info: WinstonInfo, timestamp: number, message: string): boolean {
+    let accepted: boolean;
+    try {
+      accepted = this.sink.tryAdd(timestamp, message);
+    } catch (error) {
+      this.#notBuffered(error);
+      return true;
+    }
+    if (accepted) this.emit('logged', info);
+    return accepted;
   }
 
   #notBuffered(error: unknown): void {

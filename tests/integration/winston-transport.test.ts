@@ -25,6 +25,7 @@ import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs'
 type Rec = { id: number; time: number; msg: string };
 const records = makeRecords as (name: string, now: number) => Rec[];
 const GROUP = '/cwbatch/winston-test';
+const MESSAGE = Symbol.for('message');
 
 let endpoint: LocalEndpoint;
 let counter = 0;
@@ -64,6 +65,24 @@ function logScenario(scenario: string, options: Partial<WinstonTransportOptions>
     logger.info(rec.msg, { id: rec.id, timestamp: iso ? new Date(rec.time).toISOString() : rec.time });
   }
   return { stream, now, transport, warnings, logger };
+}
+
+/** A transport whose sink takes a batch only once `open()` is called; `delivered` lists the ids stored, in order. */
+function gated(options: Partial<WinstonTransportOptions> = {}): { transport: CloudWatchTransport; delivered: number[]; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const delivered: number[] = [];
+  const transport = new CloudWatchTransport({
+    logGroupName: GROUP,
+    logStreamName: `gated-${++counter}`,
+    flushOnExit: false,
+    flushFunction: async (_group, _stream, events) => {
+      await gate;
+      for (const e of events) delivered.push((JSON.parse(e.message) as { id: number }).id);
+    },
+    ...options,
+  });
+  return { transport, delivered, open };
 }
 
 /** logger.end(), then the logger's 'finish'. */
@@ -147,19 +166,7 @@ describe('cwbatch/winston', () => {
   it("a full buffer against a slow sink, then logger.end(): no \"write after end\", 'finish' means every record stored, in order", async () => {
     // The sink takes a batch only when the test opens the gate: the buffer stays full while
     // winston ends its transports.
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const delivered: number[] = [];
-    const transport = new CloudWatchTransport({
-      logGroupName: GROUP,
-      logStreamName: `write-after-end-${++counter}`,
-      flushOnExit: false,
-      maxBufferedBytes: 8 * 1024,
-      flushFunction: async (_group, _stream, events) => {
-        await gate;
-        for (const e of events) delivered.push((JSON.parse(e.message) as { id: number }).id);
-      },
-    });
+    const { transport, delivered, open } = gated({ maxBufferedBytes: 8 * 1024 });
     const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
     const errors: unknown[] = [];
     const warnings: DeliveryWarning[] = [];
@@ -255,6 +262,140 @@ describe('cwbatch/winston', () => {
     const r = await runLambda('lambda-winston.mjs', endpoint, group, 3, 1_000);
     expect(r.countsAtReturn, r.stderr).toEqual([1_000, 2_000, 3_000]);
     expect(r.signal).toBe('SIGKILL');
+  });
+
+  describe('logv (records winston-transport batches from its stream buffer)', () => {
+    /** A record as winston hands it over: the formatted line under Symbol.for('message'). */
+    const rec = (id: number, pad = 0): { chunk: Record<string | symbol, unknown> } => ({
+      chunk: { level: 'info', message: `m${id}`, id, [MESSAGE]: JSON.stringify({ id, pad: 'x'.repeat(pad) }) },
+    });
+    it("a batch the buffer has room for: taken in order, 'logged' for each, next() once and at once", async () => {
+      const { transport, delivered, open } = gated();
+      const logged: number[] = [];
+      transport.on('logged', (info: { id: number }) => logged.push(info.id));
+      let nexts = 0;
+      transport.logv([rec(1), rec(2), rec(3)], () => nexts++);
+      expect(nexts).toBe(1);
+      expect(logged).toEqual([1, 2, 3]);
+      expect(transport.getMetrics().eventsAccepted).toBe(3);
+      open();
+      await transport.stop();
+      expect(delivered).toEqual([1, 2, 3]);
+    });
+
+    it("a batch larger than the room left under 'block': next() only once every record is accepted, order kept", async () => {
+      const { transport, delivered, open } = gated({ maxBufferedBytes: 2_048 });
+      const batch = Array.from({ length: 12 }, (_, i) => rec(i, 400)); // ~5.5 KB: does not fit
+      let nexts = 0;
+      transport.logv(batch, () => nexts++);
+      const accepted = transport.getMetrics().eventsAccepted;
+      expect(accepted).toBeGreaterThan(0);
+      expect(accepted).toBeLessThan(12);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(nexts).toBe(0); // winston's stream keeps its back-pressure
+      open();
+      await waitFor(() => nexts === 1, 5_000);
+      expect(transport.getMetrics().eventsAccepted).toBe(12);
+      await transport.stop();
+      expect(nexts).toBe(1);
+      expect(delivered).toEqual(batch.map((_, i) => i));
+    });
+
+    it("applies the transport's own format (winston-transport does not before logv): filtered records skipped, a throw ends the batch", async () => {
+      const { transport, delivered, open } = gated({
+        format: winston.format((info) => {
+          if (info['id'] === 2) return false;
+          if (info['id'] === 4) throw new Error('format failed');
+          return Object.assign(info, { [MESSAGE]: JSON.stringify({ id: (info['id'] as number) * 10 }) });
+        })(),
+      });
+      let nexts = 0;
+      expect(() => transport.logv([rec(1), rec(2), rec(3), rec(4), rec(5)], () => nexts++)).toThrow('format failed');
+      expect(nexts).toBe(1);
+      open();
+      await transport.stop();
+      expect(delivered).toEqual([10, 30]);
+    });
+
+    it('through a real logger: records queued behind a full buffer reach the transport by logv, all stored in order', async () => {
+      const { transport, delivered, open } = gated({ maxBufferedBytes: 8 * 1024 });
+      const batches: number[] = [];
+      const logv = transport.logv.bind(transport);
+      transport.logv = (writes, next) => {
+        batches.push(writes.length);
+        logv(writes, next);
+      };
+      const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+      for (let i = 0; i < 500; i++) logger.info(`record ${i} ${'x'.repeat(80)}`, { id: i });
+      const finished = endAndFinish(logger);
+      open();
+      await finished;
+      expect(batches.length).toBeGreaterThan(0);
+      expect(batches.every((n) => n > 1)).toBe(true);
+      expect(delivered).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      expectCleanMetrics(transport, 500);
+    });
+  });
+
+  describe('write() shortcut (a record the buffer takes at once never enters the stream)', () => {
+    /** Counts the records that went through the stream (winston-transport's _write, or a batch to logv). */
+    function countWrites(transport: CloudWatchTransport): { count: number } {
+      const seen = { count: 0 };
+      const write = transport._write.bind(transport);
+      transport._write = (chunk, encoding, callback) => {
+        seen.count++;
+        write(chunk, encoding, callback);
+      };
+      const logv = transport.logv.bind(transport);
+      transport.logv = (writes, next) => {
+        seen.count += writes.length;
+        logv(writes, next);
+      };
+      return seen;
+    }
+
+    it("plain records: taken directly, 'logged' each, in order; the level filter still applies", async () => {
+      const { transport, delivered, open } = gated({ level: 'warn' });
+      const writes = countWrites(transport);
+      const logged: number[] = [];
+      transport.on('logged', (info: { id: number }) => logged.push(info.id));
+      const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [transport] });
+      logger.warn('a', { id: 1 });
+      logger.info('filtered out by the transport level', { id: 2 });
+      logger.error('b', { id: 3 });
+      logger.debug('filtered out by the transport level', { id: 4 });
+      expect(logged).toEqual([1, 3]);
+      expect(transport.getMetrics().eventsAccepted).toBe(2);
+      expect(writes.count).toBe(2); // the two filtered records, which the stream dropped
+      open();
+      await endAndFinish(logger);
+      expect(delivered).toEqual([1, 3]);
+    });
+
+    it('a transport format, silent, an exception record, a corked stream: through the stream, as before', async () => {
+      const formatted = gated({
+        format: winston.format((info) => Object.assign(info, { [MESSAGE]: JSON.stringify({ id: (info['id'] as number) * 10 }) }))(),
+      });
+      const silent = gated({ silent: true });
+      const corked = gated();
+      const writes = [formatted, silent, corked].map(({ transport }) => countWrites(transport));
+      const logger = winston.createLogger({ format: winston.format.json(), transports: [formatted.transport, silent.transport, corked.transport] });
+      corked.transport.cork();
+      logger.info('one', { id: 1 });
+      logger.info('two', { id: 2 });
+      logger.info('an exception record: only for handleExceptions transports', { id: 3, exception: true });
+      expect(corked.transport.getMetrics().eventsAccepted).toBe(0);
+      expect(corked.transport.writableLength).toBe(3);
+      corked.transport.uncork();
+      for (const t of [formatted, silent, corked]) t.open();
+      await endAndFinish(logger);
+      // Corked, the three waited in the stream; on uncork winston-transport filtered out the
+      // exception record and handed the other two to logv in one batch.
+      expect(writes.map((w) => w.count)).toEqual([3, 3, 2]);
+      expect(formatted.delivered).toEqual([10, 20]);
+      expect(silent.delivered).toEqual([]);
+      expect(corked.delivered).toEqual([1, 2]);
+    });
   });
 
   describe('in a child process (built package)', () => {
