@@ -48,6 +48,17 @@ export const PINO_SHUTDOWN_TIMEOUT_MS = 8_000;
 const PINO_KEYS = ['pinoWillSendConfig'] as const;
 /** Background flush failures are retried; say so at most this often. */
 const ERROR_REPORT_INTERVAL_MS = 5_000;
+/**
+ * How long a full buffer may hold pino back: from the first wait for room while lines are
+ * pending in the stream, until the stream is empty again. Past it, this worker reads on and the
+ * lines wait in its memory (add() calls waiting for room, in order; nothing is dropped) until
+ * room frees up. Why a limit: with `pino.transport({ sync: true })` (the README's
+ * recommendation) pino's thread waits while this worker does not take its write, and
+ * thread-stream destroys the transport, worker and buffer included, once it has waited 10 s
+ * ("_flushSync took too long (10s)"): an outage would lose every buffered event and throw in the
+ * application. A healthy endpoint frees room within a request's round trip, well under this.
+ */
+const MAX_BLOCK_MS = 2_000;
 
 interface Line {
   line: string;
@@ -112,10 +123,14 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
   let loopDone: Promise<void> = Promise.resolve();
 
   /**
-   * Lines the buffer could not take at once, handed on to {@link consume} (which awaits add());
-   * while any is pending, later lines follow the same path so that none overtakes it.
+   * Lines the buffer could not take at once, handed on to {@link consume}; while any is pending,
+   * later lines follow the same path so that none overtakes it.
    */
   let waiting = 0;
+  /** Of those, the add() calls waiting for room in the buffer. */
+  let unsettled = 0;
+  /** True while lines are handed to add() without waiting for it (the buffer held the stream back for {@link MAX_BLOCK_MS}). */
+  let holding = false;
   const parseLine = (line: string): Line | null => {
     if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
     produced++;
@@ -123,38 +138,65 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     if (waiting === 0) {
       // The fast path, inside split2's transform: no object, no promise, no trip through the
       // stream's readable side. `null` makes pino-abstract-transport skip the line.
-      try {
-        if (sink.tryAdd(time, line)) {
-          consumed++;
-          return null;
-        }
-      } catch (error) {
-        consumed++;
-        notBuffered(error);
-        return null;
-      }
+      if (tryAccept(time, line)) return null;
     }
     waiting++;
     return { line, time };
   };
 
+  /** Buffers a line if that needs no waiting (true), counting it; false when add() would wait. */
+  function tryAccept(time: number, line: string): boolean {
+    try {
+      if (!sink.tryAdd(time, line)) return false;
+    } catch (error) {
+      notBuffered(error);
+    }
+    consumed++;
+    return true;
+  }
+
   function notBuffered(error: unknown): void {
     report(sink.notBuffered(error));
   }
 
+  /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
+  function accept(record: Line): Promise<void> | undefined {
+    // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
+    if (unsettled === 0 && tryAccept(record.time, record.line)) {
+      waiting--;
+      return undefined;
+    }
+    unsettled++;
+    const settled = (): void => {
+      unsettled--;
+      consumed++;
+      waiting--;
+      if (unsettled === 0) holding = false;
+    };
+    return sink.add(record.time, record.line).then(settled, (error: unknown) => {
+      notBuffered(error);
+      settled();
+    });
+  }
+
   async function consume(source: AsyncIterable<Line>): Promise<void> {
     try {
+      /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
+      let blockedSince = 0;
       for await (const record of source) {
-        try {
-          // Awaiting add() is the back-pressure: under overflowPolicy 'block' it resolves only
-          // when the buffer has room, so this loop stops reading, the stream fills, and
-          // thread-stream stops taking pino's writes.
-          await sink.add(record.time, record.line);
-        } catch (error) {
-          notBuffered(error);
-        } finally {
-          consumed++;
-          waiting--;
+        const accepted = accept(record);
+        // Empty: thread-stream has had every write taken, nobody waits for this loop.
+        if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
+        if (accepted === undefined || holding) continue;
+        // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
+        // when the buffer has room, so this loop stops reading, the stream fills, and
+        // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
+        const now = Date.now();
+        if (blockedSince === 0) blockedSince = now;
+        const left = blockedSince + MAX_BLOCK_MS - now;
+        if (left <= 0 || !(await settlesWithin(accepted, left))) {
+          holding = true;
+          blockedSince = 0;
         }
       }
     } catch (error) {
@@ -185,6 +227,8 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     // Let the loop hand its last lines to the buffer (bounded: it may be blocked on a full buffer,
     // which stop() then releases).
     await Promise.race([loopDone, pause(Math.max(0, deadline - Date.now()))]);
+    // Lines held while the buffer was full go in as room frees up (stop() would refuse them).
+    while (unsettled > 0 && Date.now() < deadline) await pause(2);
     // Not awaiting the loop after this: on a destroy (not an end) its iterator settles only once
     // this close has returned.
     await sink.stop(Math.max(0, deadline - Date.now()));
@@ -257,4 +301,16 @@ function stderrReporter(): (failure: TransportFailure) => void {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True once `promise` (which never rejects) settled, false if `ms` passed first. */
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
