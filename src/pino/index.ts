@@ -30,7 +30,8 @@ import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type Tr
  * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group, stream
  * name template, `clientConfig`, `createMissing`, `retentionInDays` and every batch setting).
  * Here `shutdownTimeoutMs` defaults to 8,000 ms, the deadline of `close` and of `logger.flush()`:
- * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit.
+ * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit; and
+ * `maxBufferedBytes` to 4 MiB ({@link PINO_MAX_BUFFERED_BYTES}).
  */
 export type PinoTransportOptions = CloudWatchTransportOptions;
 
@@ -44,6 +45,15 @@ export type PinoTransportStream = Transform & {
 
 /** Default close and flush deadline: under thread-stream's 10 s wait for the worker at exit. */
 export const PINO_SHUTDOWN_TIMEOUT_MS = 8_000;
+/**
+ * Default `maxBufferedBytes` of this transport, 4 MiB (the core's is 64 MiB): four full batches,
+ * what `maxConcurrentFlushes` (4) requests of `maxBytes` (1 MiB) carry at once. With
+ * `pino.transport({ sync: true })` pino's thread waits for room, so a larger bound adds memory
+ * (the live heap is about twice the bytes counted, plus garbage) but no throughput. Issue 6's
+ * 1,000,000-event burst, peak RSS of the whole process: 248-253 MiB at 4 MiB, 304-310 at 8 MiB,
+ * 327-332 at 16 MiB, 386-397 at 64 MiB, at the same events/s (noisy: 78k-184k for all four).
+ */
+export const PINO_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Keys pino adds to a target's options (thread-stream adds `$`-prefixed ones, e.g. `$context`; skipped). */
 const PINO_KEYS = ['pinoWillSendConfig'] as const;
 /** Background flush failures are retried; say so at most this often. */
@@ -114,7 +124,7 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     name: 'cwbatch/pino',
     options: withoutThreadStreamKeys(options),
     ownKeys: PINO_KEYS,
-    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS },
+    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
     report,
   });
 

@@ -1,0 +1,36 @@
+/**
+ * The `cwbatch/pino` factory's defaults, called directly (outside pino's worker). Nothing is
+ * logged: the client is built but never sends.
+ */
+import { describe, expect, it } from 'vitest';
+import cwbatchPinoTransport, { PINO_MAX_BUFFERED_BYTES, PINO_SHUTDOWN_TIMEOUT_MS } from '../../../src/pino/index.js';
+
+const options = {
+  logGroupName: '/cwbatch/unit',
+  logStreamName: 'defaults',
+  clientConfig: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+};
+
+async function resolvedConfig(extra: Record<string, unknown> = {}) {
+  const stream = await cwbatchPinoTransport({ ...options, ...extra });
+  try {
+    return stream.sink.buffer.config;
+  } finally {
+    await stream.sink.stop(0);
+  }
+}
+
+describe('cwbatch/pino defaults', () => {
+  it('bounds the worker buffer at 4 MiB and closes within 8 s unless told otherwise', async () => {
+    expect(PINO_MAX_BUFFERED_BYTES).toBe(4 * 1024 * 1024);
+    const config = await resolvedConfig();
+    expect(config.maxBufferedBytes).toBe(PINO_MAX_BUFFERED_BYTES);
+    expect(config.shutdownTimeoutMs).toBe(PINO_SHUTDOWN_TIMEOUT_MS);
+    expect(config.overflowPolicy).toBe('block');
+  });
+
+  it('an explicit maxBufferedBytes wins', async () => {
+    const config = await resolvedConfig({ maxBufferedBytes: 64 * 1024 * 1024 });
+    expect(config.maxBufferedBytes).toBe(64 * 1024 * 1024);
+  });
+});
