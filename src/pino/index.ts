@@ -4,6 +4,7 @@
  * ```js
  * const logger = pino(pino.transport({
  *   target: 'cwbatch/pino',
+ *   sync: true, // pino's thread waits for this worker instead of queueing what it has not taken
  *   options: { logGroupName: '/app/api', logStreamName: '{hostname}/{pid}', clientConfig: { region: 'eu-west-1' } },
  * }));
  * ```
@@ -11,6 +12,8 @@
  * It runs inside pino's worker thread (thread-stream), so:
  * - options are plain data (they are structured-cloned into the worker); the SDK client is built
  *   here, in the worker, from `clientConfig`;
+ * - a full buffer holds pino back (back-pressure) for at most {@link MAX_BLOCK_MS}, then lines
+ *   wait in this worker's memory: thread-stream gives up on a `sync` writer after 10 s;
  * - delivery failures are written to the process's stderr (fd 2, synchronously, so they are not
  *   lost when the main thread is blocked in pino's exit handler) and never emitted as a stream
  *   `'error'`, which would kill the worker and every log after it;
