@@ -1,7 +1,8 @@
 /**
- * Case "cwbatch/pino": the `cwbatch/pino` transport target with its defaults (64 MiB bound,
- * 'block'), the loopback endpoint and fake credentials through `clientConfig`, the same pino
- * settings as the other pino cases. `shutdownTimeoutMs` raised from 8 s so that closing after a
+ * Case "cwbatch/pino": the `cwbatch/pino` transport target with its defaults (4 MiB bound,
+ * 'block') and `pino.transport({ sync: true })`, as cwbatch's README recommends (pino's thread
+ * waits for the worker instead of queueing the burst in memory); the loopback endpoint and fake
+ * credentials through `clientConfig`, the same pino logger settings as the other pino cases. `shutdownTimeoutMs` raised from 8 s so that closing after a
  * 1,000,000-event burst waits for delivery instead of dropping (the peers' deadlines are raised
  * the same way). Timed from the transport's 'ready' (worker started).
  */
@@ -13,6 +14,7 @@ import { TEXT, fields } from '../lib/message.mjs';
 export async function setup({ url, group, stream }) {
   const transport = pino.transport({
     target: 'cwbatch/pino',
+    sync: true,
     options: {
       logGroupName: group,
       logStreamName: stream,
@@ -23,7 +25,7 @@ export async function setup({ url, group, stream }) {
   await once(transport, 'ready');
   const logger = pino({}, transport);
   return {
-    config: { maxBufferedBytes: 64 * 1024 * 1024 },
+    config: { maxBufferedBytes: 4 * 1024 * 1024, sync: true },
     log: (i) => {
       logger.info(fields(i), TEXT);
     },

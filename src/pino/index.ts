@@ -4,6 +4,7 @@
  * ```js
  * const logger = pino(pino.transport({
  *   target: 'cwbatch/pino',
+ *   sync: true, // pino's thread waits for this worker instead of queueing what it has not taken
  *   options: { logGroupName: '/app/api', logStreamName: '{hostname}/{pid}', clientConfig: { region: 'eu-west-1' } },
  * }));
  * ```
@@ -11,6 +12,8 @@
  * It runs inside pino's worker thread (thread-stream), so:
  * - options are plain data (they are structured-cloned into the worker); the SDK client is built
  *   here, in the worker, from `clientConfig`;
+ * - a full buffer holds pino back (back-pressure) for at most {@link MAX_BLOCK_MS}, then lines
+ *   wait in this worker's memory: thread-stream gives up on a `sync` writer after 10 s;
  * - delivery failures are written to the process's stderr (fd 2, synchronously, so they are not
  *   lost when the main thread is blocked in pino's exit handler) and never emitted as a stream
  *   `'error'`, which would kill the worker and every log after it;
@@ -23,14 +26,18 @@
 import { writeSync } from 'node:fs';
 import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
+import type { CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { describe } from '../batch/errors.js';
+import { fastPutLogEventsBody } from '../aws/fast-body.js';
+import { LogEventsService } from '../aws/service.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 
 /**
  * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group, stream
  * name template, `clientConfig`, `createMissing`, `retentionInDays` and every batch setting).
  * Here `shutdownTimeoutMs` defaults to 8,000 ms, the deadline of `close` and of `logger.flush()`:
- * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit.
+ * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit; and
+ * `maxBufferedBytes` to 4 MiB ({@link PINO_MAX_BUFFERED_BYTES}).
  */
 export type PinoTransportOptions = CloudWatchTransportOptions;
 
@@ -44,10 +51,30 @@ export type PinoTransportStream = Transform & {
 
 /** Default close and flush deadline: under thread-stream's 10 s wait for the worker at exit. */
 export const PINO_SHUTDOWN_TIMEOUT_MS = 8_000;
+/**
+ * Default `maxBufferedBytes` of this transport, 4 MiB (the core's is 64 MiB): four full batches,
+ * what `maxConcurrentFlushes` (4) requests of `maxBytes` (1 MiB) carry at once. With
+ * `pino.transport({ sync: true })` pino's thread waits for room, so a larger bound adds memory
+ * (the live heap is about twice the bytes counted, plus garbage) but no throughput. Issue 6's
+ * 1,000,000-event burst, peak RSS of the whole process: 248-253 MiB at 4 MiB, 304-310 at 8 MiB,
+ * 327-332 at 16 MiB, 386-397 at 64 MiB, at the same events/s (noisy: 78k-184k for all four).
+ */
+export const PINO_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Keys pino adds to a target's options (thread-stream adds `$`-prefixed ones, e.g. `$context`; skipped). */
 const PINO_KEYS = ['pinoWillSendConfig'] as const;
 /** Background flush failures are retried; say so at most this often. */
 const ERROR_REPORT_INTERVAL_MS = 5_000;
+/**
+ * How long a full buffer may hold pino back: from the first wait for room while lines are
+ * pending in the stream, until the stream is empty again. Past it, this worker reads on and the
+ * lines wait in its memory (add() calls waiting for room, in order; nothing is dropped) until
+ * room frees up. Why a limit: with `pino.transport({ sync: true })` (the README's
+ * recommendation) pino's thread waits while this worker does not take its write, and
+ * thread-stream destroys the transport, worker and buffer included, once it has waited 10 s
+ * ("_flushSync took too long (10s)"): an outage would lose every buffered event and throw in the
+ * application. A healthy endpoint frees room within a request's round trip, well under this.
+ */
+const MAX_BLOCK_MS = 5_000;
 
 interface Line {
   line: string;
@@ -99,23 +126,35 @@ function defaultLayoutTime(line: string): number {
 /** The pino transport factory (the target's default export). */
 export default async function cwbatchPinoTransport(options: PinoTransportOptions): Promise<PinoTransportStream> {
   const report = stderrReporter();
-  const sink = new TransportSink({
-    name: 'cwbatch/pino',
-    options: withoutThreadStreamKeys(options),
-    ownKeys: PINO_KEYS,
-    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS },
-    report,
-  });
+  const { service, sinkOptions } = withFastClient(withoutThreadStreamKeys(options));
+  let sink: TransportSink;
+  try {
+    sink = new TransportSink({
+      name: 'cwbatch/pino',
+      options: sinkOptions,
+      ownKeys: PINO_KEYS,
+      defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
+      service,
+      report,
+    });
+  } catch (error) {
+    service?.destroy();
+    throw error;
+  }
 
   let produced = 0;
   let consumed = 0;
   let loopDone: Promise<void> = Promise.resolve();
 
   /**
-   * Lines the buffer could not take at once, handed on to {@link consume} (which awaits add());
-   * while any is pending, later lines follow the same path so that none overtakes it.
+   * Lines the buffer could not take at once, handed on to {@link consume}; while any is pending,
+   * later lines follow the same path so that none overtakes it.
    */
   let waiting = 0;
+  /** Of those, the add() calls waiting for room in the buffer. */
+  let unsettled = 0;
+  /** True while lines are handed to add() without waiting for it (the buffer held the stream back for {@link MAX_BLOCK_MS}). */
+  let holding = false;
   const parseLine = (line: string): Line | null => {
     if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
     produced++;
@@ -123,38 +162,65 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     if (waiting === 0) {
       // The fast path, inside split2's transform: no object, no promise, no trip through the
       // stream's readable side. `null` makes pino-abstract-transport skip the line.
-      try {
-        if (sink.tryAdd(time, line)) {
-          consumed++;
-          return null;
-        }
-      } catch (error) {
-        consumed++;
-        notBuffered(error);
-        return null;
-      }
+      if (tryAccept(time, line)) return null;
     }
     waiting++;
     return { line, time };
   };
 
+  /** Buffers a line if that needs no waiting (true), counting it; false when add() would wait. */
+  function tryAccept(time: number, line: string): boolean {
+    try {
+      if (!sink.tryAdd(time, line)) return false;
+    } catch (error) {
+      notBuffered(error);
+    }
+    consumed++;
+    return true;
+  }
+
   function notBuffered(error: unknown): void {
     report(sink.notBuffered(error));
   }
 
+  /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
+  function accept(record: Line): Promise<void> | undefined {
+    // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
+    if (unsettled === 0 && tryAccept(record.time, record.line)) {
+      waiting--;
+      return undefined;
+    }
+    unsettled++;
+    const settled = (): void => {
+      unsettled--;
+      consumed++;
+      waiting--;
+      if (unsettled === 0) holding = false;
+    };
+    return sink.add(record.time, record.line).then(settled, (error: unknown) => {
+      notBuffered(error);
+      settled();
+    });
+  }
+
   async function consume(source: AsyncIterable<Line>): Promise<void> {
     try {
+      /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
+      let blockedSince = 0;
       for await (const record of source) {
-        try {
-          // Awaiting add() is the back-pressure: under overflowPolicy 'block' it resolves only
-          // when the buffer has room, so this loop stops reading, the stream fills, and
-          // thread-stream stops taking pino's writes.
-          await sink.add(record.time, record.line);
-        } catch (error) {
-          notBuffered(error);
-        } finally {
-          consumed++;
-          waiting--;
+        const accepted = accept(record);
+        // Empty: thread-stream has had every write taken, nobody waits for this loop.
+        if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
+        if (accepted === undefined || holding) continue;
+        // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
+        // when the buffer has room, so this loop stops reading, the stream fills, and
+        // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
+        const now = Date.now();
+        if (blockedSince === 0) blockedSince = now;
+        const left = blockedSince + MAX_BLOCK_MS - now;
+        if (left <= 0 || !(await settlesWithin(accepted, left))) {
+          holding = true;
+          blockedSince = 0;
         }
       }
     } catch (error) {
@@ -185,9 +251,15 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     // Let the loop hand its last lines to the buffer (bounded: it may be blocked on a full buffer,
     // which stop() then releases).
     await Promise.race([loopDone, pause(Math.max(0, deadline - Date.now()))]);
+    // Lines held while the buffer was full go in as room frees up (stop() would refuse them).
+    while (unsettled > 0 && Date.now() < deadline) await pause(2);
     // Not awaiting the loop after this: on a destroy (not an end) its iterator settles only once
     // this close has returned.
-    await sink.stop(Math.max(0, deadline - Date.now()));
+    try {
+      await sink.stop(Math.max(0, deadline - Date.now()));
+    } finally {
+      service?.destroy(); // ours, not the sink's (it only destroys a client it built)
+    }
   }
 
   const stream = build(
@@ -204,6 +276,23 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
 
 function lastError(sink: TransportSink): string {
   return sink.lastError === undefined ? '' : `; last error: ${describe(sink.lastError)}`;
+}
+
+/**
+ * The service this worker sends through: a client built from `clientConfig` (as the sink would
+ * build it) with the `fastPutLogEventsBody` plugin, which writes PutLogEvents bodies with
+ * `JSON.stringify` instead of the SDK's serializer (src/aws/fast-body.ts; anything it cannot
+ * vouch for still goes through the SDK's). Why here: with `sync: true` pino's thread waits for
+ * this worker, and the SDK's serializer was its largest item (`writeJsonString`, 19% of the
+ * worker's CPU profile in issue 6's 1,000,000-event burst). Options that are not an object are
+ * left to the sink, which names the problem.
+ */
+function withFastClient(options: Record<string, unknown>): { service: LogEventsService | undefined; sinkOptions: Record<string, unknown> } {
+  if (options === null || typeof options !== 'object') return { service: undefined, sinkOptions: options };
+  const { clientConfig, ...sinkOptions } = options;
+  const service = new LogEventsService({ clientConfig: (clientConfig ?? {}) as CloudWatchLogsClientConfig });
+  service.client.middlewareStack.use(fastPutLogEventsBody());
+  return { service, sinkOptions };
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {
@@ -257,4 +346,16 @@ function stderrReporter(): (failure: TransportFailure) => void {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True once `promise` (which never rejects) settled, false if `ms` passed first. */
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

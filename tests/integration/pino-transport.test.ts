@@ -113,6 +113,24 @@ describe('cwbatch/pino', () => {
     expect(cwbatchLines(r.stderr)).toEqual([]);
   });
 
+  it("sync: true (the README's setup), the buffer full and the endpoint silent for 11 s: pino is held back for a moment, not the 10 s after which thread-stream destroys the transport; nothing dropped", async () => {
+    // 100,000 lines (~10 MB, more than thread-stream's 4 MiB shared buffer, so pino's thread waits
+    // for the worker), a 256 KiB bound that one stalled request nearly fills: room comes back a
+    // few events at a time, then not at all.
+    endpoint.setFaults({ latencyMs: 11_000 });
+    const running = run('bulk', 'end', { sync: true, endAfterMs: 11_000, batch: { maxEvents: 2_000, maxBufferedBytes: 256 * 1024 } });
+    // Every request made in the next 10 s waits 11 s; later ones are answered at once.
+    await waitFor(() => endpoint.stats().faults.delayedRequests > 0, 30_000, 5);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    endpoint.setFaults({});
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('logged');
+    expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(100_000);
+    await expectAllStored(r, 'bulk');
+    expect(cwbatchLines(r.stderr)).toEqual([]);
+  }, 60_000);
+
   it('5a. 5,000 records, then logger.flush(cb) and process.exit(0) in it: all stored', async () => {
     const r = await run('exit', 'flush-exit');
     expect(r.code, r.stderr).toBe(0);
