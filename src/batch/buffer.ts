@@ -720,15 +720,18 @@ export class BatchBufferImpl implements BatchBuffer {
   #endPass(state: StreamState, pass: number, error: FlushFailedError | undefined): void {
     if (error === undefined) state.passesDone = pass;
     let told = false;
-    state.passWaiters = state.passWaiters.filter((waiter) => {
-      if (waiter.pass > pass) return true;
-      if (error === undefined) waiter.resolve();
-      else {
-        waiter.reject(error);
-        told = true;
-      }
-      return false;
-    });
+    // Usually nobody waits (a background flush): then there is no list to rebuild.
+    if (state.passWaiters.length > 0) {
+      state.passWaiters = state.passWaiters.filter((waiter) => {
+        if (waiter.pass > pass) return true;
+        if (error === undefined) waiter.resolve();
+        else {
+          waiter.reject(error);
+          told = true;
+        }
+        return false;
+      });
+    }
     if (error !== undefined && !told) this.#report(error);
   }
 
@@ -813,6 +816,13 @@ export class BatchBufferImpl implements BatchBuffer {
    */
   async #sendAll(state: StreamState, batches: readonly PlannedBatch[]): Promise<RequeuePiece[] | undefined> {
     const n = batches.length;
+    // Most runs are one batch: send it without the lanes' bookkeeping (a stream that fills no
+    // batch, as when a full buffer sends 1,000 streams, paid for it in every flush call).
+    if (n === 1) {
+      const batch = batches[0] as PlannedBatch;
+      const failure = await this.#send(state, batch.events, batch.bytes);
+      return failure === undefined ? undefined : piecesOf(failure);
+    }
     const outcome: Array<SendFailure | undefined> = new Array<SendFailure | undefined>(n);
     const started: boolean[] = new Array<boolean>(n).fill(false);
     const finished: Array<Promise<void>> = [];
@@ -850,10 +860,7 @@ export class BatchBufferImpl implements BatchBuffer {
     const pieces: RequeuePiece[] = [];
     for (let i = 0; i < n; i++) {
       const failure = outcome[i];
-      if (failure !== undefined) {
-        pieces.push({ events: failure.events, failure });
-        if (failure.untried !== undefined) pieces.push({ events: failure.untried });
-      }
+      if (failure !== undefined) pieces.push(...piecesOf(failure));
       else if (!started[i]) pieces.push({ events: (batches[i] as PlannedBatch).events });
     }
     return pieces;
@@ -1340,6 +1347,13 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#report(error);
     }
   }
+}
+
+/** What goes back to the buffer for a failed batch: its events (blamed), then the untried rest of it (not blamed). */
+function piecesOf(failure: SendFailure): RequeuePiece[] {
+  const pieces: RequeuePiece[] = [{ events: failure.events, failure }];
+  if (failure.untried !== undefined) pieces.push({ events: failure.untried });
+  return pieces;
 }
 
 function lastTimestamp(batch: PlannedBatch): number {
