@@ -343,9 +343,13 @@ export class BatchBufferImpl implements BatchBuffer {
       throw new InvalidLogEventError('message', message, messageProblem(message) ?? 'is invalid');
     }
     const state = this.#stateFor(logGroup, logStream);
-    if (!message.isWellFormed()) message = message.toWellFormed();
+    // A lone surrogate counts 3 bytes (as the U+FFFD it is sent as), so the size holds either way.
+    const bytes = utf8ByteLength(message);
+    // Every non-ASCII UTF-16 unit takes 2 or more UTF-8 bytes: a message of as many bytes as
+    // units is ASCII, with no surrogate to look for (most log lines; skips a scan of each).
+    if (bytes !== message.length && !message.isWellFormed()) message = message.toWellFormed();
     this.#entry = { timestamp, message };
-    this.#entrySize = utf8ByteLength(message) + EVENT_OVERHEAD_BYTES;
+    this.#entrySize = bytes + EVENT_OVERHEAD_BYTES;
     return state;
   }
 
