@@ -7,6 +7,8 @@ export class SequenceTokenManager {
 
   /** The token to send with the next PutLogEvents call for this stream, if one is known. */
   getToken(logGroup: string, logStream: string): string | undefined {
+    // Called twice per flush call; tokens are legacy and nearly always absent: skip building the key.
+    if (this.#tokens.size === 0) return undefined;
     return this.#tokens.get(key(logGroup, logStream));
   }
 
