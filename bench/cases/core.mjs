@@ -1,7 +1,9 @@
 /**
  * Case "core": BatchBufferImpl + createCloudWatchFlushFunction with the real SDK client (default
  * configuration: 64 MiB bound with the 'block' policy, 4 flushes in flight across streams). The
- * producer awaits every add(), which is how a caller gets back-pressure.
+ * producer awaits every add(), which is how a caller gets back-pressure. With `options.tryAdd`
+ * (case `core-try`) it calls tryAdd() and awaits add() only when that returns false, as the
+ * winston and pino transports do.
  */
 import { BatchBufferImpl } from 'cwbatch';
 import { createCloudWatchFlushFunction, createCloudWatchLogsClient, fastPutLogEventsBody } from 'cwbatch/aws';
@@ -32,7 +34,13 @@ export async function setup({ url, group, stream, options = {} }) {
       maxConcurrentFlushes: buffer.config.maxConcurrentFlushes,
       fastBody: Boolean(options.fastBody),
     },
-    log: (i) => buffer.add(group, stream, { timestamp: Date.now(), message: rawMessage(i, Date.now()) }),
+    log: options.tryAdd
+      ? (i) => {
+          const now = Date.now();
+          const event = { timestamp: now, message: rawMessage(i, now) };
+          return buffer.tryAdd(group, stream, event) ? undefined : buffer.add(group, stream, event);
+        }
+      : (i) => buffer.add(group, stream, { timestamp: Date.now(), message: rawMessage(i, Date.now()) }),
     /** Bytes the buffer counts (UTF-8 + 26 per event), buffered and in flight: for the heap probe. */
     counted() {
       const m = buffer.getMetrics();

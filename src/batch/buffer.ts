@@ -275,16 +275,10 @@ export class BatchBufferImpl implements BatchBuffer {
       if (accepted !== RESOLVED) return accepted;
       // A caller awaiting add() in a burst never reaches the event loop (the promise is already
       // resolved): requests waiting for I/O would wait for the whole burst, or until the buffer
-      // is full. So once a batch's worth was accepted since the last look, if calls are in
-      // progress and none settled meanwhile (they need the event loop, unlike a flush function
+      // is full. So once a batch's worth was accepted since the last look, if flush runs are in
+      // progress and settled no call meanwhile (they need the event loop, unlike a flush function
       // that settles in microtasks), resolve after one turn of the event loop instead.
-      this.#acceptedSinceYield += size;
-      if (this.#acceptedSinceYield < this.#maxBytes) return RESOLVED;
-      this.#acceptedSinceYield = 0;
-      const settled = this.#callsSettled;
-      const stuck = settled === this.#settledAtLastLook && this.#activeCalls > 0;
-      this.#settledAtLastLook = settled;
-      return stuck ? new Promise<void>((resolve) => realSetImmediate(resolve)) : RESOLVED;
+      return this.#countAccepted(size) ? new Promise<void>((resolve) => realSetImmediate(resolve)) : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -296,11 +290,42 @@ export class BatchBufferImpl implements BatchBuffer {
   #callsSettled = 0;
   #settledAtLastLook = 0;
 
+  /** Flush runs started and not ended (a run waits for a microtask before its first call), and whether one was at the last look. */
+  #runsInProgress = 0;
+  #runningAtLastLook = false;
+
+  /**
+   * Whether accepting `size` more bytes completes a batch's worth since the last look while flush
+   * runs, in progress then and now, settled no call since: they wait for the event loop (I/O, a
+   * back-off timer), or, in a synchronous burst of tryAdd()s, for a microtask to make a call at all.
+   */
+  #mustYield(size: number): boolean {
+    return (
+      this.#acceptedSinceYield + size >= this.#maxBytes &&
+      this.#runningAtLastLook &&
+      this.#runsInProgress > 0 &&
+      this.#callsSettled === this.#settledAtLastLook
+    );
+  }
+
+  /** Counts `size` accepted bytes (looking once per batch's worth); returns {@link #mustYield}'s answer. */
+  #countAccepted(size: number): boolean {
+    const yieldNow = this.#mustYield(size);
+    this.#acceptedSinceYield += size;
+    if (this.#acceptedSinceYield >= this.#maxBytes) {
+      this.#acceptedSinceYield = 0;
+      this.#settledAtLastLook = this.#callsSettled;
+      this.#runningAtLastLook = this.#runsInProgress > 0;
+    }
+    return yieldNow;
+  }
+
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
    * `false`, buffering nothing, when `add()` would have to wait: the buffer is full under the
-   * `'block'` policy, the event is over `maxEventBytes`, or in durable mode (the event is on disk
-   * only when add() resolves); call `add()` then. Throws what `add()` rejects with. For transports whose
+   * `'block'` policy, the event is over `maxEventBytes`, in durable mode (the event is on disk
+   * only when add() resolves), or once per batch's worth of events while requests in progress
+   * wait for the event loop (add() takes the event and gives the loop a turn); call `add()` then. Throws what `add()` rejects with. For transports whose
    * framework queues records of its own until a callback runs (winston): accepting synchronously
    * keeps records out of that queue.
    */
@@ -312,8 +337,12 @@ export class BatchBufferImpl implements BatchBuffer {
     if (size > this.#maxEventBytes || this.#spooled) return false;
     // Under 'block', #enqueue would make it wait (behind others, or for room): leave it to add().
     if (this.#config.overflowPolicy === 'block' && (this.#spaceWaiters.length > 0 || this.#isFull(state, entry, size))) return false;
+    // add() would take it and then give the event loop a turn (see add()): a synchronous burst of
+    // tryAdd()s would otherwise hold every request in progress until the buffer is full.
+    if (this.#mustYield(size)) return false;
     // Otherwise #enqueue settles at once (buffered, or dropped and reported under a drop policy).
     void this.#enqueue(state, entry, size);
+    this.#countAccepted(size);
     return true;
   }
 
@@ -740,7 +769,9 @@ export class BatchBufferImpl implements BatchBuffer {
   }
 
   #startRun(state: StreamState): void {
+    this.#runsInProgress++;
     const run: Promise<void> = this.#drain(state).finally(() => {
+      this.#runsInProgress--;
       if (state.running !== run) return;
       state.running = undefined;
       if (state.events.length > 0 && !state.listed) this.#listIdle(state);
