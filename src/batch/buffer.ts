@@ -323,9 +323,8 @@ export class BatchBufferImpl implements BatchBuffer {
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
    * `false`, buffering nothing, when `add()` would have to wait: the buffer is full under the
-   * `'block'` policy, the event is over `maxEventBytes`, in durable mode (the event is on disk
-   * only when add() resolves), or once per batch's worth of events while requests in progress
-   * wait for the event loop (add() takes the event and gives the loop a turn); call `add()` then. Throws what `add()` rejects with. For transports whose
+   * `'block'` policy, the event is over `maxEventBytes`, or in durable mode (the event is on disk
+   * only when add() resolves); call `add()` then. Throws what `add()` rejects with. For transports whose
    * framework queues records of its own until a callback runs (winston): accepting synchronously
    * keeps records out of that queue.
    */
@@ -337,10 +336,10 @@ export class BatchBufferImpl implements BatchBuffer {
     if (size > this.#maxEventBytes || this.#spooled) return false;
     // Under 'block', #enqueue would make it wait (behind others, or for room): leave it to add().
     if (this.#config.overflowPolicy === 'block' && (this.#spaceWaiters.length > 0 || this.#isFull(state, entry, size))) return false;
-    // add() would take it and then give the event loop a turn (see add()): a synchronous burst of
-    // tryAdd()s would otherwise hold every request in progress until the buffer is full.
-    if (this.#mustYield(size)) return false;
     // Otherwise #enqueue settles at once (buffered, or dropped and reported under a drop policy).
+    // Never refused only to give the event loop a turn, as add() does: a caller of tryAdd() is
+    // usually inside a synchronous burst it cannot leave (a winston log call), and a refusal
+    // would send the rest of its burst down the slow path. Counted, so that add() looks on time.
     void this.#enqueue(state, entry, size);
     this.#countAccepted(size);
     return true;
