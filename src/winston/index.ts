@@ -82,10 +82,8 @@ export class CloudWatchTransport extends TransportStream {
   #onBeforeExit: (() => void) | undefined;
   #onExit: (() => void) | undefined;
   #exitFlush: Promise<void> | undefined;
-  /** log() calls waiting for add() (the buffer could not take them at once); later ones queue behind them. */
+  /** log() calls waiting for add() (the buffer could not take them at once); later ones go to add() too, behind them. */
   #waiting = 0;
-  /** Settles after the last waiting record's `next()`: the next waiting record's add() starts then. */
-  #tail: Promise<void> = Promise.resolve();
   /** Set by winston-transport when a logger pipes into this transport. */
   declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number; level?: string } | null;
   /** Set by winston-transport from the logger it is piped from: level name -> severity (lower is more severe). */
@@ -134,10 +132,11 @@ export class CloudWatchTransport extends TransportStream {
       next();
       return;
     }
-    const add = (): Promise<void> => this.sink.add(timestamp, message);
-    const added = this.#waiting === 0 ? add() : this.#tail.then(add, add);
+    // add() keeps the order of its calls (those that must wait queue first come, first served),
+    // so a record that waits is handed over at once rather than after the one before it: in
+    // durable mode, a burst that logv() hands over then shares one write to the spool.
     this.#waiting++;
-    this.#tail = added.then(
+    void this.sink.add(timestamp, message).then(
       () => {
         this.#waiting--;
         this.emit('logged', info);

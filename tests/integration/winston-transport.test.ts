@@ -3,6 +3,9 @@
  * 1-4 and 6 (logger.end() + 'finish' must mean delivered), in child processes for the exit cases
  * (they run the built package: `npm run build` first).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
@@ -299,6 +302,28 @@ describe('cwbatch/winston', () => {
       await transport.stop();
       expect(nexts).toBe(1);
       expect(delivered).toEqual(batch.map((_, i) => i));
+    });
+
+    it('durable mode: every record of the batch goes to add() at once, so the batch shares one write to the spool', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cwbatch-winston-spool-'));
+      try {
+        const { transport, delivered, open } = gated({ spool: { dir } });
+        const batch = Array.from({ length: 50 }, (_, i) => rec(i));
+        let nexts = 0;
+        transport.logv(batch, () => nexts++);
+        // All 50 taken in this run of code (written by one commit), not one per turn of a chain.
+        expect(transport.getMetrics().eventsAccepted).toBe(50);
+        expect(nexts).toBe(0); // the commit (a microtask) has not written them yet
+        await Promise.resolve();
+        await Promise.resolve();
+        await Promise.resolve();
+        expect(nexts).toBe(1);
+        open();
+        await transport.stop();
+        expect(delivered).toEqual(batch.map((_, i) => i));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("applies the transport's own format (winston-transport does not before logv): filtered records skipped, a throw ends the batch", async () => {
