@@ -189,7 +189,7 @@ export class Spool {
   /** Records appended since the last commit, encoded straight into this slab and written together by it (one writeSync). */
   #slab = Buffer.allocUnsafe(SLAB_BYTES);
   #pendingBytes = 0;
-  /** The commit that the records in the slab wait for: a microtask that writes them (and, with 'always', fsyncs). */
+  /** The commit that the records in the slab wait for: a process.nextTick that writes them (and, with 'always', fsyncs). */
   #commit: Commit | undefined;
   readonly #onError: (error: unknown) => void;
   /** Replay: segments left by a previous process not opened yet, oldest first. */
@@ -349,9 +349,11 @@ export class Spool {
 
   /**
    * Appends one event; returns where it went. The record is written by the commit that
-   * {@link durable} returns: a microtask that writes every record appended since the last one
-   * with one writeSync (and with `'always'` fsyncs), queued by the first of them, so it runs
-   * before the continuation of any caller that awaits one of these add()s.
+   * {@link durable} returns: a `process.nextTick` that writes every record appended since the
+   * last one with one writeSync (and with `'always'` fsyncs), queued by the first of them. It runs
+   * once the current run of code and the microtasks it queued are done, so a producer that hands
+   * events over in a chain of microtasks (an async iterator over buffered lines) shares it too,
+   * and before the continuation of any caller that awaits one of these add()s.
    */
   append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
     if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
@@ -478,7 +480,9 @@ export class Spool {
     promise.catch(() => undefined);
     const commit = { promise, resolve, reject };
     this.#commit = commit;
-    queueMicrotask(() => this.#runCommit(commit));
+    // Not queueMicrotask: a microtask queued now would run before the next step of a producer
+    // that is itself a chain of microtasks, and commit its records one at a time.
+    process.nextTick(() => this.#runCommit(commit));
   }
 
   #runCommit(commit: Commit): void {

@@ -75,6 +75,8 @@ const ERROR_REPORT_INTERVAL_MS = 5_000;
  * application. A healthy endpoint frees room within a request's round trip, well under this.
  */
 const MAX_BLOCK_MS = 5_000;
+/** Lines the consume loop hands to add() before it waits for them (they wait in order in the buffer). */
+const MAX_UNSETTLED = 1_024;
 
 interface Line {
   line: string;
@@ -212,6 +214,9 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
         // Empty: thread-stream has had every write taken, nobody waits for this loop.
         if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
         if (accepted === undefined || holding) continue;
+        // More lines are already here: hand them over too before waiting (up to MAX_UNSETTLED),
+        // so that in durable mode they share one write to the spool instead of one each.
+        if (unsettled < MAX_UNSETTLED && stream.readableLength > 0) continue;
         // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
         // when the buffer has room, so this loop stops reading, the stream fills, and
         // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
