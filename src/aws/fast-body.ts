@@ -9,9 +9,10 @@
  * builds the request, sets `Content-Length`, signs it with SigV4 (hashing this body), retries,
  * and parses the response.
  *
- * How: two middlewares around the SDK's `serializerMiddleware` (step `serialize`). The outer
- * one writes the body from the input and hands the SDK serializer the same input with an empty
- * `logEvents` (so it has almost nothing to copy); the inner one puts the prepared body on the
+ * How: two middlewares around the SDK's serializer, placed by step and priority (`serialize`,
+ * high: before it; `build`, high: after it, before Content-Length and signing). The first writes
+ * the body from the input and hands the SDK serializer the same input with an empty `logEvents`
+ * (so it has almost nothing to copy); the second puts the prepared body, as bytes, on the
  * request the SDK built. Any input the fast writer cannot vouch for (an unknown member, an
  * `entity`, an event that is not `{ timestamp: finite number, message: string }`) goes through
  * the SDK's own serializer untouched.
@@ -33,8 +34,6 @@ export const FAST_BODY_MIDDLEWARE_NAMES = Object.freeze({
   apply: 'cwbatchFastBodyApply',
 });
 
-/** The SDK's serializer middleware, the same name in every SDK v3 version. */
-const SDK_SERIALIZER = 'serializerMiddleware';
 const PREPARED = Symbol('cwbatch.fastBody');
 const OPTIONAL_MEMBERS = new Set(['sequenceToken']);
 const KNOWN_MEMBERS = new Set(['logGroupName', 'logStreamName', 'logEvents', 'sequenceToken']);
@@ -89,7 +88,11 @@ function isPutLogEvents(context: { commandName?: unknown }): boolean {
 export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
   return {
     applyToStack(stack: Stack): void {
-      const add = stack.addRelativeTo.bind(stack) as (middleware: unknown, options: unknown) => void;
+      // By step and priority, not relative to the serializer by name: a relative middleware whose
+      // target is missing makes the SDK throw on every send, so a renamed serializer in a later
+      // SDK would stop all delivery. 'serialize' + high runs before the serializer (normal);
+      // 'build' + high runs after every serialize middleware and before Content-Length (normal).
+      const add = stack.add.bind(stack) as (middleware: unknown, options: unknown) => void;
       add(
         (next: (args: Args) => Promise<unknown>, context: { commandName?: unknown }) => (args: Args) => {
           if (!isPutLogEvents(context)) return next(args);
@@ -99,7 +102,7 @@ export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
           // nothing to copy. The prepared body travels on a symbol, which serializers ignore.
           return next({ ...args, input: { ...args.input, logEvents: [], [PREPARED]: body } });
         },
-        { name: FAST_BODY_MIDDLEWARE_NAMES.prepare, relation: 'before', toMiddleware: SDK_SERIALIZER, override: true },
+        { name: FAST_BODY_MIDDLEWARE_NAMES.prepare, step: 'serialize', priority: 'high', override: true },
       );
       add(
         (next: (args: Args) => Promise<unknown>) => (args: Args) => {
@@ -117,7 +120,7 @@ export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
           }
           return next(args);
         },
-        { name: FAST_BODY_MIDDLEWARE_NAMES.apply, relation: 'after', toMiddleware: SDK_SERIALIZER, override: true },
+        { name: FAST_BODY_MIDDLEWARE_NAMES.apply, step: 'build', priority: 'high', override: true },
       );
     },
   };

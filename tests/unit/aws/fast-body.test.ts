@@ -114,6 +114,19 @@ describe('fastPutLogEventsBody: the body means what the SDK would have sent', ()
     expect(apply).toBeLessThan(at('httpSigningMiddleware'));
   });
 
+  it("is placed by step, not by the serializer's name: a stack without serializerMiddleware still resolves", () => {
+    const c = client(true);
+    const stack = c.middlewareStack.clone();
+    c.destroy();
+    stack.remove('serializerMiddleware');
+    // A middleware placed relative to a missing one is left out here, and makes every send throw.
+    expect(() => stack.identify()).not.toThrow();
+    expect(stack.identify().filter((entry) => entry.startsWith('cwbatchFastBody'))).toEqual([
+      `${FAST_BODY_MIDDLEWARE_NAMES.prepare} - serialize`,
+      `${FAST_BODY_MIDDLEWARE_NAMES.apply} - build`,
+    ]);
+  });
+
   it('leaves other commands to the SDK, byte for byte', async () => {
     const [sdk, fast] = await both(() => new CreateLogGroupCommand({ logGroupName: 'g' }));
     expect(fast.body.equals(sdk.body)).toBe(true);
