@@ -32,11 +32,13 @@ import {
   closeSync,
   fsync,
   fsyncSync,
+  linkSync,
   realpathSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -666,7 +668,7 @@ export class Spool {
       if (owner === process.pid && startText === self) throw new SpoolLockedError(this.#dir, owner);
       // A stale lock from a dead process, from an earlier process with our pid, or a torn one:
       // take it over.
-      unlinkQuietly(this.#lockFile);
+      removeStaleLock(this.#lockFile, text);
     }
     throw new SpoolLockedError(this.#dir, -1);
   }
@@ -767,6 +769,38 @@ function closeAck(segment: Segment): void {
   if (segment.ackFd === undefined) return;
   closeQuietly(segment.ackFd);
   segment.ackFd = undefined;
+}
+
+/**
+ * Removes the lock file if it still holds `staleText`. Two processes can find the same stale
+ * lock; if one took it over (a new LOCK) before the other got here, a plain unlink by the second
+ * would delete the first one's fresh lock and both would own the spool. So the file is moved
+ * aside first (atomic), and put back if it turns out to be someone's new lock.
+ */
+export function removeStaleLock(lockFile: string, staleText: string): void {
+  const aside = `${lockFile}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    renameSync(lockFile, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // gone already
+    throw error;
+  }
+  let moved: string | undefined;
+  try {
+    moved = readFileSync(aside, 'utf8');
+  } catch {
+    // Unreadable: treat it as the stale one.
+  }
+  if (moved !== undefined && moved !== staleText) {
+    // Another process's new lock: back where it was (only if no LOCK appeared meanwhile; if one
+    // did, its creator holds the directory and the next attempt here sees it).
+    try {
+      linkSync(aside, lockFile);
+    } catch {
+      // EEXIST: see above.
+    }
+  }
+  unlinkQuietly(aside);
 }
 
 function unlinkQuietly(file: string): void {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/buffer.js';
 import { SpoolCorruptionError, SpoolLockedError } from '../../../src/batch/index.js';
 import type { BatchBufferOptions, DropReason, InputLogEvent } from '../../../src/batch/index.js';
-import { Spool, type ReplayedEvent } from '../../../src/batch/spool.js';
+import { removeStaleLock, Spool, type ReplayedEvent } from '../../../src/batch/spool.js';
 import { expectIdentity, recorder } from './helpers.js';
 
 const G = '/app/durable';
@@ -272,6 +272,24 @@ describe('lock', () => {
     writeFileSync(join(dir, 'LOCK'), readFileSync(join(held, 'LOCK')));
     expect(() => new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }))).toThrow(SpoolLockedError);
     await first.stop();
+  });
+});
+
+describe('taking over a stale lock', () => {
+  it('removes the lock only while it still holds the stale text: a fresh lock another process just made stays', () => {
+    const dir = tempDir();
+    const lock = join(dir, 'LOCK');
+    writeFileSync(lock, '999999999 1\n');
+    removeStaleLock(lock, '999999999 1\n');
+    expect(readdirSync(dir)).toEqual([]);
+    // Between reading the stale text and getting here, another process took the lock over.
+    writeFileSync(lock, `${process.pid} fresh\n`);
+    removeStaleLock(lock, '999999999 1\n');
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid} fresh\n`);
+    expect(readdirSync(dir)).toEqual(['LOCK']);
+    // Gone meanwhile: nothing to do.
+    rmSync(lock);
+    expect(() => removeStaleLock(lock, '999999999 1\n')).not.toThrow();
   });
 });
 
