@@ -529,7 +529,7 @@ export class BatchBufferImpl implements BatchBuffer {
   /** Whether `event` does not fit now: memory (an event always fits into an empty buffer, so no setting can wait forever), or the spool on disk. */
   #isFull(state: StreamState, event: InputLogEvent, size: number): boolean {
     const total = this.#bytesBuffered + this.#bytesInFlight;
-    return (total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, event) === true;
+    return (total + size > this.#maxBufferedBytes && total > 0) || this.#spool?.wouldOverflow(state.group, state.stream, size - EVENT_OVERHEAD_BYTES) === true;
   }
 
   #enqueue(state: StreamState, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
@@ -579,7 +579,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#sendIdleStreams();
       return RESOLVED;
     }
-    if (policy === 'drop-oldest' && this.#spool?.wouldOverflow(state.group, state.stream, event) === true) {
+    if (policy === 'drop-oldest' && this.#spool?.wouldOverflow(state.group, state.stream, size - EVENT_OVERHEAD_BYTES) === true) {
       // The disk is full: dropping buffered events frees memory, not disk (a segment goes only
       // when all its events do), so the new event is the one that cannot be kept.
       this.#eventsAccepted++;
@@ -613,7 +613,7 @@ export class BatchBufferImpl implements BatchBuffer {
       // Dropping buffered events frees memory, not disk (a segment goes when all its events do).
       if (
         (this.#bytesBuffered + this.#bytesInFlight + size > limit && this.#bytesBuffered + this.#bytesInFlight > 0) ||
-        this.#spool?.wouldOverflow(state.group, state.stream, event) === true
+        this.#spool?.wouldOverflow(state.group, state.stream, size - EVENT_OVERHEAD_BYTES) === true
       ) {
         this.#eventsAccepted++;
         this.#countDrop([event], 'overflow', undefined);
@@ -691,7 +691,7 @@ export class BatchBufferImpl implements BatchBuffer {
       const next = this.#spaceWaiters[0] as SpaceWaiter;
       const total = this.#bytesBuffered + this.#bytesInFlight;
       if (total > 0 && total + next.size > this.#config.maxBufferedBytes) return;
-      if (this.#spool?.wouldOverflow(next.state.group, next.state.stream, next.event) === true) return;
+      if (this.#spool?.wouldOverflow(next.state.group, next.state.stream, next.size - EVENT_OVERHEAD_BYTES) === true) return;
       this.#spaceWaiters.shift();
       this.#waitingBytes -= next.size;
       if (this.#spaceWaiters.length === 0) this.#refreshKeepAlive();

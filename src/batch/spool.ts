@@ -328,16 +328,13 @@ export class Spool {
   }
 
   /**
-   * Whether appending this event would take the segments on disk past `maxBytes` (an event
+   * Whether appending an event of this group and stream, with a message of `messageBytes` UTF-8
+   * bytes (the buffer has measured it), would take the segments on disk past `maxBytes` (an event
    * always fits into an empty spool, so no setting can wait forever).
    */
-  wouldOverflow(group: string, stream: string, event: InputLogEvent): boolean {
+  wouldOverflow(group: string, stream: string, messageBytes: number): boolean {
     if (this.#totalBytes === 0) return false;
-    const names = this.#encodeNames(group, stream);
-    // At most 3 UTF-8 bytes per UTF-16 unit: the exact size is only measured near the bound.
-    const fixed = HEADER_BYTES + PAYLOAD_FIXED_BYTES + names.length;
-    if (this.#totalBytes + fixed + 3 * event.message.length <= this.#maxBytes) return false;
-    const recordBytes = fixed + Buffer.byteLength(event.message, 'utf8');
+    const recordBytes = HEADER_BYTES + PAYLOAD_FIXED_BYTES + this.#encodeNames(group, stream).length + messageBytes;
     if (this.#totalBytes + recordBytes <= this.#maxBytes) return false;
     // The segment being appended to is only deleted when closed: if all its events are settled,
     // close it now, or a spool smaller than one segment would stay full for ever.
