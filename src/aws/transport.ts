@@ -16,6 +16,7 @@ export { eventTimestamp } from '../batch/event-timestamp.js';
 import type { SpoolOptions } from '../batch/spool.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
+import { fastPutLogEventsBody } from './fast-body.js';
 import type { LogEventsService } from './service.js';
 import { resolveStreamName } from './stream-name.js';
 
@@ -100,6 +101,11 @@ export interface TransportSinkOptions {
   defaults?: Partial<BatchConfig> | undefined;
   /** Where to send through instead of a client built from `clientConfig`. */
   service?: LogEventsService | undefined;
+  /**
+   * The client built from `clientConfig` writes PutLogEvents bodies with the
+   * `fastPutLogEventsBody` plugin (src/aws/fast-body.ts). Not applied to a `service` handed in.
+   */
+  fastBody?: boolean | undefined;
   /** A flush function of your own (tests, other sinks); exclusive with `service`/`clientConfig`. */
   flushFunction?: FlushFunction | undefined;
   /** Called for every loss and background failure. Must not throw (if it does, it is ignored). */
@@ -185,6 +191,7 @@ export class TransportSink {
       });
       // A service handed in belongs to the caller; one built from clientConfig belongs to us.
       this.#ownService = sinkOptions.service === undefined ? created.service : undefined;
+      if (sinkOptions.fastBody === true) this.#ownService?.client.middlewareStack.use(fastPutLogEventsBody());
       flushFunction = created;
     }
 

@@ -26,10 +26,7 @@
 import { writeSync } from 'node:fs';
 import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
-import type { CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { describe } from '../batch/errors.js';
-import { fastPutLogEventsBody } from '../aws/fast-body.js';
-import { LogEventsService } from '../aws/service.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 
 /**
@@ -128,21 +125,18 @@ function defaultLayoutTime(line: string): number {
 /** The pino transport factory (the target's default export). */
 export default async function cwbatchPinoTransport(options: PinoTransportOptions): Promise<PinoTransportStream> {
   const report = stderrReporter();
-  const { service, sinkOptions } = withFastClient(withoutThreadStreamKeys(options));
-  let sink: TransportSink;
-  try {
-    sink = new TransportSink({
-      name: 'cwbatch/pino',
-      options: sinkOptions,
-      ownKeys: PINO_KEYS,
-      defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
-      service,
-      report,
-    });
-  } catch (error) {
-    service?.destroy();
-    throw error;
-  }
+  const sink = new TransportSink({
+    name: 'cwbatch/pino',
+    options: withoutThreadStreamKeys(options),
+    ownKeys: PINO_KEYS,
+    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
+    // PutLogEvents bodies by JSON.stringify instead of the SDK's serializer (anything it cannot
+    // vouch for still goes through the SDK's): with `sync: true` pino's thread waits for this
+    // worker, and the SDK's serializer was its largest item (`writeJsonString`, 19% of the
+    // worker's CPU profile in issue 6's 1,000,000-event burst).
+    fastBody: true,
+    report,
+  });
 
   let produced = 0;
   let consumed = 0;
@@ -260,11 +254,7 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     while (unsettled > 0 && Date.now() < deadline) await pause(2);
     // Not awaiting the loop after this: on a destroy (not an end) its iterator settles only once
     // this close has returned.
-    try {
-      await sink.stop(Math.max(0, deadline - Date.now()));
-    } finally {
-      service?.destroy(); // ours, not the sink's (it only destroys a client it built)
-    }
+    await sink.stop(Math.max(0, deadline - Date.now()));
   }
 
   const stream = build(
@@ -281,23 +271,6 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
 
 function lastError(sink: TransportSink): string {
   return sink.lastError === undefined ? '' : `; last error: ${describe(sink.lastError)}`;
-}
-
-/**
- * The service this worker sends through: a client built from `clientConfig` (as the sink would
- * build it) with the `fastPutLogEventsBody` plugin, which writes PutLogEvents bodies with
- * `JSON.stringify` instead of the SDK's serializer (src/aws/fast-body.ts; anything it cannot
- * vouch for still goes through the SDK's). Why here: with `sync: true` pino's thread waits for
- * this worker, and the SDK's serializer was its largest item (`writeJsonString`, 19% of the
- * worker's CPU profile in issue 6's 1,000,000-event burst). Options that are not an object are
- * left to the sink, which names the problem.
- */
-function withFastClient(options: Record<string, unknown>): { service: LogEventsService | undefined; sinkOptions: Record<string, unknown> } {
-  if (options === null || typeof options !== 'object') return { service: undefined, sinkOptions: options };
-  const { clientConfig, ...sinkOptions } = options;
-  const service = new LogEventsService({ clientConfig: (clientConfig ?? {}) as CloudWatchLogsClientConfig });
-  service.client.middlewareStack.use(fastPutLogEventsBody());
-  return { service, sinkOptions };
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {
