@@ -9,7 +9,7 @@
  * a shared machine spreads over all cases. Reports medians; ratios come from the same run.
  *
  * Options: --quick, --reps=N, --sizes=100000,1000000, --cases=core,baseline,... (ids or
- * families), --profile (node --cpu-prof into bench/results/profiles/), --out=DIR, --list.
+ * families), --profile (node --cpu-prof into bench/results/profiles/, the endpoint's too), --out=DIR, --list.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -120,7 +120,9 @@ function ensureDeps() {
 
 // ------------------------------------------------------------------------------ the endpoint
 function startEndpoint() {
-  const child = fork(join(benchDir, 'lib', 'endpoint.mjs'), [root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // --profile: the endpoint too (endpoint.cpuprofile), to see whether it, not the client, was the bottleneck.
+  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`, '--cpu-prof-name=endpoint.cpuprofile'] : [];
+  const child = fork(join(benchDir, 'lib', 'endpoint.mjs'), [root], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   // IPC keeps order: answers of one type resolve their questions first in, first out.
   const waiters = new Map();
   child.on('message', (m) => {

@@ -120,6 +120,8 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #flushFunction: FlushFunction;
   readonly #config: BatchConfig;
   readonly #plan: PlanLimits;
+  /** #plan, cutting between timestamps: for streams whose batches go out several at a time. */
+  readonly #planParallel: PlanLimits;
   readonly #maxMessageBytes: number;
   // The limits add() reads on every call, kept as fields of their own (one load, not two).
   readonly #maxEvents: number;
@@ -213,6 +215,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#flushFunction = flushFunction;
     this.#config = validateBatchConfig(options);
     this.#plan = { maxEvents: this.#config.maxEvents, maxBytes: this.#config.maxBytes };
+    this.#planParallel = { ...this.#plan, cutBetweenTimestamps: true };
     this.#maxMessageBytes = this.#config.maxEventBytes - EVENT_OVERHEAD_BYTES;
     this.#maxEvents = this.#config.maxEvents;
     this.#maxBytes = this.#config.maxBytes;
@@ -817,7 +820,11 @@ export class BatchBufferImpl implements BatchBuffer {
       const pass = ++state.passes;
       const sorted = state.unordered ? sortByTimestamp(taken) : taken;
       state.unordered = false;
-      const batches = planBatches(sorted, this.#plan, takenBytes);
+      // Batches sent at the same time must not share a timestamp (see #sendAll): cut between
+      // timestamps, or a fast producer (hundreds of events per millisecond) would tie nearly
+      // every pair of batches and send them one at a time.
+      const parallel = this.#config.maxConcurrentFlushes > 1 && this.#tokens.getToken(state.group, state.stream) === undefined;
+      const batches = planBatches(sorted, parallel ? this.#planParallel : this.#plan, takenBytes);
       const left = await this.#sendAll(state, batches);
       if (left !== undefined) {
         const kept = this.#requeue(state, left);
@@ -845,7 +852,9 @@ export class BatchBufferImpl implements BatchBuffer {
    * request at a time would leave a busy stream far behind a plain SDK loop. Two rules keep the
    * stored order right: a batch that starts at the very timestamp the previous one ends at waits
    * for it (ties, such as the parts of a split event, are stored in the order they were added),
-   * and a stream that holds a legacy sequence token sends one batch at a time. Returns undefined
+   * and a stream that holds a legacy sequence token sends one batch at a time. The planner cuts
+   * between timestamps where it can (#drain), so the first rule only holds back runs of equal
+   * timestamps longer than half a batch. Returns undefined
    * when every batch is settled; else, in order, the failed batches and those never sent.
    */
   async #sendAll(state: StreamState, batches: readonly PlannedBatch[]): Promise<RequeuePiece[] | undefined> {

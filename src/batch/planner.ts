@@ -15,6 +15,14 @@ export interface PlanLimits {
   maxBytes: number;
   /** Widest span of timestamps in one batch, ms; default 24 h. */
   maxSpanMs?: number;
+  /**
+   * Prefer cuts between two timestamps: where a limit would cut through a run of equal
+   * timestamps, end the batch before that run instead (the run starts the next batch), as long
+   * as the batch keeps at least half of its events and the run fits the next one. Batches that
+   * share no timestamp can be sent at the same time without mixing the stored order of equal
+   * timestamps. Default `false` (plain greedy cuts).
+   */
+  cutBetweenTimestamps?: boolean;
 }
 
 /** One planned batch. */
@@ -44,8 +52,9 @@ function byTimestamp(a: InputLogEvent, b: InputLogEvent): number {
 
 /**
  * Cuts events (already sorted) into consecutive batches, each as large as the limits allow.
- * A new batch starts before one would break a limit, never after. `knownBytes`, when given, must
- * be the sum of (UTF-8 bytes + 26) over `sorted`.
+ * A new batch starts before one would break a limit, never after; with `cutBetweenTimestamps`,
+ * possibly earlier, at the start of the run of equal timestamps the cut would have split.
+ * `knownBytes`, when given, must be the sum of (UTF-8 bytes + 26) over `sorted`.
  */
 export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits, knownBytes?: number): PlannedBatch[] {
   const maxSpan = limits.maxSpanMs ?? MAX_BATCH_SPAN_MS;
@@ -61,23 +70,49 @@ export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits
   ) {
     return [{ events: sorted as InputLogEvent[], bytes: knownBytes }];
   }
+  const between = limits.cutBetweenTimestamps === true;
   const batches: PlannedBatch[] = [];
   let current: InputLogEvent[] = [];
   let bytes = 0;
   let first = 0;
+  // The trailing run of equal timestamps in `current`: where it starts, and its bytes.
+  let runStart = 0;
+  let runBytes = 0;
   for (const event of sorted) {
     const size = utf8ByteLength(event.message) + EVENT_OVERHEAD_BYTES;
-    if (
-      current.length > 0 &&
-      (current.length >= limits.maxEvents || bytes + size > limits.maxBytes || event.timestamp - first > maxSpan)
-    ) {
-      batches.push({ events: current, bytes });
-      current = [];
-      bytes = 0;
+    const count = current.length;
+    if (count > 0 && (count >= limits.maxEvents || bytes + size > limits.maxBytes || event.timestamp - first > maxSpan)) {
+      if (
+        between &&
+        runStart > 0 &&
+        event.timestamp === (current[count - 1] as InputLogEvent).timestamp &&
+        runStart * 2 >= count &&
+        count - runStart + 1 <= limits.maxEvents &&
+        runBytes + size <= limits.maxBytes
+      ) {
+        // Cut before the run instead of through it: the run moves to the next batch.
+        batches.push({ events: current.slice(0, runStart), bytes: bytes - runBytes });
+        current = current.slice(runStart);
+        bytes = runBytes;
+        first = event.timestamp;
+        runStart = 0;
+      } else {
+        batches.push({ events: current, bytes });
+        current = [];
+        bytes = 0;
+      }
     }
-    if (current.length === 0) first = event.timestamp;
+    if (current.length === 0) {
+      first = event.timestamp;
+      runStart = 0;
+      runBytes = 0;
+    } else if (event.timestamp !== (current[current.length - 1] as InputLogEvent).timestamp) {
+      runStart = current.length;
+      runBytes = 0;
+    }
     current.push(event);
     bytes += size;
+    runBytes += size;
   }
   if (current.length > 0) batches.push({ events: current, bytes });
   return batches;

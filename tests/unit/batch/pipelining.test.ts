@@ -1,7 +1,8 @@
 /**
  * Batches of one flush run are sent up to maxConcurrentFlushes at a time (AWS allows concurrent
- * PutLogEvents on a stream since 2023), except across a timestamp tie and for a stream with a
- * legacy sequence token; and tryAdd() accepts synchronously only when add() would not wait.
+ * PutLogEvents on a stream since 2023), except across a timestamp tie (which the planner avoids
+ * where it can) and for a stream with a legacy sequence token; and tryAdd() accepts
+ * synchronously only when add() would not wait.
  */
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, FlushFailedError } from '../../../src/batch/index.js';
@@ -58,6 +59,40 @@ describe('pipelined sends within one stream', () => {
     g.pending[1]!.answer.resolve(undefined);
     g.pending[2]!.answer.resolve(undefined);
     await done;
+  });
+
+  it('a fast producer (many events per millisecond) still gets concurrent sends: batches are cut between timestamps', async () => {
+    const g = gate();
+    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 4 });
+    // Pass 1 (size-triggered by the fifth event): [0, 1, 2, 3]. Pass 2: runs of equal timestamps
+    // that greedy cuts of 4 would split ([10,10,11,11] [11,12,12,12] [13]: each waiting for the last).
+    const t = [0, 1, 2, 3, 10, 10, 11, 11, 11, 12, 12, 12, 13];
+    t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, T0 + ts)));
+    const done = buffer.flush(G, S);
+    await settle();
+    g.pending[0]!.answer.resolve(undefined);
+    await settle();
+    expect(g.pending.slice(1).map((p) => p.events.map((e) => e.timestamp - T0))).toEqual([[10, 10], [11, 11, 11], [12, 12, 12, 13]]);
+    for (const p of g.pending) p.answer.resolve(undefined);
+    await done;
+    expect(buffer.getMetrics().eventsDelivered).toBe(13);
+  });
+
+  it('a stream sending one batch at a time keeps plain greedy cuts', async () => {
+    const g = gate();
+    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 1 });
+    const t = [0, 1, 2, 3, 10, 10, 11, 11, 11, 12, 12, 12, 13];
+    t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, T0 + ts)));
+    const done = buffer.flush(G, S);
+    const sent: number[][] = [];
+    for (let k = 0; k < 4; k++) {
+      await settle();
+      expect(g.pending).toHaveLength(k + 1);
+      sent.push(g.pending[k]!.events.map((e) => e.timestamp - T0));
+      g.pending[k]!.answer.resolve(undefined);
+    }
+    await done;
+    expect(sent).toEqual([[0, 1, 2, 3], [10, 10, 11, 11], [11, 12, 12, 12], [13]]);
   });
 
   it('a stream with a legacy sequence token sends one batch at a time', async () => {

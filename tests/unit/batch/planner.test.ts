@@ -70,4 +70,71 @@ describe('planBatches', () => {
       { numRuns: 300 },
     );
   });
+
+  describe('cutBetweenTimestamps', () => {
+    // Few distinct timestamps: runs of equal timestamps, often longer than a batch.
+    const tiedArb = fc
+      .array(fc.record({ timestamp: fc.integer({ min: 0, max: 12 }), message: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) }), {
+        maxLength: 200,
+      })
+      .map((es) => sortByTimestamp(es));
+
+    it('ends a batch before a run of equal timestamps the cut would split, when half the batch stays', () => {
+      const events = [10, 10, 11, 11, 11, 12, 12, 12, 13].map((timestamp, i) => ({ timestamp, message: `m${i}` }));
+      const plan = (between: boolean) =>
+        planBatches(events, { maxEvents: 4, maxBytes: 10_000, cutBetweenTimestamps: between }).map((b) => b.events.map((e) => e.timestamp));
+      expect(plan(false)).toEqual([[10, 10, 11, 11], [11, 12, 12, 12], [13]]);
+      expect(plan(true)).toEqual([[10, 10], [11, 11, 11], [12, 12, 12, 13]]);
+      // A run longer than half the batch is cut through, as without the option.
+      const long = [1, 2, 2, 2, 2, 2].map((timestamp, i) => ({ timestamp, message: `m${i}` }));
+      expect(planBatches(long, { maxEvents: 4, maxBytes: 10_000, cutBetweenTimestamps: true }).map((b) => b.events.length)).toEqual([4, 2]);
+    });
+
+    it('property: batches obey the rules; a cut is greedy, or comes early only to keep a run of equal timestamps whole', () => {
+      fc.assert(
+        fc.property(fc.oneof(eventsArb, tiedArb), limitsArb, (events, limits) => {
+          const batches = planBatches(events, { ...limits, cutBetweenTimestamps: true });
+          expect(batches.flatMap((b) => b.events)).toEqual(events);
+          let at = 0;
+          for (let i = 0; i < batches.length; i++) {
+            const b = batches[i]!;
+            expect(b.events.length).toBeGreaterThan(0);
+            expect(b.bytes).toBe(total(b.events));
+            expect(findBatchViolation(b.events, { ...limits, maxEventBytes: 1_048_576 })).toBeUndefined();
+            at += b.events.length;
+            if (i + 1 === batches.length) break;
+            // How many of the following events the greedy planner would still have put in this batch.
+            let count = b.events.length;
+            let bytes = b.bytes;
+            let extra = 0;
+            while (at + extra < events.length) {
+              const e = events[at + extra]!;
+              if (count + 1 > limits.maxEvents || bytes + size(e) > limits.maxBytes || e.timestamp - b.events[0]!.timestamp > 24 * HOUR) break;
+              count++;
+              bytes += size(e);
+              extra++;
+            }
+            if (extra === 0) continue; // the greedy cut
+            // An early cut: between two timestamps, before a run the greedy cut would have split,
+            // keeping at least half of the greedy batch.
+            const run = events[at]!.timestamp;
+            expect(b.events.at(-1)!.timestamp).toBeLessThan(run);
+            for (let k = at; k <= at + extra; k++) expect(events[k]!.timestamp).toBe(run);
+            expect(b.events.length * 2).toBeGreaterThanOrEqual(b.events.length + extra);
+          }
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('property: the plan of a single batch is the same with or without the option', () => {
+      fc.assert(
+        fc.property(fc.oneof(eventsArb, tiedArb), limitsArb, (events, limits) => {
+          const plain = planBatches(events, limits);
+          fc.pre(plain.length <= 1);
+          expect(planBatches(events, { ...limits, cutBetweenTimestamps: true })).toEqual(plain);
+        }),
+      );
+    });
+  });
 });
