@@ -38,7 +38,7 @@ const CASES = [
   { id: 'baseline', family: 'core', label: 'raw SDK loop (baseline)', file: 'baseline.mjs' },
   { id: 'core', family: 'core', label: 'cwbatch core', file: 'core.mjs' },
   { id: 'core-try', family: 'core', label: 'cwbatch core, tryAdd()', file: 'core.mjs', options: { tryAdd: true } },
-  { id: 'core-fast', family: 'core', label: 'cwbatch core + fastPutLogEventsBody', file: 'core.mjs', options: { fastBody: true } },
+  { id: 'core-sdk-body', family: 'core', label: 'cwbatch core, fastBody: false (SDK serializer)', file: 'core.mjs', options: { flush: { fastBody: false } } },
   {
     id: 'core-8mib',
     family: 'memory',

@@ -6,23 +6,14 @@
  * winston and pino transports do.
  */
 import { BatchBufferImpl } from 'cwbatch';
-import { createCloudWatchFlushFunction, createCloudWatchLogsClient, fastPutLogEventsBody } from 'cwbatch/aws';
+import { createCloudWatchFlushFunction } from 'cwbatch/aws';
 import { CREDENTIALS, REGION } from '../lib/aws-env.mjs';
 import { rawMessage } from '../lib/message.mjs';
 
 export async function setup({ url, group, stream, options = {} }) {
   const clientConfig = { endpoint: url, region: REGION, credentials: { ...CREDENTIALS }, ...(options.clientConfig ?? {}) };
-  // fastBody: the same client (createCloudWatchLogsClient, maxAttempts 1) with the opt-in
-  // fastPutLogEventsBody() plugin from src/aws/fast-body.ts.
-  let client;
-  if (options.fastBody) {
-    client = createCloudWatchLogsClient(clientConfig);
-    client.middlewareStack.use(fastPutLogEventsBody());
-  }
-  const flush = createCloudWatchFlushFunction({
-    ...(client ? { client } : { clientConfig }),
-    ...(options.flush ?? {}),
-  });
+  // The client cwbatch builds from clientConfig (maxAttempts 1, fastBody unless `flush.fastBody` is false).
+  const flush = createCloudWatchFlushFunction({ clientConfig, ...(options.flush ?? {}) });
   const buffer = new BatchBufferImpl(flush, {
     onError: (error) => console.error('core: background error', error),
     ...(options.buffer ?? {}),
@@ -32,7 +23,7 @@ export async function setup({ url, group, stream, options = {} }) {
     config: {
       maxBufferedBytes: buffer.config.maxBufferedBytes,
       maxConcurrentFlushes: buffer.config.maxConcurrentFlushes,
-      fastBody: Boolean(options.fastBody),
+      fastBody: options.flush?.fastBody !== false,
     },
     log: options.tryAdd
       ? (i) => {
@@ -49,7 +40,6 @@ export async function setup({ url, group, stream, options = {} }) {
     async finish() {
       await buffer.stop();
       flush.service.destroy();
-      client?.destroy();
       return { metrics: buffer.getMetrics() };
     },
   };

@@ -20,6 +20,13 @@ export interface CloudWatchFlushOptions {
    */
   clientConfig?: CloudWatchLogsClientConfig | undefined;
   /**
+   * The client built from `clientConfig` (or from the environment) writes PutLogEvents bodies
+   * with the `fastPutLogEventsBody` plugin: the same JSON, written natively, then signed and sent
+   * by the SDK as usual. Default `true`; `false` leaves the SDK's own serializer. Not for a
+   * `client` or `service` of your own (add the plugin to your client instead).
+   */
+  fastBody?: boolean | undefined;
+  /**
    * On `ResourceNotFoundException` from PutLogEvents, create the missing log stream (and its log
    * group when that is missing too), then send the batch again, once. Default `true`.
    */
@@ -84,8 +91,13 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
   if (retentionInDays !== undefined && (!Number.isSafeInteger(retentionInDays) || retentionInDays < 1)) {
     throw new RangeError(`Expected \`retentionInDays\` to be a positive integer, got ${String(retentionInDays)}`);
   }
+  const fastBody = options.fastBody;
+  if (fastBody !== undefined && typeof fastBody !== 'boolean') throw new TypeError(`Expected \`fastBody\` to be a boolean, got ${typeof fastBody}`);
+  if (fastBody !== undefined && (given !== undefined || client !== undefined)) {
+    throw new TypeError('`fastBody` applies to the client cwbatch builds from `clientConfig`; add fastPutLogEventsBody() to your own client instead');
+  }
   const service =
-    given ?? (client !== undefined ? new LogEventsService({ client }) : new LogEventsService({ clientConfig: clientConfig ?? {} }));
+    given ?? (client !== undefined ? new LogEventsService({ client }) : new LogEventsService({ clientConfig: clientConfig ?? {}, fastBody }));
   const groupOptions = { retentionInDays };
 
   async function createAndResend(args: PutLogEventsArgs, signal: AbortSignal | undefined): Promise<FlushResult> {

@@ -9,16 +9,27 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { FlushResult, InputLogEvent } from '../batch/types.js';
 import { createCloudWatchLogsClient } from './client.js';
+import { fastPutLogEventsBody } from './fast-body.js';
 import { isResourceAlreadyExists, isResourceNotFound } from './errors.js';
 
 /**
  * Where a {@link LogEventsService} gets its client: an existing one (`client`, which the service
  * never configures or destroys), or a configuration (`clientConfig`) from which it builds one with
- * `maxAttempts: 1` unless the configuration says otherwise (see {@link createCloudWatchLogsClient}).
+ * `maxAttempts: 1` unless the configuration says otherwise (see {@link createCloudWatchLogsClient}),
+ * and, unless `fastBody` is `false`, the {@link fastPutLogEventsBody} plugin.
  */
 export type LogEventsServiceOptions =
-  | { client: CloudWatchLogsClient; clientConfig?: undefined }
-  | { client?: undefined; clientConfig?: CloudWatchLogsClientConfig | undefined };
+  | { client: CloudWatchLogsClient; clientConfig?: undefined; fastBody?: undefined }
+  | {
+      client?: undefined;
+      clientConfig?: CloudWatchLogsClientConfig | undefined;
+      /**
+       * The client built from `clientConfig` writes PutLogEvents bodies with the
+       * `fastPutLogEventsBody` plugin (the same JSON, written natively; the SDK still signs and
+       * sends it). Default `true`; `false` leaves the SDK's own serializer.
+       */
+      fastBody?: boolean | undefined;
+    };
 
 /** Arguments of {@link LogEventsService.put}, as the seed calls it. */
 export interface PutLogEventsArgs {
@@ -80,7 +91,14 @@ export class LogEventsService {
     if (options.client !== undefined && options.clientConfig !== undefined) {
       throw new TypeError('Expected either `client` or `clientConfig`, not both');
     }
+    const fastBody = options.fastBody;
+    if (fastBody !== undefined && typeof fastBody !== 'boolean') {
+      throw new TypeError(`Expected \`fastBody\` to be a boolean, got ${typeof fastBody}`);
+    }
     if (options.client !== undefined) {
+      if (fastBody !== undefined) {
+        throw new TypeError('`fastBody` applies to a client built from `clientConfig`; add fastPutLogEventsBody() to your own client instead');
+      }
       if (typeof (options.client as { send?: unknown }).send !== 'function') {
         throw new TypeError('Expected `client` to be a CloudWatchLogsClient (an object with a `send` method)');
       }
@@ -88,6 +106,7 @@ export class LogEventsService {
       this.#ownsClient = false;
     } else {
       this.client = createCloudWatchLogsClient(options.clientConfig ?? {});
+      if (fastBody !== false) this.client.middlewareStack.use(fastPutLogEventsBody());
       this.#ownsClient = true;
     }
   }

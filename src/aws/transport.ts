@@ -16,7 +16,6 @@ export { eventTimestamp } from '../batch/event-timestamp.js';
 import type { SpoolOptions } from '../batch/spool.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
-import { fastPutLogEventsBody } from './fast-body.js';
 import type { LogEventsService } from './service.js';
 import { resolveStreamName } from './stream-name.js';
 
@@ -39,6 +38,11 @@ export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
    * the environment (`AWS_REGION`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, the credential chain).
    */
   clientConfig?: CloudWatchLogsClientConfig | undefined;
+  /**
+   * Write PutLogEvents bodies with the `fastPutLogEventsBody` plugin (the same JSON, written
+   * natively; the SDK still signs and sends it). Default `true`; `false` leaves the SDK's serializer.
+   */
+  fastBody?: boolean | undefined;
   /** Create the log group and stream when PutLogEvents says they are missing. Default `true`. */
   createMissing?: boolean | undefined;
   /** Retention in days for a log group the transport creates. Default: none (never expire). */
@@ -101,11 +105,6 @@ export interface TransportSinkOptions {
   defaults?: Partial<BatchConfig> | undefined;
   /** Where to send through instead of a client built from `clientConfig`. */
   service?: LogEventsService | undefined;
-  /**
-   * The client built from `clientConfig` writes PutLogEvents bodies with the
-   * `fastPutLogEventsBody` plugin (src/aws/fast-body.ts). Not applied to a `service` handed in.
-   */
-  fastBody?: boolean | undefined;
   /** A flush function of your own (tests, other sinks); exclusive with `service`/`clientConfig`. */
   flushFunction?: FlushFunction | undefined;
   /** Called for every loss and background failure. Must not throw (if it does, it is ignored). */
@@ -113,7 +112,7 @@ export interface TransportSinkOptions {
 }
 
 const BATCH_KEYS = Object.keys(DEFAULT_BATCH_CONFIG) as ReadonlyArray<keyof BatchConfig>;
-const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'createMissing', 'retentionInDays', 'spool'] as const;
+const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'fastBody', 'createMissing', 'retentionInDays', 'spool'] as const;
 
 const DROP_TEXT: Record<DropReason, string> = {
   oversized: 'larger than `maxEventBytes` (oversizedEventPolicy: drop)',
@@ -186,12 +185,13 @@ export class TransportSink {
       const created = createCloudWatchFlushFunction({
         service: sinkOptions.service,
         clientConfig,
+        // The user's option; for the client built from clientConfig only (a service handed in is the caller's).
+        fastBody: sinkOptions.service === undefined ? (options['fastBody'] as boolean | undefined) : undefined,
         createMissing: options['createMissing'] as boolean | undefined,
         retentionInDays: options['retentionInDays'] as number | undefined,
       });
       // A service handed in belongs to the caller; one built from clientConfig belongs to us.
       this.#ownService = sinkOptions.service === undefined ? created.service : undefined;
-      if (sinkOptions.fastBody === true) this.#ownService?.client.middlewareStack.use(fastPutLogEventsBody());
       flushFunction = created;
     }
 

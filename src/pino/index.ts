@@ -130,11 +130,6 @@ export default async function cwbatchPinoTransport(options: PinoTransportOptions
     options: withoutThreadStreamKeys(options),
     ownKeys: PINO_KEYS,
     defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
-    // PutLogEvents bodies by JSON.stringify instead of the SDK's serializer (anything it cannot
-    // vouch for still goes through the SDK's): with `sync: true` pino's thread waits for this
-    // worker, and the SDK's serializer was its largest item (`writeJsonString`, 19% of the
-    // worker's CPU profile in issue 6's 1,000,000-event burst).
-    fastBody: true,
     report,
   });
 

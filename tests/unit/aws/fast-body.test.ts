@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutLogEventsCommand, type PutLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
 import { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from '../../../src/aws/fast-body.js';
+import { createCloudWatchFlushFunction } from '../../../src/aws/flush-function.js';
+import { LogEventsService } from '../../../src/aws/service.js';
+import { TransportSink } from '../../../src/aws/transport.js';
 
 interface Captured {
   body: Buffer;
@@ -156,5 +159,37 @@ describe('fastPutLogEventsBody: the body means what the SDK would have sent', ()
     const out = await c.send(new PutLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm' }] }));
     c.destroy();
     expect(out.nextSequenceToken).toBe('2');
+  });
+});
+
+describe('fastBody: on by default for the clients cwbatch builds', () => {
+  const names = (c: CloudWatchLogsClient): string[] =>
+    (c.middlewareStack as unknown as { identify(): string[] }).identify().map((entry) => entry.split(' ')[0] as string);
+  const config = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+
+  it('LogEventsService and createCloudWatchFlushFunction add the plugin to a client built from clientConfig; fastBody: false does not', () => {
+    const on = [new LogEventsService({ clientConfig: config }), createCloudWatchFlushFunction({ clientConfig: config }).service];
+    const off = [new LogEventsService({ clientConfig: config, fastBody: false }), createCloudWatchFlushFunction({ clientConfig: config, fastBody: false }).service];
+    for (const service of on) expect(names(service.client)).toContain(FAST_BODY_MIDDLEWARE_NAMES.prepare);
+    for (const service of off) expect(names(service.client)).not.toContain(FAST_BODY_MIDDLEWARE_NAMES.prepare);
+    for (const service of [...on, ...off]) service.destroy();
+  });
+
+  it("never touches a client of the caller's, and says so when asked to", () => {
+    const own = new CloudWatchLogsClient(config);
+    const before = names(own);
+    createCloudWatchFlushFunction({ client: own });
+    expect(names(own)).toEqual(before);
+    expect(() => createCloudWatchFlushFunction({ client: own, fastBody: true })).toThrow(/fastBody.*clientConfig/);
+    expect(() => new LogEventsService({ client: own, fastBody: false } as never)).toThrow(/fastBody.*clientConfig/);
+    expect(() => createCloudWatchFlushFunction({ clientConfig: config, fastBody: 'yes' as never })).toThrow(TypeError);
+    own.destroy();
+  });
+
+  it('the transports take `fastBody` as an option, checked like the others', async () => {
+    const sink = (extra: Record<string, unknown>) =>
+      new TransportSink({ name: 'test', options: { logGroupName: 'g', logStreamName: 's', clientConfig: config, ...extra }, report: () => undefined });
+    for (const fastBody of [true, false, undefined]) await sink({ fastBody }).stop();
+    expect(() => sink({ fastBody: 'no' })).toThrow(/`fastBody`.*boolean/);
   });
 });
