@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutLogEventsCommand, type PutLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
-import { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from '../../../src/aws/fast-body.js';
+import fc from 'fast-check';
+import { bodyBytes, FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from '../../../src/aws/fast-body.js';
 import { createCloudWatchFlushFunction } from '../../../src/aws/flush-function.js';
 import { LogEventsService } from '../../../src/aws/service.js';
 import { TransportSink } from '../../../src/aws/transport.js';
@@ -191,5 +192,23 @@ describe('fastBody: on by default for the clients cwbatch builds', () => {
       new TransportSink({ name: 'test', options: { logGroupName: 'g', logStreamName: 's', clientConfig: config, ...extra }, report: () => undefined });
     for (const fastBody of [true, false, undefined]) await sink({ fastBody }).stop();
     expect(() => sink({ fastBody: 'no' })).toThrow(/`fastBody`.*boolean/);
+  });
+});
+
+describe('bodyBytes', () => {
+  it('property: the UTF-8 bytes of any string (ASCII by the Latin-1 copy, the rest by the encoder)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 50 }),
+    );
+    fc.assert(
+      fc.property(text, (s) => {
+        expect(bodyBytes(s).equals(Buffer.from(s, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 1_000 },
+    );
+    // Latin-1 characters above ASCII and lone surrogates are not copied as Latin-1.
+    for (const s of ['é', 'a\u00ffb', '\ud800', 'x\udc00']) expect(bodyBytes(s).equals(Buffer.from(s, 'utf8'))).toBe(true);
   });
 });
