@@ -240,6 +240,17 @@ describe('writePutLogEventsBodyBytes', () => {
     expect(written?.body.equals(Buffer.from(writePutLogEventsBody(wide) as string, 'utf8'))).toBe(true);
   });
 
+  it('property: bodies of many chunks (about 16 KB each), plain and escaped messages mixed', () => {
+    const message = fc.oneof(fc.constantFrom('x'.repeat(900), 'q"uote\\'.repeat(100), 'é🚀\u0001'.repeat(150)), fc.string({ maxLength: 3000 }));
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 120 }), (messages) => {
+        const value = { logGroupName: 'g', logStreamName: 's', logEvents: messages.map((m, i) => ({ timestamp: i, message: m })) };
+        expect(writePutLogEventsBodyBytes(value)?.body.equals(Buffer.from(writePutLogEventsBody(value) as string, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('is undefined where writePutLogEventsBody is', () => {
     expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: '1', message: 'm' }] })).toBeUndefined();
     expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [], entity: {} })).toBeUndefined();
