@@ -43,6 +43,8 @@ const KNOWN_MEMBERS = new Set(['logGroupName', 'logStreamName', 'logEvents', 'se
 const POOL_SIZE = 4;
 /** A body buffer larger than this (a batch of escaped messages) is not kept. */
 const POOL_MAX_BYTES = 4 * 1024 * 1024;
+/** Body buffers are let go after this long (ms) without a body written. */
+const POOL_IDLE_MS = 5_000;
 
 type Stack = CloudWatchLogsClient['middlewareStack'];
 
@@ -166,6 +168,28 @@ export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
   // maxConcurrentFlushes, 4 by default), each body ~1 MB; reusing their memory keeps a burst from
   // leaving one garbage buffer per request until the next GC (issue 6: peak RSS).
   const free: Buffer[] = [];
+  // Kept only while bodies are being written: once a whole POOL_IDLE_MS passes without one, the
+  // buffers go (a burst must not pin ~5 MB for the life of the client). The timer is unref'd.
+  let trim: ReturnType<typeof setTimeout> | undefined;
+  let wrote = false;
+  const keep = (backing: Buffer): void => {
+    if (free.length >= POOL_SIZE || backing.length > POOL_MAX_BYTES) return;
+    free.push(backing);
+    if (trim !== undefined) return;
+    const check = (): void => {
+      if (wrote) {
+        wrote = false;
+        trim = setTimeout(check, POOL_IDLE_MS);
+        trim.unref();
+      } else {
+        trim = undefined;
+        free.length = 0;
+      }
+    };
+    wrote = false;
+    trim = setTimeout(check, POOL_IDLE_MS);
+    trim.unref();
+  };
   return {
     applyToStack(stack: Stack): void {
       // By step and priority, not relative to the serializer by name: a relative middleware whose
@@ -177,6 +201,7 @@ export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
         (next: (args: Args) => Promise<unknown>, context: { commandName?: unknown }) => (args: Args) => {
           if (!isPutLogEvents(context)) return next(args);
           const spare = free.pop();
+          wrote = true;
           const written = writePutLogEventsBodyBytes(args.input as Record<string, unknown>, spare);
           if (written === undefined) {
             if (spare !== undefined) free.push(spare);
@@ -189,7 +214,7 @@ export function fastPutLogEventsBody(): { applyToStack(stack: Stack): void } {
             // The request succeeded, retries included: the service read the whole body and the SDK
             // is done with it, so its memory may take the next body. After a failure it is left to
             // the GC (an aborted request might still be writing it).
-            if (free.length < POOL_SIZE && written.backing.length <= POOL_MAX_BYTES) free.push(written.backing);
+            keep(written.backing);
             return output;
           });
         },

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutLogEventsCommand, type PutLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody, writePutLogEventsBodyBytes } from '../../../src/aws/fast-body.js';
@@ -291,6 +291,27 @@ describe('fastPutLogEventsBody: body memory', () => {
       'third',
       'fourth',
     ]);
+  });
+
+  it('lets the buffers go once 5 s pass without a body written (unref\'d timer)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const c = client(true);
+      const seen = recording(c);
+      await c.send(put('a'));
+      vi.advanceTimersByTime(4_000);
+      await c.send(put('b')); // written within 5 s: kept, and the idle period starts again
+      vi.advanceTimersByTime(4_000);
+      await c.send(put('c'));
+      vi.advanceTimersByTime(10_001); // a whole idle period: let go
+      await c.send(put('d'));
+      c.destroy();
+      expect(seen[1]).toBe(seen[0]);
+      expect(seen[2]).toBe(seen[0]);
+      expect(seen[3]).not.toBe(seen[0]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('does not reuse the memory of a body whose request failed', async () => {
