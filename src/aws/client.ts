@@ -1,4 +1,5 @@
-import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
+import { sdk } from './sdk.js';
 
 /**
  * Builds a `CloudWatchLogsClient` for cwbatch: the given configuration, with `maxAttempts: 1`
@@ -14,7 +15,7 @@ import { CloudWatchLogsClient, type CloudWatchLogsClientConfig } from '@aws-sdk/
  * @param clientConfig - Plain client configuration (region, credentials, endpoint, ...). Default `{}`.
  */
 export function createCloudWatchLogsClient(clientConfig: CloudWatchLogsClientConfig = {}): CloudWatchLogsClient {
-  return new CloudWatchLogsClient(withSingleAttempt(clientConfig));
+  return new sdk.CloudWatchLogsClient(withSingleAttempt(clientConfig));
 }
 
 /** `clientConfig` with `maxAttempts: 1` added when it configures no retries of its own. */

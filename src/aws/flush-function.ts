@@ -21,7 +21,7 @@ export interface CloudWatchFlushOptions {
   clientConfig?: CloudWatchLogsClientConfig | undefined;
   /**
    * The client built from `clientConfig` (or from the environment) writes PutLogEvents bodies
-   * with the `fastPutLogEventsBody` plugin: the same JSON, written natively, then signed and sent
+   * with the `fastPutLogEventsBody` plugin: the same JSON, written straight into bytes, then signed and sent
    * by the SDK as usual. Default `true`; `false` leaves the SDK's own serializer. Not for a
    * `client` or `service` of your own (add the plugin to your client instead).
    */

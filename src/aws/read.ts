@@ -2,15 +2,11 @@
  * Reading back from CloudWatch Logs: what `cwbatch tail` and `cwbatch demo` use to show what
  * arrived. Part of `cwbatch/aws` because only this layer imports the SDK.
  */
-import {
-  DescribeLogStreamsCommand,
-  FilterLogEventsCommand,
-  GetLogEventsCommand,
-  type CloudWatchLogsClient,
-  type FilteredLogEvent,
-  type OutputLogEvent,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, FilteredLogEvent, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { isResourceNotFound } from './errors.js';
+import { sdk } from './sdk.js';
+
+const { DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } = sdk;
 
 /**
  * Whether a log stream exists: `'found'`, `'no-stream'` (the group exists) or `'no-group'`.

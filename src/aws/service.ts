@@ -1,16 +1,18 @@
-import {
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-  PutRetentionPolicyCommand,
-  type CloudWatchLogsClient,
-  type CloudWatchLogsClientConfig,
-  type PutLogEventsCommandInput,
+import type {
+  CloudWatchLogsClient,
+  CloudWatchLogsClientConfig,
+  CreateLogGroupCommand as CreateLogGroup,
+  CreateLogStreamCommand as CreateLogStream,
+  PutLogEventsCommandInput,
+  PutRetentionPolicyCommand as PutRetentionPolicy,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { FlushResult, InputLogEvent } from '../batch/types.js';
 import { createCloudWatchLogsClient } from './client.js';
 import { fastPutLogEventsBody } from './fast-body.js';
 import { isResourceAlreadyExists, isResourceNotFound } from './errors.js';
+import { sdk } from './sdk.js';
+
+const { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, PutRetentionPolicyCommand } = sdk;
 
 /**
  * Where a {@link LogEventsService} gets its client: an existing one (`client`, which the service
@@ -25,7 +27,7 @@ export type LogEventsServiceOptions =
       clientConfig?: CloudWatchLogsClientConfig | undefined;
       /**
        * The client built from `clientConfig` writes PutLogEvents bodies with the
-       * `fastPutLogEventsBody` plugin (the same JSON, written natively; the SDK still signs and
+       * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still signs and
        * sends it). Default `true`; `false` leaves the SDK's own serializer.
        */
       fastBody?: boolean | undefined;
@@ -214,7 +216,7 @@ export class LogEventsService {
   }
 
   /** Sends a Create* command; resolves `true` if it created the resource, `false` if it existed. */
-  async #create(command: CreateLogGroupCommand | CreateLogStreamCommand, signal: AbortSignal | undefined): Promise<boolean> {
+  async #create(command: CreateLogGroup | CreateLogStream, signal: AbortSignal | undefined): Promise<boolean> {
     try {
       await this.#send(command, signal);
       return true;
@@ -225,7 +227,7 @@ export class LogEventsService {
   }
 
   #send(
-    command: CreateLogGroupCommand | CreateLogStreamCommand | PutRetentionPolicyCommand,
+    command: CreateLogGroup | CreateLogStream | PutRetentionPolicy,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     // The union defeats `send`'s overloads; each command is a valid input on its own.

@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutLogEventsCommand, type PutLogEventsCommandInput } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
-import { bodyBytes, FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody } from '../../../src/aws/fast-body.js';
+import { FAST_BODY_MIDDLEWARE_NAMES, fastPutLogEventsBody, writePutLogEventsBody, writePutLogEventsBodyBytes } from '../../../src/aws/fast-body.js';
 import { createCloudWatchFlushFunction } from '../../../src/aws/flush-function.js';
 import { LogEventsService } from '../../../src/aws/service.js';
 import { TransportSink } from '../../../src/aws/transport.js';
@@ -195,20 +195,147 @@ describe('fastBody: on by default for the clients cwbatch builds', () => {
   });
 });
 
-describe('bodyBytes', () => {
-  it('property: the UTF-8 bytes of any string (ASCII by the Latin-1 copy, the rest by the encoder)', () => {
-    const text = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
-      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 50 }),
-    );
+describe('writePutLogEventsBodyBytes', () => {
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+    fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 50 }),
+    fc.constantFrom(...awkward),
+  );
+  const timestamp = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  const input = fc.record(
+    {
+      logGroupName: text,
+      logStreamName: text,
+      logEvents: fc.array(fc.record({ timestamp, message: text }), { maxLength: 30 }),
+      sequenceToken: text,
+    },
+    { requiredKeys: ['logGroupName', 'logStreamName', 'logEvents'] },
+  );
+
+  it('property: the UTF-8 bytes of writePutLogEventsBody, into a new buffer or one handed in (large enough or not)', () => {
     fc.assert(
-      fc.property(text, (s) => {
-        expect(bodyBytes(s).equals(Buffer.from(s, 'utf8'))).toBe(true);
+      fc.property(input, fc.integer({ min: 0, max: 4096 }), (value, size) => {
+        const expected = Buffer.from(writePutLogEventsBody(value) as string, 'utf8');
+        for (const into of [undefined, Buffer.alloc(size, 0xff)]) {
+          const written = writePutLogEventsBodyBytes(value, into);
+          expect(written).toBeDefined();
+          expect(written?.body.equals(expected)).toBe(true);
+          expect(written?.body.buffer).toBe(written?.backing.buffer);
+          // A buffer handed in is used when it is large enough, never written past its end.
+          if (into !== undefined && written?.backing === into) expect(into.length).toBeGreaterThanOrEqual(expected.length);
+        }
       }),
       { numRuns: 1_000 },
     );
-    // Latin-1 characters above ASCII and lone surrogates are not copied as Latin-1.
-    for (const s of ['é', 'a\u00ffb', '\ud800', 'x\udc00']) expect(bodyBytes(s).equals(Buffer.from(s, 'utf8'))).toBe(true);
+  });
+
+  it('uses a buffer handed in when the body fits, and grows past a wrong guess (escapes, non-ASCII)', () => {
+    const plain = { logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'plain' }] };
+    const into = Buffer.alloc(1024);
+    expect(writePutLogEventsBodyBytes(plain, into)?.backing).toBe(into);
+    const wide = { logGroupName: 'g', logStreamName: 's', logEvents: Array.from({ length: 50 }, () => ({ timestamp: 1, message: '\u0001🚀'.repeat(40) })) };
+    const written = writePutLogEventsBodyBytes(wide, into);
+    expect(written?.backing).not.toBe(into);
+    expect(written?.body.equals(Buffer.from(writePutLogEventsBody(wide) as string, 'utf8'))).toBe(true);
+  });
+
+  it('property: bodies of many chunks (about 16 KB each), plain and escaped messages mixed', () => {
+    const message = fc.oneof(fc.constantFrom('x'.repeat(900), 'q"uote\\'.repeat(100), 'é🚀\u0001'.repeat(150)), fc.string({ maxLength: 3000 }));
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 120 }), (messages) => {
+        const value = { logGroupName: 'g', logStreamName: 's', logEvents: messages.map((m, i) => ({ timestamp: i, message: m })) };
+        expect(writePutLogEventsBodyBytes(value)?.body.equals(Buffer.from(writePutLogEventsBody(value) as string, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is undefined where writePutLogEventsBody is', () => {
+    expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: '1', message: 'm' }] })).toBeUndefined();
+    expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [], entity: {} })).toBeUndefined();
+  });
+});
+
+describe('fastPutLogEventsBody: body memory', () => {
+  /** The ArrayBuffer under each PutLogEvents request body the client sends, in order. */
+  function recording(c: CloudWatchLogsClient): ArrayBufferLike[] {
+    const seen: ArrayBufferLike[] = [];
+    const add = c.middlewareStack.add.bind(c.middlewareStack) as (middleware: unknown, options: unknown) => void;
+    add(
+      (next: (args: { request?: unknown }) => Promise<unknown>) => (args: { request?: unknown }) => {
+        const body = (args.request as { body?: unknown }).body;
+        if (Buffer.isBuffer(body)) seen.push(body.buffer);
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'testRecordBody' },
+    );
+    return seen;
+  }
+  const put = (message: string) => new PutLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message }] });
+
+  it('writes the next body into the memory of one that was delivered, never into one still in flight', async () => {
+    const c = client(true);
+    const seen = recording(c);
+    captured = [];
+    await c.send(put('first'));
+    await c.send(put('second'));
+    expect(seen[1]).toBe(seen[0]);
+    // Two at once: two buffers.
+    await Promise.all([c.send(put('third')), c.send(put('fourth'))]);
+    expect(seen[2]).not.toBe(seen[3]);
+    c.destroy();
+    expect(captured.map((r) => (JSON.parse(r.body.toString('utf8')) as { logEvents: { message: string }[] }).logEvents[0]?.message)).toEqual([
+      'first',
+      'second',
+      'third',
+      'fourth',
+    ]);
+  });
+
+  it('lets the buffers go once 5 s pass without a body written (unref\'d timer)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const c = client(true);
+      const seen = recording(c);
+      await c.send(put('a'));
+      vi.advanceTimersByTime(4_000);
+      await c.send(put('b')); // written within 5 s: kept, and the idle period starts again
+      vi.advanceTimersByTime(4_000);
+      await c.send(put('c'));
+      vi.advanceTimersByTime(10_001); // a whole idle period: let go
+      await c.send(put('d'));
+      c.destroy();
+      expect(seen[1]).toBe(seen[0]);
+      expect(seen[2]).toBe(seen[0]);
+      expect(seen[3]).not.toBe(seen[0]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not reuse the memory of a body whose request failed', async () => {
+    const failing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'r' });
+        res.end('{"__type":"InvalidParameterException","message":"no"}');
+      });
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const c = new CloudWatchLogsClient({
+      endpoint: `http://127.0.0.1:${(failing.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    c.middlewareStack.use(fastPutLogEventsBody());
+    const seen = recording(c);
+    await expect(c.send(put('a'))).rejects.toThrow();
+    await expect(c.send(put('b'))).rejects.toThrow();
+    c.destroy();
+    await new Promise<void>((resolve) => failing.close(() => resolve()));
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).not.toBe(seen[0]);
   });
 });
