@@ -21,9 +21,9 @@ export interface CloudWatchFlushOptions {
   clientConfig?: CloudWatchLogsClientConfig | undefined;
   /**
    * The client built from `clientConfig` (or from the environment) writes PutLogEvents bodies
-   * with the `fastPutLogEventsBody` plugin: the same JSON, written straight into bytes, then signed and sent
-   * by the SDK as usual. Default `true`; `false` leaves the SDK's own serializer. Not for a
-   * `client` or `service` of your own (add the plugin to your client instead).
+   * with the `fastPutLogEventsBody` plugin: the same JSON, written straight into bytes, then
+   * signed and sent by the SDK as usual. Default `true`; `false` leaves the SDK's own serializer.
+   * Not for a `client` or `service` of your own (add the plugin to your client instead).
    */
   fastBody?: boolean | undefined;
   /**
@@ -91,8 +91,8 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
   if (retentionInDays !== undefined && (!Number.isSafeInteger(retentionInDays) || retentionInDays < 1)) {
     throw new RangeError(`Expected \`retentionInDays\` to be a positive integer, got ${String(retentionInDays)}`);
   }
+  // Its type is checked by LogEventsService, which builds the client.
   const fastBody = options.fastBody;
-  if (fastBody !== undefined && typeof fastBody !== 'boolean') throw new TypeError(`Expected \`fastBody\` to be a boolean, got ${typeof fastBody}`);
   if (fastBody !== undefined && (given !== undefined || client !== undefined)) {
     throw new TypeError('`fastBody` applies to the client cwbatch builds from `clientConfig`; add fastPutLogEventsBody() to your own client instead');
   }

@@ -27,8 +27,8 @@ export type LogEventsServiceOptions =
       clientConfig?: CloudWatchLogsClientConfig | undefined;
       /**
        * The client built from `clientConfig` writes PutLogEvents bodies with the
-       * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still signs and
-       * sends it). Default `true`; `false` leaves the SDK's own serializer.
+       * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still
+       * signs and sends it). Default `true`; `false` leaves the SDK's own serializer.
        */
       fastBody?: boolean | undefined;
     };

@@ -40,7 +40,8 @@ export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
   clientConfig?: CloudWatchLogsClientConfig | undefined;
   /**
    * Write PutLogEvents bodies with the `fastPutLogEventsBody` plugin (the same JSON, written
-   * straight into bytes; the SDK still signs and sends it). Default `true`; `false` leaves the SDK's serializer.
+   * straight into bytes; the SDK still signs and sends it). Default `true`; `false` leaves the
+   * SDK's serializer.
    */
   fastBody?: boolean | undefined;
   /** Create the log group and stream when PutLogEvents says they are missing. Default `true`. */
