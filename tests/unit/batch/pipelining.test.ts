@@ -22,6 +22,15 @@ function gate() {
   return { flush, pending };
 }
 
+/**
+ * With maxEvents 4: pass 1 (size-triggered by the fifth event) is [0, 1, 2, 3]; pass 2 holds runs
+ * of equal timestamps that greedy cuts of 4 would split ([10,10,11,11] [11,12,12,12] [13]).
+ */
+function addTiedRuns(buffer: BatchBufferImpl): void {
+  const t = [0, 1, 2, 3, 10, 10, 11, 11, 11, 12, 12, 12, 13];
+  t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, T0 + ts)));
+}
+
 describe('pipelined sends within one stream', () => {
   it('sends the batches of one run concurrently, up to maxConcurrentFlushes, in batch order', async () => {
     const g = gate();
@@ -64,10 +73,7 @@ describe('pipelined sends within one stream', () => {
   it('a fast producer (many events per millisecond) still gets concurrent sends: batches are cut between timestamps', async () => {
     const g = gate();
     const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 4 });
-    // Pass 1 (size-triggered by the fifth event): [0, 1, 2, 3]. Pass 2: runs of equal timestamps
-    // that greedy cuts of 4 would split ([10,10,11,11] [11,12,12,12] [13]: each waiting for the last).
-    const t = [0, 1, 2, 3, 10, 10, 11, 11, 11, 12, 12, 12, 13];
-    t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, T0 + ts)));
+    addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     await settle();
     g.pending[0]!.answer.resolve(undefined);
@@ -81,8 +87,7 @@ describe('pipelined sends within one stream', () => {
   it('a stream sending one batch at a time keeps plain greedy cuts', async () => {
     const g = gate();
     const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 1 });
-    const t = [0, 1, 2, 3, 10, 10, 11, 11, 11, 12, 12, 12, 13];
-    t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, T0 + ts)));
+    addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     const sent: number[][] = [];
     for (let k = 0; k < 4; k++) {
