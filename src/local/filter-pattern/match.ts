@@ -89,7 +89,9 @@ export function resolveSelector(root: JsonNode, steps: readonly Step[]): JsonNod
   for (const step of steps) {
     const next: JsonNode[] = [];
     for (const n of nodes) {
-      if (step.k === 'any') next.push(...children(n));
+      if (step.k === 'any') {
+        for (const child of children(n)) next.push(child); // no spread: arrays may be longer than the argument limit
+      }
       else if (step.k === 'field') {
         if (n.t === 'object') {
           const v = n.fields.get(step.name);

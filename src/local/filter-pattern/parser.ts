@@ -341,6 +341,7 @@ function parseDelimited(c: Cursor): Ast {
   const budget: Budget = { regexes: 0, wildcards: 0 };
   const slots: Slot[] = [];
   const refs: { name: string; at: number }[] = [];
+  const declared: { name: string; at: number }[] = [];
   let ellipsis = -1;
   for (;;) {
     c.skipWs();
@@ -359,21 +360,26 @@ function parseDelimited(c: Cursor): Ast {
       if (c.peek() !== '(') {
         const name = parseFieldName(c);
         c.skipWs();
-        if (c.peek() === ',' || c.peek() === ']') {
+        if (c.peek() === ',' || c.peek() === ']' || c.done) {
           slots.push({ k: 'field', name, cond: undefined });
+          declared.push({ name, at: save });
           first = name;
         }
       }
       if (first === undefined) {
         c.pos = save;
         let slotName: string | undefined;
+        let nameAt = 0;
         const cond = parseExpr(
           c,
           () => {
             c.skipWs();
             const at = c.pos;
             const n = parseFieldName(c);
-            slotName ??= n;
+            if (slotName === undefined) {
+              slotName = n;
+              nameAt = at;
+            }
             refs.push({ name: n, at });
             return n;
           },
@@ -381,6 +387,7 @@ function parseDelimited(c: Cursor): Ast {
           false,
         );
         slots.push({ k: 'field', name: slotName, cond });
+        if (slotName !== undefined) declared.push({ name: slotName, at: nameAt });
       }
     }
     c.skipWs();
@@ -401,10 +408,9 @@ function parseDelimited(c: Cursor): Ast {
     c.fail('empty space-delimited pattern: name its fields between the brackets, such as [ip, user, ...]', open);
   }
   const names = new Set<string>();
-  for (const s of slots) {
-    if (s.k !== 'field' || s.name === undefined) continue;
-    if (names.has(s.name)) c.fail(`the field name "${s.name}" is used for two fields`, open);
-    names.add(s.name);
+  for (const d of declared) {
+    if (names.has(d.name)) c.fail(`the field name "${d.name}" is used for two fields`, d.at);
+    names.add(d.name);
   }
   for (const r of refs) {
     if (!names.has(r.name)) c.fail(`the condition refers to "${r.name}", which is not one of the pattern's fields`, r.at);
