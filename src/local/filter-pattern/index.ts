@@ -57,7 +57,13 @@ function parseStandaloneSelector(selector: string): Step[] | undefined {
 
 class CompiledPattern implements FilterPattern {
   readonly source: string;
-  #ast: Ast;
+  readonly #ast: Ast;
+
+  /** How many `%regex%` the pattern holds. */
+  get regexCount(): number {
+    const ast = this.#ast;
+    return ast.k === 'regex' ? 1 : ast.k === 'json' || ast.k === 'delimited' ? ast.regexes : 0;
+  }
 
   constructor(source: string, ast: Ast) {
     this.source = source;
@@ -95,6 +101,16 @@ class CompiledPattern implements FilterPattern {
       return undefined;
     }
   }
+}
+
+/**
+ * How many regular expressions (`%…%`) a compiled pattern holds: 0 for one without. For the
+ * quota of "a maximum of 5 filter patterns containing regex for each log group when creating
+ * metric filters or subscription filters" (user guide, "Supported regular expressions (regex)
+ * syntax"). A {@link FilterPattern} not made by {@link compileFilterPattern} counts 0.
+ */
+export function filterPatternRegexCount(pattern: FilterPattern): number {
+  return pattern instanceof CompiledPattern ? pattern.regexCount : 0;
 }
 
 /**

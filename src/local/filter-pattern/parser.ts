@@ -66,8 +66,8 @@ export type Ast =
   | { readonly k: 'all' }
   | { readonly k: 'terms'; readonly terms: readonly Term[] }
   | { readonly k: 'regex'; readonly re: RegExp }
-  | { readonly k: 'json'; readonly expr: Expr<readonly Step[]> }
-  | { readonly k: 'delimited'; readonly slots: readonly Slot[]; readonly ellipsis: number };
+  | { readonly k: 'json'; readonly expr: Expr<readonly Step[]>; readonly regexes: number }
+  | { readonly k: 'delimited'; readonly slots: readonly Slot[]; readonly ellipsis: number; readonly regexes: number };
 
 /**
  * Parses a filter pattern.
@@ -324,7 +324,7 @@ function parseJson(c: Cursor): Ast {
   c.pos++;
   c.skipWs();
   if (!c.done) c.fail(`unexpected ${c.describe()} after the closing "}" of the JSON pattern`);
-  return { k: 'json', expr };
+  return { k: 'json', expr, regexes: budget.regexes };
 }
 
 /** Parses a space-delimited field name at the cursor. */
@@ -415,5 +415,5 @@ function parseDelimited(c: Cursor): Ast {
   for (const r of refs) {
     if (!names.has(r.name)) c.fail(`the condition refers to "${r.name}", which is not one of the pattern's fields`, r.at);
   }
-  return { k: 'delimited', slots, ellipsis };
+  return { k: 'delimited', slots, ellipsis, regexes: budget.regexes };
 }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileFilterPattern, FilterPatternError, MAX_PATTERN_LENGTH } from '../../../src/local/filter-pattern/index.js';
+import { compileFilterPattern, FilterPatternError, filterPatternRegexCount, MAX_PATTERN_LENGTH } from '../../../src/local/filter-pattern/index.js';
 import { readJson } from '../../../src/local/filter-pattern/json.js';
 
 const matches = (pattern: string, message: string) => compileFilterPattern(pattern).matches(message);
@@ -473,6 +473,16 @@ describe('extract (metric filter values)', () => {
     expect(p.extract(msg, '$request')).toBe('GET /apache_pb.gif HTTP/1.0');
     expect(p.extract(msg, '$nope')).toBeUndefined();
     expect(p.extract('too short', '$bytes')).toBeUndefined();
+  });
+
+  it('counts the regexes of a pattern, for the per-log-group quota of regex filters', () => {
+    const count = (p: string) => filterPatternRegexCount(compileFilterPattern(p));
+    expect(count('ERROR "%x%"')).toBe(0);
+    expect(count('%x%')).toBe(1);
+    expect(count('{ $.a = %x% || $.b = %y% }')).toBe(2);
+    expect(count('[a = %x%, b]')).toBe(1);
+    expect(count('{ $.a = 1 }')).toBe(0);
+    expect(filterPatternRegexCount({ source: '%x%', matches: () => true, extract: () => undefined })).toBe(0);
   });
 
   it('keeps the source and answers for terms and regex patterns too', () => {
