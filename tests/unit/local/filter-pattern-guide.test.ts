@@ -10,9 +10,10 @@
  * - [REGEX] "Supported regular expressions (regex) syntax" (regex-expressions.html);
  * - [UNSTRUCTURED] "Using filter patterns to match terms in unstructured log events";
  * - [JSON] "Using filter patterns to match terms in JSON log events";
- * - [EDITION1] the earlier edition of the syntax page ("Filter and Pattern Syntax"), for the
- *   examples it has that the current pages dropped and that do not contradict them (listed at the
- *   end of this file: the ones left out, and why).
+ * - [EDITION1] and [EDITION2]: the two earlier editions of the syntax page ("Filter and Pattern
+ *   Syntax", then "Filter and pattern syntax" with its sections on metric values and dimensions),
+ *   for the examples they have that the current pages dropped and that do not contradict them
+ *   (listed at the end of this file: the ones left out, and why).
  *
  * Where a page gives a pattern without events (the numeric examples), the events are made up
  * here to sit on both sides of the boundary, and say so.
@@ -465,6 +466,67 @@ describe('space-delimited extracted fields ([EDITION1] "Example Filter" / "Extra
   });
 });
 
+// [EDITION2] "Publishing dimensions with metrics from values in JSON or space-delimited log
+// events" and "Using values in log events to increment a metric's value".
+const DIM_TRAIL = JSON.stringify({
+  eventType: 'UpdateTrail',
+  sourceIPAddress: '111.111.111.111',
+  arrayKey: ['value', 'another value'],
+  objectList: [
+    { name: 'a', id: 1 },
+    { name: 'b', id: 2 },
+  ],
+});
+const LATENCY = '{\n"latency": 50,\n"requestType": "GET"\n}';
+const NO_IP = '{"eventType": "UpdateTrail"}';
+const FROM_SUBNET = '{"eventType": "UpdateTrail", "sourceIPAddress": "123.123.0.7"}';
+
+runCorpus({
+  name: 'metric values and dimensions (second edition)',
+  events: [DIM_TRAIL, LATENCY, NO_IP, FROM_SUBNET, APACHE],
+  examples: [
+    {
+      source: '[EDITION2] JSON metric filter with dimensions ("contain the properties eventType and sourceIPAddress")',
+      pattern: '{ $.eventType = "*" && $.sourceIPAddress != 123.123.* }',
+      matches: [DIM_TRAIL],
+    },
+    { source: '[EDITION2] Using values in log events to increment a metric', pattern: '{ $.latency = * }', matches: [LATENCY] },
+    {
+      source: '[EDITION2] space-delimited metric filter with dimensions',
+      pattern: '[ip, server, username, timestamp, request, status_code, bytes > 1000]',
+      matches: [APACHE],
+    },
+    { source: '[EDITION2] numeric examples', pattern: '{ $.number[0] = 1e-3 }', matches: [] },
+    { source: '[EDITION2] numeric examples', pattern: '{ $.number[0] != 1e+3 }', matches: [] },
+  ],
+});
+
+describe('extracted values ([EDITION2] "Extracted fields and values", dimensions, metric value)', () => {
+  it('extracts the seven fields of the space-delimited example', () => {
+    const p = compileFilterPattern('[ip, user, username, timestamp, request =*.html*, status_code = 4*, bytes]');
+    expect(
+      Object.fromEntries(['$bytes', '$status_code', '$request', '$timestamp', '$username', '$user', '$ip'].map((k) => [k, p.extract(APACHE, k)])),
+    ).toEqual({
+      $bytes: '1534',
+      $status_code: '404',
+      $request: 'GET /index.html HTTP/1.0',
+      $timestamp: '10/Oct/2000:13:25:15 -0700',
+      $username: 'frank',
+      $user: 'Prod',
+      $ip: '127.0.0.1',
+    });
+  });
+
+  it('gives the dimension values of both examples', () => {
+    expect(compileFilterPattern('{ $.eventType = "*" && $.sourceIPAddress != 123.123.* }').extract(DIM_TRAIL, '$.eventType')).toBe('UpdateTrail');
+    expect(compileFilterPattern('[ip, server, username, timestamp, request, status_code, bytes > 1000]').extract(APACHE, '$server')).toBe('Prod');
+  });
+
+  it('publishes 50 from the latency example', () => {
+    expect(compileFilterPattern('{ $.latency = * }').extract(LATENCY, '$.latency')).toBe(50);
+  });
+});
+
 /*
  * Left out, and why:
  * - [EDITION1] "[w1=ERROR, w2] matches ERROR (pattern 2)" and "[w1=ERROR || w1=WARN, w2] matches
@@ -475,6 +537,9 @@ describe('space-delimited extracted fields ([EDITION1] "Example Filter" / "Extra
  * - [EDITION1] "[w1=!ERROR&&w1=!WARN, w2] matches lines containing both ERROR and WARN": "=!" is
  *   no operator and the claim contradicts the current page's [w1!=ERROR && w1!=WARNING, w2]
  *   ("the first words aren't ERROR and WARNING"), which is tested above.
+ * - [EDITION2] "[w1=ERROR || W1=WARNING, w2]": "W1" is a typo for "w1" (field names are
+ *   case-sensitive; the current page has w1), so the engine rejects the undeclared W1. The
+ *   current page's [w1=ERROR || w1=WARNING, w2] is tested above.
  * - [EDITION1] "[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]": its
  *   condition names "bytes", which is not one of its six fields; the engine rejects a condition
  *   on an undeclared field (see the error tests).
