@@ -13,13 +13,14 @@
  * - `?` terms are ignored when the pattern also has required or excluded terms (user guide note);
  * - JSON patterns match only messages that are a JSON object or array (a message that is not JSON
  *   never matches, `NOT EXISTS` included); strings and numbers are the value nodes that `=`/`!=`
- *   compare (numbers by the text the event carries, so `5*` matches 500); `<`, `>`, `<=`, `>=`
+ *   compare, `= *` included (numbers by the text the event carries, so `5*` matches 500); `<`, `>`, `<=`, `>=`
  *   and numeric `=`/`!=` apply to JSON numbers only; a selector at an object, array, boolean or
  *   null compares false for `=` and `!=` alike; a wildcard selector matches when any element does;
  * - a leading and/or trailing `*` in a string value is a wildcard; one inside is literal (`Ev*ent`);
  * - space-delimited: fields are separated by runs of whitespace, `"…"` and `[…]` are one field;
  *   without `...` the last named slot takes the rest of the line (`[w1=ERROR, w2]`);
- *   at most one `...`; numeric comparisons apply to fields that are a number.
+ *   at most one `...`; `[]` matches every message; numeric comparisons apply to fields that are
+ *   a number; a condition may test any field of the pattern, before or after its own.
  */
 import { FilterPatternError } from './errors.js';
 import { readJsonMessage, assignFields, matchAst, resolveSelector } from './match.js';

@@ -129,8 +129,7 @@ function evalJson(e: Expr<readonly Step[]>, root: JsonNode): boolean {
       );
     case 'cmp':
       return resolveSelector(root, e.subject).some((n) => {
-        if (e.value.k === 'any') return e.op === '=' && n.t !== 'object' && n.t !== 'array';
-        const leaf = jsonLeaf(n);
+        const leaf = jsonLeaf(n); // `= *` too: "Value nodes can be strings or numbers" (not null, not booleans)
         return leaf !== undefined && compareLeaf(leaf, e.op, e.value);
       });
   }

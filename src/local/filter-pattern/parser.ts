@@ -404,8 +404,9 @@ function parseDelimited(c: Cursor): Ast {
   }
   c.skipWs();
   if (!c.done) c.fail(`unexpected ${c.describe()} after the closing "]" of the space-delimited pattern`);
-  if (slots.length === 1 && slots[0]!.k === 'field' && slots[0]!.name === undefined) {
-    c.fail('empty space-delimited pattern: name its fields between the brackets, such as [ip, user, ...]', open);
+  if (slots.length === 1 && slots[0]!.k === 'field' && slots[0]!.name === undefined && slots[0]!.cond === undefined) {
+    // `[]`: no field named, nothing to test; every message matches and its fields are $1, $2, …
+    return { k: 'delimited', slots: [{ k: 'ellipsis' }], ellipsis: 0, regexes: 0 };
   }
   const names = new Set<string>();
   for (const d of declared) {

@@ -148,7 +148,7 @@ describe('JSON: properties', () => {
         const msg = JSON.stringify(obj);
         expect(matches(`{ ${equality(sel, v)} }`, msg), `${equality(sel, v)} on ${msg}`).toBe(true);
         expect(matches(`{ ${sel} NOT EXISTS }`, msg)).toBe(false);
-        expect(matches(`{ ${sel} = * }`, msg)).toBe(true);
+        expect(matches(`{ ${sel} = * }`, msg)).toBe(typeof v === 'string' || typeof v === 'number');
       }),
     );
   });
@@ -207,6 +207,8 @@ describe('JSON: choices where the guide is silent', () => {
   it('compares = and != only at strings and numbers: absent, object, array, boolean and null compare false both ways', () => {
     for (const v of ['absent', { x: 1 }, [1], true, null]) {
       const msg = JSON.stringify(v === 'absent' ? { other: 1 } : { a: v });
+      expect(matches('{ $.a = * }', msg), msg).toBe(false);
+      expect(matches('{ $.a = "*" }', msg), msg).toBe(false);
       expect(matches('{ $.a = 1 }', msg), msg).toBe(false);
       expect(matches('{ $.a != 1 }', msg), msg).toBe(false);
       expect(matches('{ $.a != "x" }', msg), msg).toBe(false);
@@ -289,6 +291,13 @@ describe('space-delimited: properties and choices', () => {
     expect(matches('[a, ..., b]', 'one two')).toBe(true);
   });
 
+  it('reads [] as no condition at all: every message matches, its fields numbered', () => {
+    const p = compileFilterPattern('[ ]');
+    expect(p.matches('')).toBe(true);
+    expect(p.matches('a "b c" [d]')).toBe(true);
+    expect(p.extract('a "b c" [d]', '$2')).toBe('b c');
+  });
+
   it('compares numbers only when the field is a number', () => {
     expect(matches('[a, bytes > 1000]', 'x 1500')).toBe(true);
     expect(matches('[a, bytes > 1000]', 'x -')).toBe(false);
@@ -337,7 +346,6 @@ describe('invalid patterns', () => {
     ['{ $.a[x] = 1 }', /array index/],
     ['{}', /empty JSON pattern/],
     ['[a, b', /expected "\]" to close the "\["/],
-    ['[]', /empty space-delimited pattern/],
     ['[a, a]', /"a" is used for two fields \(at column 5\)/],
     ['[..., ...]', /only one ellipsis/],
     ['[a = x && c = 1, b]', /refers to "c", which is not one of the pattern's fields \(at column 11\)/],
