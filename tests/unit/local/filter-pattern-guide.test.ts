@@ -10,6 +10,9 @@
  * - [REGEX] "Supported regular expressions (regex) syntax" (regex-expressions.html);
  * - [UNSTRUCTURED] "Using filter patterns to match terms in unstructured log events";
  * - [JSON] "Using filter patterns to match terms in JSON log events";
+ * - [EXAMPLES] the metric-filter example pages: "Example: Count occurrences of a term",
+ *   "Example: Count HTTP 404 Codes", "Example: Count HTTP 4xx Codes", "Example: Extract Fields
+ *   from an Apache Log";
  * - [EDITION1] and [EDITION2]: the two earlier editions of the syntax page ("Filter and Pattern
  *   Syntax", then "Filter and pattern syntax" with its sections on metric values and dimensions),
  *   for the examples they have that the current pages dropped and that do not contradict them
@@ -524,6 +527,47 @@ describe('extracted values ([EDITION2] "Extracted fields and values", dimensions
 
   it('publishes 50 from the latency example', () => {
     expect(compileFilterPattern('{ $.latency = * }').extract(LATENCY, '$.latency')).toBe(50);
+  });
+});
+
+// [EXAMPLES]: the events each page posts to test its filter.
+const X404 = '127.0.0.1 - - [24/Sep/2013:11:49:52 -0700] "GET /index.html HTTP/1.1" 404 287';
+const X200 = '127.0.0.1 - - [24/Sep/2013:11:50:51 -0700] "GET /~test/ HTTP/1.1" 200 3';
+const XFAV = '127.0.0.1 - - [24/Sep/2013:11:50:51 -0700] "GET /favicon.ico HTTP/1.1" 404 308';
+const XTEST = '127.0.0.1 - - [24/Sep/2013:11:51:34 -0700] "GET /~test/index.html HTTP/1.1" 200 3';
+const FRANK404 = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326';
+const BOB404 = '127.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 404 2326';
+const BOB200 = '127.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] "GET /apache_pb2.gif HTTP/1.0" 200 2326';
+const ERR1 = 'This message contains an Error';
+const ERR2 = 'This message also contains an Error';
+const ACCESS = [X404, X200, XFAV, XTEST, FRANK404, BOB404, BOB200];
+
+runCorpus({
+  name: 'metric filter example pages',
+  events: [...ACCESS, ERR1, ERR2],
+  examples: [
+    { source: '[EXAMPLES] Count occurrences of a term', pattern: 'Error', matches: [ERR1, ERR2] },
+    {
+      source: '[EXAMPLES] Count HTTP 404 Codes (console)',
+      pattern: '[IP, UserInfo, User, Timestamp, RequestInfo, StatusCode=404, Bytes]',
+      matches: [X404, XFAV, FRANK404, BOB404],
+    },
+    {
+      source: '[EXAMPLES] Count HTTP 404 Codes (CLI)',
+      pattern: '[ip, id, user, timestamp, request, status_code=404, size]',
+      matches: [X404, XFAV, FRANK404, BOB404],
+    },
+    { source: '[EXAMPLES] Count HTTP 4xx Codes', pattern: '[ip, id, user, timestamp, request, status_code=4*, size]', matches: [X404, XFAV, FRANK404, BOB404] },
+    { source: '[EXAMPLES] Extract Fields from an Apache Log', pattern: '[ip, id, user, timestamp, request, status_code, size]', matches: ACCESS },
+  ],
+});
+
+describe('metric values of the example pages ([EXAMPLES] "Extract Fields from an Apache Log": $size, "$7")', () => {
+  it('extracts the bytes of each event by name and by position', () => {
+    const p = compileFilterPattern('[ip, id, user, timestamp, request, status_code, size]');
+    expect(ACCESS.map((e) => p.extract(e, '$size'))).toEqual(['287', '3', '308', '3', '2326', '2326', '2326']);
+    expect(ACCESS.map((e) => p.extract(e, '$7'))).toEqual(['287', '3', '308', '3', '2326', '2326', '2326']);
+    expect(p.extract(ERR1, '$size')).toBeUndefined();
   });
 });
 
