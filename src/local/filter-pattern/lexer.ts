@@ -5,12 +5,12 @@
  */
 import { FilterPatternError } from './errors.js';
 
-/** Letters and digits of any script, and the underscore: what an unquoted term may hold. */
-export const WORD_CHAR = /[\p{L}\p{N}_]/u;
+/** Letters (with their combining marks) and digits of any script, and the underscore: what an unquoted term may hold. */
+export const WORD_CHAR = /[\p{L}\p{M}\p{N}_]/u;
 /** What an unquoted value may hold: word characters and `. * + -` (`123.123.*`, `+1000`, `1e-3`, `*.html*`). */
-export const VALUE_CHAR = /[\p{L}\p{N}_.*+-]/u;
+export const VALUE_CHAR = /[\p{L}\p{M}\p{N}_.*+-]/u;
 /** JSON property names and space-delimited field names: alphanumerics, `-` and `_`. */
-export const NAME_CHAR = /[\p{L}\p{N}_-]/u;
+export const NAME_CHAR = /[\p{L}\p{M}\p{N}_-]/u;
 
 /** A position in the pattern and the reading operations over it. */
 export class Cursor {

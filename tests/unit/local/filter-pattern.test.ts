@@ -106,6 +106,7 @@ describe('terms: choices where the guide is silent', () => {
   it('finds terms made of non-Latin letters and digits', () => {
     expect(matches('café', 'un café noir')).toBe(true);
     expect(matches('错误', '发生错误')).toBe(true);
+    expect(matches('नमस्ते', 'नमस्ते दुनिया')).toBe(true); // combining marks are part of the word
   });
 });
 
