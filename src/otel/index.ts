@@ -128,6 +128,8 @@ export class CloudWatchLogRecordExporter implements LogRecordExporter {
     }
     this.#report = onFailure ?? ((failure) => console.warn(`[DeliveryWarning] ${failure.message}`));
     this.#templateSources = options.templateSources ?? {};
+    this.#group.check(this.#templateSources);
+    this.#stream.check(this.#templateSources);
 
     const sinkOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {

@@ -57,6 +57,18 @@ export class NameTemplate {
   }
 
   /**
+   * Checks the template's own text now (at construction of the exporter), before any resource is
+   * known: resolved with `x` for every attribute (substituted values are cleaned, so a failure
+   * here is the template's own text: an invalid character, a name too long).
+   *
+   * @throws InvalidNameError as {@link resolve}.
+   */
+  check(sources: TemplateSources = {}): void {
+    const anyAttribute = new Proxy<Record<string, unknown>>({}, { get: () => 'x' });
+    this.resolve(anyAttribute, sources);
+  }
+
+  /**
    * The name for a resource's attributes.
    *
    * @throws InvalidNameError (code `INVALID_NAME`) when the result is not a valid name (empty, too
