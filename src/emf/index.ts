@@ -87,6 +87,9 @@ export class EmfSink {
   readonly #report: (failure: TransportFailure) => void;
   readonly #now: () => number;
   #closing: Promise<void> | undefined;
+  /** Lines waiting for room (full buffer under `'block'`), and the promise of the last (they are taken in order). */
+  #waiting = 0;
+  #lastWait: Promise<void> = Promise.resolve();
 
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(options: EmfSinkOptions) {
@@ -153,9 +156,15 @@ export class EmfSink {
           continue;
         }
         // Full under 'block' (or durable mode): keep the line, in order, once there is room.
-        this.sink.add(timestamp, line).then(
-          () => undefined,
-          (error: unknown) => this.#lost(error),
+        this.#waiting++;
+        this.#lastWait = this.sink.add(timestamp, line).then(
+          () => {
+            this.#waiting--;
+          },
+          (error: unknown) => {
+            this.#waiting--;
+            this.#lost(error);
+          },
         );
         buffered++;
       } catch (error) {
@@ -163,6 +172,20 @@ export class EmfSink {
       }
     }
     return buffered;
+  }
+
+  /**
+   * Lines written while the buffer was full (`overflowPolicy: 'block'`, the default) wait for room
+   * in memory, beyond `maxBufferedBytes`: a producer that can wait should `await sink.room()`
+   * when {@link waiting} is above 0. Resolves once no line waits (at once when none does).
+   */
+  room(): Promise<void> {
+    return this.#waiting === 0 ? Promise.resolve() : this.#lastWait;
+  }
+
+  /** Lines waiting for room in the buffer (see {@link room}). */
+  get waiting(): number {
+    return this.#waiting;
   }
 
   /** Delivers everything buffered (retrying) within `timeoutMs` (default `shutdownTimeoutMs`); resolves to the number of lines left. Never rejects. */

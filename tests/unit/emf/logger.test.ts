@@ -121,3 +121,37 @@ describe('MetricsLogger', () => {
     }
   });
 });
+
+describe('EmfSink back-pressure', () => {
+  it("room() resolves once lines that waited for room under 'block' are buffered, in order", async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const sent: InputLogEvent[] = [];
+    const sink = new EmfSink({
+      logGroupName: 'g',
+      logStreamName: 's',
+      namespace: 'N',
+      maxBufferedBytes: 2_000,
+      maxEvents: 2,
+      flushIntervalMs: 1,
+      now: () => T,
+      flushFunction: async (_g, _s, events) => {
+        await gate;
+        sent.push(...events);
+        return {};
+      },
+    });
+    const m = sink.logger();
+    for (let i = 0; i < 40; i++) m.putMetric('v', i).flush();
+    expect(sink.waiting).toBeGreaterThan(0);
+    let roomy = false;
+    const room = sink.room().then(() => (roomy = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(roomy).toBe(false);
+    open();
+    await room;
+    expect(sink.waiting).toBe(0);
+    await sink.close();
+    expect(sent.map((e) => (JSON.parse(e.message) as { v: number }).v)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+});
