@@ -64,17 +64,8 @@ export class EmfExtractor {
   /** Reads `events[start, end)` (what one PutLogEvents stored). */
   extract(events: readonly InputLogEvent[], start: number, end: number): void {
     for (let i = start; i < end; i++) {
-      const message = (events[i] as InputLogEvent).message;
-      // Cheap test first: most events of most streams are not EMF, and parsing each would cost.
-      if (!message.includes('"_aws"')) continue;
-      let doc: unknown;
-      try {
-        doc = JSON.parse(message);
-      } catch {
-        continue;
-      }
-      if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Object.hasOwn(doc, '_aws')) continue;
-      const points = readDocument(doc as Record<string, unknown>);
+      const points = emfDatapoints((events[i] as InputLogEvent).message);
+      if (points === null) continue;
       if (points === undefined) {
         this.#invalid++;
         continue;
@@ -105,7 +96,7 @@ export class EmfExtractor {
     this.#invalid = 0;
   }
 
-  #add(p: Point): void {
+  #add(p: EmfDatapoint): void {
     const key = JSON.stringify([p.namespace, p.name, p.dimensions]);
     let entry = this.#byIdentity.get(key);
     if (entry === undefined) {
@@ -129,23 +120,48 @@ export class EmfExtractor {
   }
 }
 
-interface Point {
+/**
+ * The datapoints of one message: `null` when it is not an EMF document (not a JSON object with an
+ * `_aws` member), `undefined` when it is one that breaks a rule (CloudWatch extracts nothing).
+ */
+export function emfDatapoints(message: string): EmfDatapoint[] | null | undefined {
+  // Cheap test first: most events of most streams are not EMF, and parsing each would cost.
+  if (!message.includes('"_aws"')) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !Object.hasOwn(doc, '_aws')) return null;
+  return readDocument(doc as Record<string, unknown>);
+}
+
+/** One metric of one EMF document under one dimension set, with its values. */
+export interface EmfDatapoint {
+  /** The CloudWatch namespace. */
   namespace: string;
+  /** The metric name. */
   name: string;
+  /** `[name, value]` pairs of the DimensionSet, in its order. */
   dimensions: Array<[string, string]>;
+  /** The unit (`None` when the definition gave none). */
   unit: string;
+  /** 1 or 60. */
   resolution: 1 | 60;
+  /** The values (one, or up to 100). */
   values: number[];
+  /** `_aws.Timestamp`, ms since the epoch. */
   timestamp: number;
 }
 
 /** The datapoints of a document, or `undefined` when it breaks a rule (then nothing is extracted). */
-function readDocument(doc: Record<string, unknown>): Point[] | undefined {
+function readDocument(doc: Record<string, unknown>): EmfDatapoint[] | undefined {
   const aws = doc['_aws'];
   if (typeof aws !== 'object' || aws === null || Array.isArray(aws)) return undefined;
   const { Timestamp: timestamp, CloudWatchMetrics: directives } = aws as Record<string, unknown>;
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || !Array.isArray(directives)) return undefined;
-  const points: Point[] = [];
+  const points: EmfDatapoint[] = [];
   for (const directive of directives as unknown[]) {
     if (typeof directive !== 'object' || directive === null) return undefined;
     const { Namespace: namespace, Dimensions: sets, Metrics: definitions } = directive as Record<string, unknown>;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmfSink, UNITS, type TransportFailure, type Unit } from '../../src/emf/index.js';
 import { mulberry32 } from '../../src/local/faults.js';
 import { startLocalEndpoint, type ExtractedMetrics, type LocalEndpoint } from '../../src/local/index.js';
+import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -97,5 +98,22 @@ describe('cwbatch/emf -> embedded endpoint', () => {
     const response = await fetch(`${endpoint.url}/metrics`);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.json()).toEqual(extracted);
+  });
+
+  it('cwbatch tail --metrics prints the metrics of EMF events and skips the others', async () => {
+    ensureBuilt();
+    const t = Date.now() - 60_000;
+    const sink = new EmfSink({
+      logGroupName: '/metrics/tail',
+      logStreamName: 's',
+      namespace: 'Shop',
+      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+    });
+    sink.logger().putDimensions({ Service: 'api' }).setTimestamp(t).putMetric('Latency', 12, 'Milliseconds').putMetric('Latency', 13).flush();
+    sink.sink.tryAdd(t + 1, 'plain text, not a metric');
+    await sink.close();
+    const result = await runCli(['tail', '-g', '/metrics/tail', '-s', 's', '--metrics'], { env: cliEnv(endpoint.url) });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(`${new Date(t).toISOString()}  Shop  Latency{Service=api}  12 13 Milliseconds\n`);
   });
 });
