@@ -116,4 +116,14 @@ describe('cwbatch/emf -> embedded endpoint', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`${new Date(t).toISOString()}  Shop  Latency{Service=api}  12 13 Milliseconds\n`);
   });
+
+  it('cwbatch demo prints its phases as metrics put through cwbatch/emf and extracted by the endpoint', async () => {
+    ensureBuilt();
+    const result = await runCli(['demo', '--events', '2000'], { env: cliEnv(undefined) });
+    expect(result.code).toBe(0);
+    const rows = [...result.stdout.matchAll(/^ {2}Phase=(\w+) +([\d,]+) +([\d,]+) +([\d,]+) ms$/gm)].map((r) => [r[1], Number(r[2]!.replace(/,/g, ''))]);
+    expect(rows.map((r) => r[0])).toEqual(['steady', 'burst', 'throttling', 'recovery', 'stopping', 'reading']);
+    // Every event the demo added is in one phase's Added metric: 2,000 generated + 3 oversized + 5 outside the window.
+    expect(rows.reduce((sum, r) => sum + (r[1] as number), 0)).toBe(2_008);
+  });
 });
