@@ -105,6 +105,8 @@ export class CloudWatchLogRecordExporter implements LogRecordExporter {
   /** Exports waiting for room (or for the one before them), in order; undefined when none. */
   #tail: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
+  /** `eventsDelivered` when a forceFlush() last gave up with events left (the service failing), else undefined. */
+  #gaveUpAt: number | undefined;
 
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(options: CloudWatchLogRecordExporterOptions) {
@@ -200,13 +202,25 @@ export class CloudWatchLogRecordExporter implements LogRecordExporter {
     this.#tail = tail;
   }
 
-  /** Waits for pending exports, then delivers everything buffered (retrying, within `shutdownTimeoutMs`). Never rejects. */
+  /**
+   * Waits for pending exports, then delivers everything buffered (retrying, within
+   * `shutdownTimeoutMs`). Never rejects. After a call that gave up with events left, later calls
+   * return without waiting until the service delivers again: `BatchLogRecordProcessor` calls
+   * `forceFlush()` once per batch of its queue when it flushes or shuts down, and an outage would
+   * otherwise cost `shutdownTimeoutMs` per batch (the buffer keeps retrying in the background, and
+   * `shutdown()` still delivers within its own deadline).
+   */
   async forceFlush(): Promise<void> {
     await this.#tail;
     const sink = this.#sink;
     if (sink === undefined) return;
+    if (this.#gaveUpAt !== undefined) {
+      if (sink.getMetrics().eventsDelivered === this.#gaveUpAt) return;
+      this.#gaveUpAt = undefined;
+    }
     const left = await sink.deliver();
     if (left > 0) {
+      this.#gaveUpAt = sink.getMetrics().eventsDelivered;
       this.#safeReport({
         kind: 'error',
         reason: 'flush',
@@ -227,7 +241,7 @@ export class CloudWatchLogRecordExporter implements LogRecordExporter {
     return this.#shutdown;
   }
 
-  /** The buffer's counters (delivered, rejected, dropped, buffered, ...); all zero before the first record. */
+  /** The buffer's counters (delivered, rejected, dropped, buffered, ...); undefined until the first record names its stream (or at once for names without resource placeholders). */
   getMetrics(): BatchMetrics | undefined {
     return this.#sink?.getMetrics();
   }

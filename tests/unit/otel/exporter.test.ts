@@ -117,3 +117,38 @@ describe('CloudWatchLogRecordExporter', () => {
     expect(messages()).toEqual(['{"_aws":{}}', '{"a":1}']);
   });
 });
+
+describe('CloudWatchLogRecordExporter during an outage', () => {
+  it('after a forceFlush() that gave up, later ones return without waiting until the service delivers again', async () => {
+    let calls = 0;
+    const failures: TransportFailure[] = [];
+    let healthy = false;
+    const exporter = new CloudWatchLogRecordExporter({
+      logGroupName: 'g',
+      logStreamName: 's',
+      shutdownTimeoutMs: 30,
+      flushTimeoutMs: 10,
+      retryBaseDelayMs: 1,
+      retryMaxDelayMs: 2,
+      maxRequeues: 1000,
+      onFailure: (f) => failures.push(f),
+      flushFunction: async () => {
+        calls++;
+        if (healthy) return {};
+        throw Object.assign(new Error('down'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } });
+      },
+    });
+    const exportNow = (logs: unknown[]): Promise<ExportResult> => new Promise((resolve) => exporter.export(logs as never, resolve));
+    expect((await exportNow([record({ hrTime: at(now) })])).code).toBe(0);
+    await exporter.forceFlush(); // waits out its deadline: the service fails
+    expect(failures.some((f) => f.kind === 'error' && /forceFlush/.test(f.message))).toBe(true);
+    let turned = false;
+    setImmediate(() => (turned = true));
+    await exporter.forceFlush(); // returns at once: still failing
+    expect(turned).toBe(false);
+    healthy = true;
+    await exporter.shutdown();
+    expect(exporter.getMetrics()?.eventsDelivered).toBe(1);
+    expect(calls).toBeGreaterThan(1);
+  });
+});
