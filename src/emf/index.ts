@@ -128,14 +128,20 @@ export class EmfSink {
     } else if (options.service !== undefined || options.clientConfig !== undefined) {
       throw new TypeError(`Expected at most one of \`flushFunction\`, \`service\` and \`clientConfig\` in ${NAME}`);
     }
-    this.sink = new TransportSink({
-      name: NAME,
-      options: rest,
-      flushFunction,
-      // A line cut in two is no longer JSON, so no longer a metric: drop (and report) instead.
-      defaults: { oversizedEventPolicy: 'drop' },
-      report: (failure) => this.#safeReport(failure),
-    });
+    try {
+      this.sink = new TransportSink({
+        name: NAME,
+        options: rest,
+        flushFunction,
+        // A line cut in two is no longer JSON, so no longer a metric: drop (and report) instead.
+        defaults: { oversizedEventPolicy: 'drop' },
+        report: (failure) => this.#safeReport(failure),
+      });
+    } catch (error) {
+      // A bad option: release the client built above.
+      this.#ownService?.destroy();
+      throw error;
+    }
   }
 
   /** A new logger with this sink's namespace and default dimensions. */

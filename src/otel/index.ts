@@ -161,7 +161,14 @@ export class CloudWatchLogRecordExporter implements LogRecordExporter {
       this.#ownService = service === undefined ? created.service : undefined;
     }
     // Names that do not depend on the resource: build the sink now, so that a bad option throws here.
-    if (!this.#group.usesResource && !this.#stream.usesResource) this.#sinkFor(this.#destination({ attributes: {} }));
+    if (!this.#group.usesResource && !this.#stream.usesResource) {
+      try {
+        this.#sinkFor(this.#destination({ attributes: {} }));
+      } catch (error) {
+        this.#ownService?.destroy();
+        throw error;
+      }
+    }
   }
 
   /**
