@@ -68,6 +68,9 @@ const CASES = [
     file: 'serdnam-pino-cloudwatch-transport.mjs',
     slow: true,
   },
+  // cwbatch/otel and cwbatch/emf, compared with `baseline` (the raw SDK loop) in the same run.
+  { id: 'cwbatch-otel', family: 'otel', label: 'cwbatch/otel (sdk-logs BatchLogRecordProcessor)', file: 'cwbatch-otel.mjs', needs: 'dist/otel/index.js', minNode: [22, 15] },
+  { id: 'cwbatch-emf', family: 'emf', label: 'cwbatch/emf (one EMF line per event)', file: 'cwbatch-emf.mjs', needs: 'dist/emf/index.js' },
 ];
 
 if (flag('list')) {
@@ -248,6 +251,11 @@ async function main() {
   const available = selected.filter((c) => {
     if (c.needs !== undefined && !existsSync(join(root, c.needs))) {
       console.log(`bench: skipping ${c.id}: ${c.needs} not built (not in src/ yet)`);
+      return false;
+    }
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    if (c.minNode !== undefined && (major < c.minNode[0] || (major === c.minNode[0] && minor < c.minNode[1]))) {
+      console.log(`bench: skipping ${c.id}: needs Node >= ${c.minNode.join('.')} (@opentelemetry/sdk-logs 3.x), this is ${process.version}`);
       return false;
     }
     return existsSync(join(benchDir, 'cases', c.file));

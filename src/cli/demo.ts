@@ -15,6 +15,7 @@ import { serializeStructuredEvent } from '../batch/structured.js';
 import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
 import type { InputLogEvent } from '../batch/types.js';
 import { startLocalEndpoint } from '../local/server.js';
+import { EmfSink } from '../emf/index.js';
 import { buildClient, buildFlushFunction, LOCAL_CREDENTIALS, readStream } from './cloudwatch.js';
 import { byReason, int, progressText, seconds, StatusLine } from './format.js';
 import { sleep } from './lines.js';
@@ -229,7 +230,20 @@ export async function runDemo(argv: string[]): Promise<number> {
   const started = Date.now();
   let phase = 'starting';
   const at = (): string => seconds(Date.now() - started).padStart(7);
+  // Each phase's figures as CloudWatch metrics (cwbatch/emf), read back from the endpoint's EMF extraction below.
+  // Sent only at close (after the endpoint's counters are read), so the table above counts the log events' requests alone.
+  const emf = new EmfSink({
+    logGroupName: `${GROUP}-metrics`,
+    logStreamName: 'demo',
+    namespace: 'cwbatch/demo',
+    flushIntervalMs: 3_600_000,
+    clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: { ...LOCAL_CREDENTIALS } },
+  });
+  let mark = { at: Date.now(), added: 0, retries: 0 };
   const step = (text: string): void => {
+    const r = buffer.getMetrics().retries;
+    emf.logger().putDimensions({ Phase: phase }).putMetric('Added', added - mark.added, 'Count').putMetric('Retries', r - mark.retries, 'Count').putMetric('Duration', Date.now() - mark.at, 'Milliseconds').flush();
+    mark = { at: Date.now(), added, retries: r };
     phase = text.split(':')[0] ?? text;
     say(`${at()}  ${text}`);
   };
@@ -299,6 +313,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   const stats = endpoint.stats();
   const throttledRequests = stats.faults.throttledByRate + stats.faults.throttledByRequestsPerSecond;
   step(`done: read back ${int(storedTotal)} events`);
+  await emf.close();
+  const extracted = endpoint.metrics().metrics.filter((x) => x.Namespace === 'cwbatch/demo' && x.Dimensions[0]?.Value !== 'starting');
   client.destroy();
   await endpoint.close();
 
@@ -329,6 +345,12 @@ export async function runDemo(argv: string[]): Promise<number> {
       `  ${s.padEnd(18)}${int(ledger.sent.get(s) ?? 0).padStart(10)}${int(stored.get(s) ?? 0).padStart(10)}` +
         `${int(rejectedByStream.get(s) ?? 0).padStart(10)}${int(lostByStream.get(s) ?? 0).padStart(8)}`,
     );
+  }
+  say(`  ${'─'.repeat(90)}`);
+  say(`  metrics (cwbatch/emf, extracted by the endpoint)   ${['Added', 'Retries', 'Duration'].map((n) => n.padStart(10)).join('')}`);
+  for (const p of new Set(extracted.map((x) => x.Dimensions[0]?.Value ?? ''))) {
+    const sum = (name: string): number => extracted.find((x) => x.MetricName === name && x.Dimensions[0]?.Value === p)?.Values.reduce((a, b) => a + b, 0) ?? 0;
+    say(`  Phase=${(p.split(' ')[0] ?? p).padEnd(45)}${int(sum('Added')).padStart(10)}${int(sum('Retries')).padStart(10)}${`${int(sum('Duration'))} ms`.padStart(10)}`);
   }
   say();
   say(

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { buildClient, readGroup, readStream, type ReadEvent } from './cloudwatch.js';
 import { describeError, endpointLabel } from './describe-error.js';
 import { sleep } from './lines.js';
+import { emfDatapoints } from '../local/emf.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseDuration, required } from './usage.js';
 
 export const TAIL_USAGE = `Usage: cwbatch tail --group GROUP [--stream STREAM] [options]
@@ -16,6 +17,8 @@ Options:
   -F, --follow          keep printing new events (polls every second) until Ctrl-C
       --since TIME      only events newer than this (e.g. 10m, 2h)
       --json            one JSON object per event: {"logStreamName","timestamp","message"}
+      --metrics         print the metrics of Embedded Metric Format events (one line per metric and
+                        dimension set: namespace, name, dimensions, values, unit), skip other events
       --endpoint URL    read from this endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, else AWS)
       --region REGION   AWS Region (default: AWS_REGION / profile; us-east-1 with a custom endpoint)
   -h, --help            show this help`;
@@ -34,6 +37,7 @@ export async function runTail(argv: string[]): Promise<number> {
       follow: { type: 'boolean', short: 'F' },
       since: { type: 'string' },
       json: { type: 'boolean' },
+      metrics: { type: 'boolean' },
       endpoint: { type: 'string' },
       region: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -62,6 +66,13 @@ export async function runTail(argv: string[]): Promise<number> {
   const print = async (events: ReadEvent[]): Promise<void> => {
     let text = '';
     for (const e of events) {
+      if (values.metrics === true) {
+        for (const p of emfDatapoints(e.message) ?? []) {
+          const dims = p.dimensions.map(([k, v]) => `${k}=${v}`).join(',');
+          text += `${new Date(p.timestamp).toISOString()}  ${p.namespace}  ${p.name}{${dims}}  ${p.values.join(' ')} ${p.unit}\n`;
+        }
+        continue;
+      }
       text += json
         ? `${JSON.stringify({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message })}\n`
         : stream === undefined

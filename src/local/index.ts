@@ -9,3 +9,4 @@ export type { LocalEndpoint, LocalEndpointOptions, LocalEndpointStats, LocalEndp
 export { mulberry32 } from './faults.js';
 export type { FaultCounters, LocalFaults } from './faults.js';
 export type { StoredLogEvent } from './store.js';
+export type { ExtractedMetric, ExtractedMetrics } from './emf.js';

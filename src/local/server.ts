@@ -14,6 +14,7 @@ import type { FaultCounters, LocalFaults } from './faults.js';
 import { OPERATIONS, ServiceError } from './operations.js';
 import type { OperationContext, PutStats } from './operations.js';
 import { LocalStore } from './store.js';
+import { EmfExtractor, type ExtractedMetrics } from './emf.js';
 import type { StoredLogEvent } from './store.js';
 
 /** Options of {@link startLocalEndpoint}. */
@@ -88,6 +89,8 @@ export interface LocalEndpoint {
   stats(): LocalEndpointStats;
   /** Read access to stored data. */
   readonly store: LocalEndpointStore;
+  /** EMF metrics extracted from stored events, as CloudWatch extracts them (also `GET /metrics`, JSON). */
+  metrics(): ExtractedMetrics;
 }
 
 const TARGET_PREFIX = 'Logs_20140328.';
@@ -120,6 +123,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   const store = new LocalStore(options.keepEvents ?? true);
   const putStats: PutStats = { eventsStored: 0, tooOld: 0, tooNew: 0, expired: 0 };
   const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
+  const emf = new EmfExtractor();
   const ctx: OperationContext = {
     store,
     now,
@@ -127,7 +131,10 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     region: options.region ?? 'us-east-1',
     accountId: '000000000000',
     stats: putStats,
-    onStored: options.onStored,
+    onStored: (group, stream, events, start, end) => {
+      emf.extract(events, start, end);
+      options.onStored?.(group, stream, events, start, end);
+    },
   };
   let requests = 0;
   let putRequests = 0;
@@ -153,6 +160,10 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(emf.snapshot()));
+      return;
+    }
     const delay = faults.latency();
     if (delay > 0) await sleep(delay, timers);
     if (body === undefined) {
@@ -257,6 +268,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     store: storeView,
+    metrics: () => emf.snapshot(),
     close() {
       closed ??= new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
@@ -271,6 +283,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     },
     reset() {
       store.clear();
+      emf.clear();
       faults.reset();
       requests = 0;
       putRequests = 0;
