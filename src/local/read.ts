@@ -134,38 +134,37 @@ function isFilterToken(v: unknown): v is FilterToken {
 
 interface Cursor {
   readonly stream: LocalLogStream;
+  /** The stream's name (the tie-break between streams). */
+  readonly name: string;
   /** The stream's array when the search started: a consistent snapshot. */
   readonly events: readonly StoredLogEvent[];
   index: number;
   readonly end: number;
+  /** Timestamp of `events[index]` (cached for the heap). */
+  ts: number;
 }
 
 /** Orders cursors by their next event: timestamp, then stream name (seq order holds within a stream). */
 function before(a: Cursor, b: Cursor): boolean {
-  const ea = a.events[a.index] as StoredLogEvent;
-  const eb = b.events[b.index] as StoredLogEvent;
-  if (ea.timestamp !== eb.timestamp) return ea.timestamp < eb.timestamp;
-  return a.stream.name < b.stream.name;
+  return a.ts < b.ts || (a.ts === b.ts && a.name < b.name);
 }
 
 /** A binary min-heap of cursors by {@link before}. */
 class CursorHeap {
   readonly #items: Cursor[] = [];
 
-  get size(): number {
-    return this.#items.length;
-  }
-
   push(c: Cursor): void {
     const items = this.#items;
+    let i = items.length;
     items.push(c);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(items[i] as Cursor, items[parent] as Cursor)) break;
-      [items[i], items[parent]] = [items[parent] as Cursor, items[i] as Cursor];
+      const p = items[parent] as Cursor;
+      if (!before(c, p)) break;
+      items[i] = p;
       i = parent;
     }
+    items[i] = c;
   }
 
   peek(): Cursor | undefined {
@@ -175,23 +174,28 @@ class CursorHeap {
   /** Re-places the top after its index moved on (or removes it when exhausted). */
   advanceTop(): void {
     const items = this.#items;
-    const top = items[0] as Cursor;
-    if (top.index >= top.end) {
+    let c = items[0] as Cursor;
+    if (c.index >= c.end) {
       const last = items.pop() as Cursor;
       if (items.length === 0) return;
-      items[0] = last;
+      c = last;
+    } else {
+      c.ts = (c.events[c.index] as StoredLogEvent).timestamp;
     }
+    const n = items.length;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < items.length && before(items[l] as Cursor, items[m] as Cursor)) m = l;
-      if (r < items.length && before(items[r] as Cursor, items[m] as Cursor)) m = r;
-      if (m === i) return;
-      [items[i], items[m]] = [items[m] as Cursor, items[i] as Cursor];
+      let m = l;
+      if (r < n && before(items[r] as Cursor, items[l] as Cursor)) m = r;
+      const child = items[m] as Cursor;
+      if (!before(child, c)) break;
+      items[i] = child;
       i = m;
     }
+    items[i] = c;
   }
 }
 
@@ -263,7 +267,7 @@ export async function filterLogEvents(ctx: OperationContext, body: Body): Promis
     const lo = startTime === undefined ? 0 : lowerBound(events, startTime);
     const hi = endTime === undefined ? events.length : lowerBound(events, endTime + 1);
     const index = startIndex(events, stream.name, lo, after);
-    if (index < hi) heap.push({ stream, events, index, end: hi });
+    if (index < hi) heap.push({ stream, name: stream.name, events, index, end: hi, ts: (events[index] as StoredLogEvent).timestamp });
   }
 
   const out: Array<Record<string, unknown>> = [];
