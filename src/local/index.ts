@@ -9,3 +9,5 @@ export type { LocalEndpoint, LocalEndpointOptions, LocalEndpointStats, LocalEndp
 export { mulberry32 } from './faults.js';
 export type { FaultCounters, LocalFaults } from './faults.js';
 export type { StoredLogEvent } from './store.js';
+export type { MetricFilterValues } from './metric-filters.js';
+export type { CompiledFilterPattern } from './filter.js';
