@@ -35,7 +35,9 @@ export interface PutStats {
  */
 export type Handler = (ctx: OperationContext, body: Body) => unknown;
 
+/** AWS's message for a log group that does not exist (ResourceNotFoundException). */
 export const GROUP_MISSING = 'The specified log group does not exist.';
+/** AWS's message for a log stream that does not exist (ResourceNotFoundException). */
 export const STREAM_MISSING = 'The specified log stream does not exist.';
 
 /** Service model of `logGroupIdentifier`: a name or an ARN. */

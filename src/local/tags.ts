@@ -14,7 +14,9 @@ import type { Body, StringRule } from './validate.js';
 /** Most tags on one resource (TagResource reference). */
 export const MAX_TAGS = 50;
 
+/** A tag key: 1 to 128 letters, separators, digits or `_.:/=+-@` (service model). */
 export const TAG_KEY_RULE: StringRule = { min: 1, max: 128, pattern: [/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$'] };
+/** A tag value: up to 256 of the same characters (service model). */
 export const TAG_VALUE_RULE: StringRule = { max: 256, pattern: [/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$'] };
 const ARN_RULE: StringRule = { min: 1, max: 1011, pattern: [/^[\w+=/:,.@-]*$/, '[\\w+=/:,.@-]*'] };
 

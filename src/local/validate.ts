@@ -12,7 +12,9 @@ export type Body = Record<string, unknown>;
 
 /** An error answered the AWS JSON 1.1 way: HTTP status plus `{"__type", "message"}`. */
 export class ServiceError extends Error {
+  /** HTTP status, e.g. 400. */
   readonly status: number;
+  /** The `__type` (and `x-amzn-ErrorType`), e.g. `InvalidParameterException`. */
   readonly type: string;
 
   constructor(status: number, type: string, message: string) {
