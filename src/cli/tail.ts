@@ -259,7 +259,13 @@ export async function runTail(argv: string[]): Promise<number> {
     } else {
       const window = new FollowWindow(o.since);
       do {
-        await pollGroups(client, o, window.nextStartTime(), (page) => print(o.follow ? window.fresh(page) : page));
+        try {
+          await pollGroups(client, o, window.nextStartTime(), (page) => print(o.follow ? window.fresh(page) : page));
+        } catch (error) {
+          // Following, a throttled poll (FilterLogEvents has a small account quota) is simply
+          // asked again at the next poll: the window prints what it missed, once.
+          if (!o.follow || (error as { name?: unknown } | null)?.name !== 'ThrottlingException') throw error;
+        }
         if (o.follow) await sleep(POLL_MS, controller.signal);
       } while (o.follow && !controller.signal.aborted);
     }
