@@ -3,6 +3,12 @@
  * interface, so that switching to the full CloudWatch Logs filter-pattern language
  * (`./filter-pattern/index.js`) is this file's one import line.
  *
+ * The switch, once `./filter-pattern/` is merged (checked against its interface: the endpoint's
+ * tests pass with it), replaces everything below this comment with:
+ *
+ *     export { compileFilterPattern, FilterPatternError, MAX_PATTERN_LENGTH as MAX_FILTER_PATTERN_LENGTH } from './filter-pattern/index.js';
+ *     export type { FilterPattern as CompiledFilterPattern } from './filter-pattern/index.js';
+ *
  * Until then this is the plain-text matcher: every whitespace-separated term must occur (AWS's
  * term semantics), a pattern in double quotes must occur as is, and the empty pattern matches
  * every event. Values cannot be extracted (`extract` answers `undefined`).

@@ -8,6 +8,7 @@ import type { InputLogEvent } from '../batch/types.js';
 import { compileFilterPattern, FilterPatternError } from './filter.js';
 import type { CompiledFilterPattern } from './filter.js';
 import { checkName, groupFromRequest } from './lookup.js';
+import { patternMessage } from './read.js';
 import type { OperationContext } from './lookup.js';
 import type { LocalLogGroup, LocalMetricFilter, LocalMetricTransformation } from './store.js';
 import {
@@ -37,11 +38,11 @@ const UNITS = [
 /** A metric value: a number, or a field of the event (`$.path` in JSON patterns, `$name` in space-delimited ones). */
 const METRIC_VALUE = /^(?:-?\d+(?:\.\d+)?|\$[\w.[\]-]+)$/;
 
-function compile(source: string, path: string): CompiledFilterPattern {
+function compile(source: string): CompiledFilterPattern {
   try {
     return compileFilterPattern(source);
   } catch (error) {
-    if (error instanceof FilterPatternError) throw invalidParameter(`Invalid ${path}: ${error.message}`);
+    if (error instanceof FilterPatternError) throw invalidParameter(patternMessage(error));
     throw error;
   }
 }
@@ -86,7 +87,7 @@ export function putMetricFilter(ctx: OperationContext, body: Body): unknown {
   const filterName = readString(body, 'filterName', { ...FILTER_NAME_RULE, required: true }) as string;
   const filterPattern = readString(body, 'filterPattern', { min: 0, max: 1024, required: true }) as string;
   const transformation = readTransformation(body);
-  const compiled = compile(filterPattern, 'filterPattern');
+  const compiled = compile(filterPattern);
   const group = groupFromRequest(ctx, body, false);
   if (!group.metricFilters.has(filterName) && group.metricFilters.size >= MAX_METRIC_FILTERS) {
     throw new ServiceError(400, 'LimitExceededException', `Resource limit exceeded: at most ${MAX_METRIC_FILTERS} metric filters per log group.`);

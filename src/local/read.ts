@@ -199,13 +199,18 @@ class CursorHeap {
   }
 }
 
+/** AWS-like wording for an invalid pattern (the engine's message, prefixed once). */
+export function patternMessage(error: FilterPatternError): string {
+  return /^invalid filter pattern/i.test(error.message) ? error.message : `Invalid filter pattern: ${error.message}`;
+}
+
 function compilePattern(body: Body): CompiledFilterPattern {
   const source = readString(body, 'filterPattern') ?? '';
   try {
     return compileFilterPattern(source);
   } catch (error) {
     if (error instanceof FilterPatternError) {
-      throw invalidParameter(`Invalid filter pattern: ${error.message}`);
+      throw invalidParameter(patternMessage(error));
     }
     throw error;
   }
