@@ -5,6 +5,7 @@
  * filter values and tags through the real SDK client.
  */
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
   CloudWatchLogsClient,
@@ -137,6 +138,31 @@ describe('bytes in flight', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('a body declared over 64 MiB is answered 413 before a byte of it is read', async () => {
+    const { port } = new URL(endpoint.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n' +
+            `X-Amz-Target: Logs_20140328.PutLogEvents\r\nAuthorization: ${SIGNED.authorization}\r\nContent-Length: ${65 * 1024 * 1024}\r\n\r\n{`,
+        );
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => {
+        text += d;
+        if (text.includes('}')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.toLowerCase()).toContain('x-amzn-errortype: requestentitytoolargeexception');
+    expect(endpoint.stats().inFlight.tooLarge).toBeGreaterThan(0);
   });
 
   it('refuses a bad bound', async () => {
