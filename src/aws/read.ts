@@ -43,7 +43,7 @@ export async function* readStream(
   client: CloudWatchLogsClient,
   group: string,
   stream: string,
-  options: { startTime?: number | undefined; token?: { value?: string | undefined } | undefined } = {},
+  options: { startTime?: number | undefined; endTime?: number | undefined; token?: { value?: string | undefined } | undefined } = {},
 ): AsyncGenerator<ReadEvent[]> {
   const state = options.token ?? {};
   for (;;) {
@@ -52,6 +52,7 @@ export async function* readStream(
         logGroupName: group,
         logStreamName: stream,
         startFromHead: true,
+        ...(options.endTime === undefined ? {} : { endTime: options.endTime }),
         ...(state.value === undefined ? (options.startTime === undefined ? {} : { startTime: options.startTime }) : { nextToken: state.value }),
       }),
     );
@@ -68,11 +69,19 @@ export async function* readStream(
   }
 }
 
-/** Events of a group (all streams, or those given), interleaved by timestamp: FilterLogEvents paging. */
+/**
+ * Events of a group (all streams, or those given), interleaved by timestamp: FilterLogEvents
+ * paging. `startTime` and `endTime` (both inclusive) and `filterPattern` go to the service.
+ */
 export async function* readGroup(
   client: CloudWatchLogsClient,
   group: string,
-  options: { startTime?: number | undefined; streams?: string[] | undefined } = {},
+  options: {
+    startTime?: number | undefined;
+    endTime?: number | undefined;
+    filterPattern?: string | undefined;
+    streams?: string[] | undefined;
+  } = {},
 ): AsyncGenerator<ReadEvent[]> {
   let nextToken: string | undefined;
   do {
@@ -80,6 +89,8 @@ export async function* readGroup(
       new FilterLogEventsCommand({
         logGroupName: group,
         ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
+        ...(options.endTime === undefined ? {} : { endTime: options.endTime }),
+        ...(options.filterPattern === undefined ? {} : { filterPattern: options.filterPattern }),
         ...(options.streams === undefined ? {} : { logStreamNames: options.streams }),
         ...(nextToken === undefined ? {} : { nextToken }),
       }),

@@ -12,15 +12,24 @@ Ctrl-C, and prints the environment to point the AWS SDK, the AWS CLI or "cwbatch
 
 Options:
   -p, --port N          TCP port (default 4588; 0 picks a free one)
-      --host HOST       interface to listen on (default 127.0.0.1)
+      --host HOST       interface to listen on (default 127.0.0.1; anything else is
+                        reachable from the network and accepts any credentials)
       --throttle RPS    answer PutLogEvents beyond RPS requests/s with ThrottlingException
-      --fault-rate X    fraction (0-1) of PutLogEvents answered with a retryable fault
-                        (throttling, 503 and 500 in equal parts)
+                        (below 1, e.g. 0.5: one request every 1/RPS seconds)
+      --fault-rate X    exactly a fraction X (0-1) of PutLogEvents answered with a retryable
+                        fault: one draw per request, then the kind in equal thirds
+                        (throttling, 503, 500); --fault-rate 1 faults every request
       --latency TIME    delay every answer (e.g. 50ms)
       --seed N          seed of the fault sequence (default 1)
   -h, --help            show this help`;
 
 export const DEFAULT_LOCAL_PORT = 4588;
+
+/** Whether `host` only listens on this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
 
 /** Runs `cwbatch local`; resolves to the exit code once stopped by SIGINT/SIGTERM. */
 export async function runLocal(argv: string[]): Promise<number> {
@@ -56,6 +65,12 @@ export async function runLocal(argv: string[]): Promise<number> {
   if (values.latency !== undefined) faults.latencyMs = parseDuration('latency', values.latency, 0);
   const seed = parseNumber('seed', values.seed, 1, 0, 2 ** 32 - 1);
   const host = values.host ?? '127.0.0.1';
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      `cwbatch local: warning: listening on ${host}, beyond loopback: anyone who can reach this port can read and write ` +
+        'its log groups (the endpoint accepts any credentials). Use --host 127.0.0.1 unless you mean it.\n',
+    );
+  }
 
   let endpoint;
   try {

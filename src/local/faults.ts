@@ -4,7 +4,11 @@
  * sets a seed sees the same faults on the same requests every run.
  */
 
-/** Faults to inject. Rates are fractions in [0, 1] of PutLogEvents requests. */
+/**
+ * Faults to inject. Rates are fractions in [0, 1] of PutLogEvents requests and add up to at most
+ * 1: one draw per request picks at most one kind, so `throttleRate: 0.1, unavailableRate: 0.1`
+ * faults exactly 20% of requests, half of them each way.
+ */
 export interface LocalFaults {
   /** PutLogEvents requests allowed per second (token bucket on the endpoint's clock); beyond it, 400 `ThrottlingException` "Rate exceeded". */
   requestsPerSecond?: number | undefined;
@@ -74,6 +78,11 @@ export function validateFaults(faults: LocalFaults): LocalFaults {
       throw new RangeError(`Expected \`faults.${key}\` to be a number between 0 and 1, got ${String(v)}`);
     }
   }
+  if (rateSum(faults) > 1 + 1e-9) {
+    throw new RangeError(
+      `Expected the fault rates (\`faults.${RATE_KEYS.join('`, `faults.')}\`) to add up to at most 1, got ${rateSum(faults)}`,
+    );
+  }
   const rps = faults.requestsPerSecond;
   if (rps !== undefined && !(typeof rps === 'number' && rps > 0)) {
     throw new RangeError(`Expected \`faults.requestsPerSecond\` to be a positive number, got ${String(rps)}`);
@@ -113,7 +122,7 @@ export class FaultInjector {
   /** Replaces the whole fault set (`{}` clears it). The PRNG is not reseeded. */
   set(faults: LocalFaults): void {
     this.#faults = validateFaults(faults);
-    this.#tokens = this.#faults.requestsPerSecond ?? 0;
+    this.#tokens = bucketCapacity(this.#faults.requestsPerSecond ?? 0);
     this.#refilledAt = this.#now();
   }
 
@@ -127,7 +136,7 @@ export class FaultInjector {
     this.counters = zeroCounters();
     this.#random = mulberry32(this.#seed);
     this.#latencyRandom = mulberry32(this.#seed ^ 0x9e3779b9);
-    this.#tokens = this.#faults.requestsPerSecond ?? 0;
+    this.#tokens = bucketCapacity(this.#faults.requestsPerSecond ?? 0);
     this.#refilledAt = this.#now();
   }
 
@@ -141,12 +150,18 @@ export class FaultInjector {
   }
 
   /**
-   * The fault for one PutLogEvents request. Draws one number per configured rate, always in the
-   * same order, so the same seed and fault set give the same sequence.
+   * The fault for one PutLogEvents request. One uniform draw decides whether the request is
+   * faulted at all and which way: the rates are consecutive shares of [0, 1) (drop, throttle,
+   * 503, 500, store-then-fail, in that order), so exactly a fraction `sum of rates` of requests
+   * is faulted and each kind gets its own rate (the rates must add up to at most 1). The
+   * `requestsPerSecond` bucket is separate: it throttles what the draw let through.
    */
   decide(): FaultDecision {
     const f = this.#faults;
-    if (f.dropConnectionRate && this.#random() < f.dropConnectionRate) {
+    const total = rateSum(f);
+    const u = total > 0 ? this.#random() : 1;
+    let edge = f.dropConnectionRate ?? 0;
+    if (u < edge) {
       this.counters.droppedConnections++;
       return { kind: 'drop' };
     }
@@ -154,34 +169,48 @@ export class FaultInjector {
       this.counters.throttledByRequestsPerSecond++;
       return throttled();
     }
-    if (f.throttleRate && this.#random() < f.throttleRate) {
+    if (u < (edge += f.throttleRate ?? 0)) {
       this.counters.throttledByRate++;
       return throttled();
     }
-    if (f.unavailableRate && this.#random() < f.unavailableRate) {
+    if (u < (edge += f.unavailableRate ?? 0)) {
       this.counters.unavailable++;
       return unavailable();
     }
-    if (f.internalErrorRate && this.#random() < f.internalErrorRate) {
+    if (u < (edge += f.internalErrorRate ?? 0)) {
       this.counters.internalError++;
       return { kind: 'error', status: 500, type: 'InternalFailure', message: 'An internal error occurred.' };
     }
-    const storeThenFail = Boolean(f.storeThenFailRate) && this.#random() < (f.storeThenFailRate ?? 0);
-    return { kind: 'none', storeThenFail };
+    return { kind: 'none', storeThenFail: u < edge + (f.storeThenFailRate ?? 0) };
   }
 
-  /** Token bucket of `rate` per second, capacity `rate`, refilled from the injected clock. */
+  /**
+   * Token bucket of `rate` per second, refilled from the injected clock. It holds
+   * max(rate, 1) tokens, so a rate below 1/s still lets one request through every 1/rate s.
+   */
   #takeToken(rate: number): boolean {
     const now = this.#now();
     const elapsed = Math.max(0, now - this.#refilledAt);
     this.#refilledAt = now;
-    this.#tokens = Math.min(rate, this.#tokens + (elapsed * rate) / 1000);
+    this.#tokens = Math.min(bucketCapacity(rate), this.#tokens + (elapsed * rate) / 1000);
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
       return true;
     }
     return false;
   }
+}
+
+/** Tokens the `requestsPerSecond` bucket holds when full: the rate, but at least one whole request. */
+function bucketCapacity(rate: number): number {
+  return Math.max(1, rate);
+}
+
+/** Sum of the fault rates (the faulted fraction of PutLogEvents requests, before `requestsPerSecond`). */
+function rateSum(f: LocalFaults): number {
+  let sum = 0;
+  for (const key of RATE_KEYS) sum += f[key] ?? 0;
+  return sum;
 }
 
 function throttled(): FaultDecision {

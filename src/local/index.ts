@@ -10,3 +10,5 @@ export { mulberry32 } from './faults.js';
 export type { FaultCounters, LocalFaults } from './faults.js';
 export type { StoredLogEvent } from './store.js';
 export type { ExtractedMetric, ExtractedMetrics } from './emf.js';
+export type { MetricFilterValues } from './metric-filters.js';
+export type { CompiledFilterPattern } from './filter.js';

@@ -1,13 +1,16 @@
 /**
  * The CloudWatch Logs operations the embedded endpoint speaks, as functions from a parsed JSON
- * request to a JSON response (or a thrown {@link ServiceError}). Every PutLogEvents rule comes
- * from `src/batch/rules.ts`, the module the buffer's planner uses too, so the two agree.
+ * request to a JSON response (or a thrown {@link ServiceError}), and {@link OPERATIONS}, the one
+ * table the server looks them up in. Groups, streams and PutLogEvents are here; reading back is
+ * in `read.ts`, tags in `tags.ts`, metric and subscription filters in `metric-filters.ts`. Every
+ * PutLogEvents rule comes from `src/batch/rules.ts`, the module the buffer's planner uses too,
+ * so the two agree. Request members are read with `validate.ts` (wrong JSON type: 400
+ * SerializationException; broken constraint: 400 InvalidParameterException; never a 500).
  */
 import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
 import { utf8ByteLength } from '../batch/event-size.js';
 import {
   findBatchViolation,
-  nameValidationMessage,
   nullMessage,
   RETENTION_DAYS,
   reservedLogGroupNameMessage,
@@ -16,125 +19,38 @@ import {
   validationMessage,
 } from '../batch/rules.js';
 import type { InputLogEvent, RejectedLogEventsInfo } from '../batch/types.js';
-import { LocalStore, lowerBound, newStream } from './store.js';
-import type { LocalLogGroup, LocalLogStream, StoredLogEvent } from './store.js';
+import { checkName, groupArn, groupFromRequest, streamFromRequest } from './lookup.js';
+import type { Handler, OperationContext, PutStats } from './lookup.js';
+import { countMetricFilters, deleteMetricFilter, describeMetricFilters, describeSubscriptionFilters, putMetricFilter } from './metric-filters.js';
+import { filterLogEvents, getLogEvents } from './read.js';
+import type { LocalLogGroup, LocalLogStream } from './store.js';
+import { listTagsForResource, listTagsLogGroup, readTags, tagLogGroup, tagResource, untagLogGroup, untagResource } from './tags.js';
+import {
+  invalidParameter,
+  mutuallyExclusive,
+  pageByName,
+  readBoolean,
+  readInteger,
+  readString,
+  readStringList,
+  ServiceError,
+} from './validate.js';
+import type { Body, StringRule } from './validate.js';
 
-/** An error answered the AWS JSON 1.1 way: HTTP status plus `{"__type", "message"}`. */
-export class ServiceError extends Error {
-  readonly status: number;
-  readonly type: string;
+export { ServiceError };
+export type { Handler, OperationContext, PutStats };
 
-  constructor(status: number, type: string, message: string) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
+/** Log classes (service model enum); a group's class is set at creation and never changes. */
+export const LOG_GROUP_CLASSES = ['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'] as const;
 
-  override get name(): string {
-    return 'ServiceError';
-  }
-}
-
-/** What the operations need from the endpoint. */
-export interface OperationContext {
-  store: LocalStore;
-  now: () => number;
-  maxEventBytes: number;
-  region: string;
-  accountId: string;
-  /** Counters of PutLogEvents outcomes. */
-  stats: PutStats;
-  /** Observer of stored events (see `LocalEndpointOptions.onStored`). */
-  onStored?: ((group: string, stream: string, events: readonly InputLogEvent[], start: number, end: number) => void) | undefined;
-}
-
-/** Counters of what PutLogEvents stored and rejected. */
-export interface PutStats {
-  eventsStored: number;
-  tooOld: number;
-  tooNew: number;
-  expired: number;
-}
-
-type Body = Record<string, unknown>;
-type Handler = (ctx: OperationContext, body: Body) => unknown;
-
-/** Most bytes of events in one GetLogEvents / FilterLogEvents answer (API reference: 1 MB). */
-const MAX_READ_BYTES = 1_048_576;
-
-const GROUP_MISSING = 'The specified log group does not exist.';
-const STREAM_MISSING = 'The specified log stream does not exist.';
-
-function invalidParameter(message: string): ServiceError {
-  return new ServiceError(400, 'InvalidParameterException', message);
-}
-
-function checkName(kind: 'group' | 'stream', value: unknown, path: string): string {
-  const problem = nameValidationMessage(kind, value, path);
-  if (problem !== undefined) throw invalidParameter(problem);
-  return value as string;
-}
-
-/** The group named by `logGroupName` or `logGroupIdentifier` (read calls accept either; an ARN's name part is used). */
-function groupFromRequest(ctx: OperationContext, body: Body, allowIdentifier: boolean): LocalLogGroup {
-  let name: unknown = body.logGroupName;
-  if (name == null && allowIdentifier && typeof body.logGroupIdentifier === 'string') {
-    const id = body.logGroupIdentifier;
-    const marker = ':log-group:';
-    const at = id.indexOf(marker);
-    name = at >= 0 ? id.slice(at + marker.length).replace(/:\*$/, '') : id;
-  }
-  checkName('group', name, 'logGroupName');
-  const group = ctx.store.groups.get(name as string);
-  if (group === undefined) throw new ServiceError(400, 'ResourceNotFoundException', GROUP_MISSING);
-  return group;
-}
-
-function streamFromRequest(group: LocalLogGroup, body: Body): LocalLogStream {
-  const name = checkName('stream', body.logStreamName, 'logStreamName');
-  const stream = group.streams.get(name);
-  if (stream === undefined) throw new ServiceError(400, 'ResourceNotFoundException', STREAM_MISSING);
-  return stream;
-}
-
-function optionalInteger(body: Body, key: string, min: number, max: number): number | undefined {
-  const v = body[key];
-  if (v == null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) {
-    throw new ServiceError(400, 'SerializationException', `Expected an integer for '${key}'`);
-  }
-  if (v < min) throw invalidParameter(validationMessage(String(v), key, `Member must have value greater than or equal to ${min}`));
-  if (v > max) throw invalidParameter(validationMessage(String(v), key, `Member must have value less than or equal to ${max}`));
-  return v;
-}
-
-function groupArn(ctx: OperationContext, name: string): string {
-  return `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
-}
+const GROUP_NAME_RULE: StringRule = { min: 1, max: 512, pattern: [/^[.\-_/#A-Za-z0-9]+$/, '[\\.\\-_/#A-Za-z0-9]+'] };
+const GROUP_PATTERN_RULE: StringRule = { min: 0, max: 512, pattern: [/^[.\-_/#A-Za-z0-9]*$/, '[\\.\\-_/#A-Za-z0-9]*'] };
+const STREAM_NAME_RULE: StringRule = { min: 1, max: 512, pattern: [/^[^:*]*$/, '[^:*]*'] };
+const KMS_KEY_ARN = /^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/;
 
 function sequenceToken(stream: LocalLogStream): string {
   // Legacy: AWS ignores tokens since January 2023 but still returns one; digits like AWS's.
   return String(stream.sequence).padStart(56, '4');
-}
-
-/** Opaque paging token: base64url of a small JSON object. */
-function encodeToken(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeToken<T>(token: unknown, check: (v: unknown) => v is T): T {
-  if (typeof token !== 'string') throw invalidParameter('The specified nextToken is invalid.');
-  try {
-    const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (check(v)) return v;
-  } catch {
-    // fall through: AWS answers an unknown token as an invalid parameter.
-  }
-  throw invalidParameter('The specified nextToken is invalid.');
-}
-
-function isOffsetToken(v: unknown): v is { o: number } {
-  return typeof v === 'object' && v !== null && Number.isInteger((v as { o?: unknown }).o) && (v as { o: number }).o >= 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,12 +58,30 @@ function isOffsetToken(v: unknown): v is { o: number } {
 
 function createLogGroup(ctx: OperationContext, body: Body): unknown {
   const name = checkName('group', body.logGroupName, 'logGroupName');
+  const kmsKeyId = readString(body, 'kmsKeyId', { max: 256 });
+  const logGroupClass = readString(body, 'logGroupClass', { enum: LOG_GROUP_CLASSES }) ?? 'STANDARD';
+  const tags = readTags(body, false);
+  readBoolean(body, 'deletionProtectionEnabled');
   const reserved = reservedLogGroupNameMessage(name);
   if (reserved !== undefined) throw invalidParameter(reserved);
+  if (kmsKeyId !== undefined && !KMS_KEY_ARN.test(kmsKeyId)) {
+    // CreateLogGroup reference: "specify the key ARN" (aliases and bare key ids are refused).
+    throw invalidParameter(`Specified KMS key ${kmsKeyId} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID).`);
+  }
   if (ctx.store.groups.has(name)) {
     throw new ServiceError(400, 'ResourceAlreadyExistsException', 'The specified log group already exists');
   }
-  ctx.store.groups.set(name, { name, creationTime: ctx.now(), retentionInDays: undefined, streams: new Map() });
+  const group: LocalLogGroup = {
+    name,
+    creationTime: ctx.now(),
+    retentionInDays: undefined,
+    logGroupClass,
+    kmsKeyId,
+    tags: tags ?? new Map(),
+    streams: new Map(),
+    metricFilters: new Map(),
+  };
+  ctx.store.groups.set(name, group);
   return {};
 }
 
@@ -157,7 +91,7 @@ function createLogStream(ctx: OperationContext, body: Body): unknown {
   if (group.streams.has(name)) {
     throw new ServiceError(400, 'ResourceAlreadyExistsException', 'The specified log stream already exists');
   }
-  group.streams.set(name, newStream(name, ctx.now()));
+  group.streams.set(name, ctx.store.newStream(name, ctx.now()));
   return {};
 }
 
@@ -193,56 +127,78 @@ function deleteRetentionPolicy(ctx: OperationContext, body: Body): unknown {
   return {};
 }
 
-function page<T>(items: T[], body: Body, defaultLimit: number): { items: T[]; nextToken?: string } {
-  const limit = optionalInteger(body, 'limit', 1, defaultLimit) ?? defaultLimit;
-  const start = body.nextToken == null ? 0 : decodeToken(body.nextToken, isOffsetToken).o;
-  const slice = items.slice(start, start + limit);
-  return start + limit < items.length ? { items: slice, nextToken: encodeToken({ o: start + limit }) } : { items: slice };
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * DescribeLogGroups: by name (ASCII order), filtered by `logGroupNamePrefix`, or by
+ * `logGroupNamePattern` (a case-sensitive substring; the answer then has only `arn`,
+ * `creationTime` and `logGroupName`, as the reference says), or by `logGroupIdentifiers`;
+ * optionally by `logGroupClass`. The token is the last name listed.
+ */
 function describeLogGroups(ctx: OperationContext, body: Body): unknown {
-  const prefix = typeof body.logGroupNamePrefix === 'string' ? body.logGroupNamePrefix : '';
-  const names = [...ctx.store.groups.keys()].filter((n) => n.startsWith(prefix)).sort();
-  const { items, nextToken } = page(names, body, 50);
+  mutuallyExclusive(body, 'logGroupNamePrefix', 'logGroupNamePattern');
+  mutuallyExclusive(body, 'logGroupIdentifiers', 'logGroupNamePrefix');
+  mutuallyExclusive(body, 'logGroupIdentifiers', 'logGroupNamePattern');
+  const prefix = readString(body, 'logGroupNamePrefix', GROUP_NAME_RULE);
+  const pattern = readString(body, 'logGroupNamePattern', GROUP_PATTERN_RULE);
+  const identifiers = readStringList(body, 'logGroupIdentifiers', { min: 1, max: 50 }, { min: 1, max: 2048, pattern: [/^[\w#+=/:,.@-]*$/, '[\\w#+=/:,.@-]*'] });
+  const logGroupClass = readString(body, 'logGroupClass', { enum: LOG_GROUP_CLASSES });
+  const limit = readInteger(body, 'limit', 1, 50) ?? 50;
+  readBoolean(body, 'includeLinkedAccounts');
+  readStringList(body, 'accountIdentifiers', { min: 0, max: 20 }, { min: 12, max: 12, pattern: [/^\d{12}$/, '^\\d{12}$'] });
+  const wanted = identifiers === undefined ? undefined : new Set(identifiers.map((id) => id.replace(/^arn:.*:log-group:/, '').replace(/:\*$/, '')));
+  const names = [...ctx.store.groups.keys()]
+    .filter((n) => (prefix === undefined || n.startsWith(prefix)) && (pattern === undefined || n.includes(pattern)))
+    .filter((n) => wanted === undefined || wanted.has(n))
+    .filter((n) => logGroupClass === undefined || ctx.store.groups.get(n)?.logGroupClass === logGroupClass)
+    .sort(byName);
+  const { items, nextToken } = pageByName(names, (n) => n, body, limit);
   const logGroups = items.map((name) => {
     const g = ctx.store.groups.get(name) as LocalLogGroup;
+    const arn = groupArn(ctx, name);
+    if (pattern !== undefined) return { logGroupName: name, creationTime: g.creationTime, arn: `${arn}:*` };
     let storedBytes = 0;
     for (const s of g.streams.values()) storedBytes += s.storedBytes;
-    const arn = groupArn(ctx, name);
     return {
       logGroupName: name,
       creationTime: g.creationTime,
       ...(g.retentionInDays === undefined ? {} : { retentionInDays: g.retentionInDays }),
-      metricFilterCount: 0,
+      metricFilterCount: g.metricFilters.size,
       arn: `${arn}:*`,
-      logGroupArn: arn,
       storedBytes,
-      logGroupClass: 'STANDARD',
+      ...(g.kmsKeyId === undefined ? {} : { kmsKeyId: g.kmsKeyId }),
+      logGroupClass: g.logGroupClass,
+      logGroupArn: arn,
     };
   });
   return nextToken === undefined ? { logGroups } : { logGroups, nextToken };
 }
 
+/** Sort key of a stream when ordered by LastEventTime: the time (zero-padded), then the name. */
+function lastEventKey(s: LocalLogStream): string {
+  return `${String(s.lastEventTimestamp ?? 0).padStart(17, '0')}\u0000${s.name}`;
+}
+
+/**
+ * DescribeLogStreams: by name or by last event time, ascending or descending; the token is the
+ * sort key of the last stream listed.
+ */
 function describeLogStreams(ctx: OperationContext, body: Body): unknown {
   const group = groupFromRequest(ctx, body, true);
-  const orderBy = body.orderBy ?? 'LogStreamName';
-  if (orderBy !== 'LogStreamName' && orderBy !== 'LastEventTime') {
-    throw invalidParameter(
-      validationMessage(String(orderBy), 'orderBy', 'Member must satisfy enum value set: [LogStreamName, LastEventTime]'),
-    );
-  }
-  const prefix = typeof body.logStreamNamePrefix === 'string' ? body.logStreamNamePrefix : '';
-  if (prefix !== '' && orderBy === 'LastEventTime') {
+  const orderBy = readString(body, 'orderBy', { enum: ['LogStreamName', 'LastEventTime'] }) ?? 'LogStreamName';
+  const prefix = readString(body, 'logStreamNamePrefix', STREAM_NAME_RULE);
+  const descending = readBoolean(body, 'descending') ?? false;
+  const limit = readInteger(body, 'limit', 1, 50) ?? 50;
+  if (prefix !== undefined && orderBy === 'LastEventTime') {
     throw invalidParameter('Cannot order by LastEventTime with a logStreamNamePrefix.');
   }
-  let streams = [...group.streams.values()].filter((s) => s.name.startsWith(prefix));
-  streams.sort((a, b) =>
-    orderBy === 'LogStreamName'
-      ? a.name < b.name ? -1 : a.name > b.name ? 1 : 0
-      : (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0) || (a.name < b.name ? -1 : 1),
-  );
-  if (body.descending === true) streams = streams.reverse();
-  const { items, nextToken } = page(streams, body, 50);
+  const keyOf = orderBy === 'LogStreamName' ? (s: LocalLogStream) => s.name : lastEventKey;
+  const streams = [...group.streams.values()]
+    .filter((s) => prefix === undefined || s.name.startsWith(prefix))
+    .sort((a, b) => byName(keyOf(a), keyOf(b)) * (descending ? -1 : 1));
+  const { items, nextToken } = pageByName(streams, keyOf, body, limit, descending);
   const logStreams = items.map((s) => ({
     logStreamName: s.name,
     creationTime: s.creationTime,
@@ -296,6 +252,7 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
   ctx.stats.tooOld += split.tooOldEnd;
   ctx.stats.expired += split.expiredEnd > 0 ? split.expiredEnd - split.tooOldEnd : 0;
   ctx.stats.tooNew += events.length - split.tooNewStart;
+  if (group.metricFilters.size > 0) countMetricFilters(group, events, split.acceptedStart, split.tooNewStart);
   if (ctx.onStored !== undefined && split.tooNewStart > split.acceptedStart) {
     ctx.onStored(group.name, stream.name, events, split.acceptedStart, split.tooNewStart);
   }
@@ -309,162 +266,12 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
   return result;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading back
-
-function timeRange(events: readonly StoredLogEvent[], body: Body): [number, number] {
-  const startTime = optionalInteger(body, 'startTime', 0, Number.MAX_SAFE_INTEGER);
-  const endTime = optionalInteger(body, 'endTime', 0, Number.MAX_SAFE_INTEGER);
-  // startTime inclusive, endTime exclusive (GetLogEvents / FilterLogEvents reference).
-  const lo = startTime === undefined ? 0 : lowerBound(events, startTime);
-  const hi = endTime === undefined ? events.length : Math.max(lo, lowerBound(events, endTime));
-  return [lo, hi];
-}
-
-function outputEvent(e: StoredLogEvent): { timestamp: number; message: string; ingestionTime: number } {
-  return { timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime };
-}
-
-const TOKEN_PATTERN = /^([fb])\/(\d+)$/;
-
 /**
- * GetLogEvents. Tokens are `f/<index>` (read forward from index) and `b/<index>` (read backward,
- * ending before index), like AWS's `f/…` and `b/…`. At the end of the stream AWS returns the
- * token it was given, which is how readers know to stop; this does the same.
+ * Every operation the endpoint answers, by its `X-Amz-Target` suffix. Mutable on purpose:
+ * benchmarks wrap entries (e.g. PutLogEvents, to count events); the server looks an operation up
+ * per request. Anything else is answered UnknownOperationException, with this list.
  */
-function getLogEvents(ctx: OperationContext, body: Body): unknown {
-  const group = groupFromRequest(ctx, body, true);
-  const stream = streamFromRequest(group, body);
-  const events = stream.events;
-  const limit = optionalInteger(body, 'limit', 1, 10_000) ?? 10_000;
-  const [lo, hi] = timeRange(events, body);
-  let forward: boolean;
-  let position: number;
-  if (body.nextToken != null) {
-    const match = typeof body.nextToken === 'string' ? TOKEN_PATTERN.exec(body.nextToken) : null;
-    if (match === null) throw invalidParameter('The specified nextToken is invalid.');
-    forward = match[1] === 'f';
-    position = Math.min(hi, Math.max(lo, Number(match[2])));
-  } else {
-    forward = body.startFromHead === true;
-    position = forward ? lo : hi;
-  }
-  let start: number;
-  let end: number;
-  if (forward) {
-    start = position;
-    end = start;
-    let bytes = 0;
-    while (end < hi && end - start < limit) {
-      const size = utf8ByteLength((events[end] as StoredLogEvent).message) + EVENT_OVERHEAD_BYTES;
-      if (end > start && bytes + size > MAX_READ_BYTES) break;
-      bytes += size;
-      end++;
-    }
-  } else {
-    end = position;
-    start = end;
-    let bytes = 0;
-    while (start > lo && end - start < limit) {
-      const size = utf8ByteLength((events[start - 1] as StoredLogEvent).message) + EVENT_OVERHEAD_BYTES;
-      if (start < end && bytes + size > MAX_READ_BYTES) break;
-      bytes += size;
-      start--;
-    }
-  }
-  const out = new Array<ReturnType<typeof outputEvent>>(end - start);
-  for (let i = start; i < end; i++) out[i - start] = outputEvent(events[i] as StoredLogEvent);
-  return { events: out, nextForwardToken: `f/${end}`, nextBackwardToken: `b/${start}` };
-}
-
-/** A plain-text pattern: every whitespace-separated term must occur (AWS's term semantics); a quoted pattern must occur as is. */
-function textMatcher(pattern: unknown): (message: string) => boolean {
-  if (typeof pattern !== 'string' || pattern.trim() === '') return () => true;
-  const trimmed = pattern.trim();
-  if (trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')) {
-    const phrase = trimmed.slice(1, -1);
-    return (m) => m.includes(phrase);
-  }
-  const terms = trimmed.split(/\s+/);
-  return (m) => terms.every((t) => m.includes(t));
-}
-
-function isFilterToken(v: unknown): v is { o: number } {
-  return isOffsetToken(v);
-}
-
-/** FilterLogEvents: events of the chosen streams, interleaved by timestamp, paged by an offset token. */
-function filterLogEvents(ctx: OperationContext, body: Body): unknown {
-  const group = groupFromRequest(ctx, body, true);
-  const limit = optionalInteger(body, 'limit', 1, 10_000) ?? 10_000;
-  let streams = [...group.streams.values()];
-  if (Array.isArray(body.logStreamNames)) {
-    if (body.logStreamNamePrefix != null) {
-      throw invalidParameter('logStreamNames and logStreamNamePrefix are mutually exclusive');
-    }
-    const wanted = new Set(body.logStreamNames as unknown[]);
-    streams = streams.filter((s) => wanted.has(s.name));
-  } else if (typeof body.logStreamNamePrefix === 'string') {
-    const prefix = body.logStreamNamePrefix;
-    streams = streams.filter((s) => s.name.startsWith(prefix));
-  }
-  streams.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const matches = textMatcher(body.filterPattern);
-  const skip = body.nextToken == null ? 0 : decodeToken(body.nextToken, isFilterToken).o;
-
-  // k-way merge over the streams' time ranges; ties go to the stream that sorts first by name.
-  const cursors = streams.map((s) => {
-    const [lo, hi] = timeRange(s.events, body);
-    return { stream: s, index: lo, end: hi };
-  });
-  const out: Array<Record<string, unknown>> = [];
-  let seen = 0;
-  let bytes = 0;
-  let more = false;
-  for (;;) {
-    let best = -1;
-    let bestTs = Infinity;
-    for (let c = 0; c < cursors.length; c++) {
-      const cur = cursors[c] as (typeof cursors)[number];
-      if (cur.index < cur.end) {
-        const ts = (cur.stream.events[cur.index] as StoredLogEvent).timestamp;
-        if (ts < bestTs) {
-          bestTs = ts;
-          best = c;
-        }
-      }
-    }
-    if (best < 0) break;
-    const cur = cursors[best] as (typeof cursors)[number];
-    const e = cur.stream.events[cur.index] as StoredLogEvent;
-    const eventIndex = cur.index;
-    cur.index++;
-    if (!matches(e.message)) continue;
-    if (seen++ < skip) continue;
-    const size = utf8ByteLength(e.message) + EVENT_OVERHEAD_BYTES;
-    if (out.length >= limit || (out.length > 0 && bytes + size > MAX_READ_BYTES)) {
-      more = true;
-      break;
-    }
-    bytes += size;
-    out.push({
-      logStreamName: cur.stream.name,
-      timestamp: e.timestamp,
-      message: e.message,
-      ingestionTime: e.ingestionTime,
-      eventId: `${String(best).padStart(6, '0')}${String(eventIndex).padStart(12, '0')}`,
-    });
-  }
-  const result: Record<string, unknown> = {
-    events: out,
-    searchedLogStreams: streams.map((s) => ({ logStreamName: s.name, searchedCompletely: !more })),
-  };
-  if (more) result.nextToken = encodeToken({ o: skip + out.length });
-  return result;
-}
-
-/** Every operation the endpoint answers, by its `X-Amz-Target` suffix. */
-export const OPERATIONS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+export const OPERATIONS: Map<string, Handler> = new Map<string, Handler>([
   ['CreateLogGroup', createLogGroup],
   ['CreateLogStream', createLogStream],
   ['DeleteLogGroup', deleteLogGroup],
@@ -476,4 +283,14 @@ export const OPERATIONS: ReadonlyMap<string, Handler> = new Map<string, Handler>
   ['PutLogEvents', putLogEvents],
   ['GetLogEvents', getLogEvents],
   ['FilterLogEvents', filterLogEvents],
+  ['TagResource', tagResource],
+  ['UntagResource', untagResource],
+  ['ListTagsForResource', listTagsForResource],
+  ['TagLogGroup', tagLogGroup],
+  ['UntagLogGroup', untagLogGroup],
+  ['ListTagsLogGroup', listTagsLogGroup],
+  ['PutMetricFilter', putMetricFilter],
+  ['DescribeMetricFilters', describeMetricFilters],
+  ['DeleteMetricFilter', deleteMetricFilter],
+  ['DescribeSubscriptionFilters', describeSubscriptionFilters],
 ]);

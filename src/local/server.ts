@@ -11,6 +11,8 @@ import { LEGACY_MAX_EVENT_BYTES, MAX_EVENT_BYTES } from '../batch/limits.js';
 import type { InputLogEvent } from '../batch/types.js';
 import { FaultInjector, unavailable } from './faults.js';
 import type { FaultCounters, LocalFaults } from './faults.js';
+import { metricFilterValues } from './metric-filters.js';
+import type { MetricFilterValues } from './metric-filters.js';
 import { OPERATIONS, ServiceError } from './operations.js';
 import type { OperationContext, PutStats } from './operations.js';
 import { LocalStore } from './store.js';
@@ -43,6 +45,14 @@ export interface LocalEndpointOptions {
    * `keepEvents: false`. Must not throw (a throw is answered as 500 InternalFailure).
    */
   onStored?: ((logGroupName: string, logStreamName: string, events: readonly InputLogEvent[], start: number, end: number) => void) | undefined;
+  /**
+   * Most bytes of request bodies held at once, over all requests; default 67,108,864 (64 MiB,
+   * room for about 58 concurrent PutLogEvents of the largest valid size).
+   * A request that would go past it is answered 503 ServiceUnavailableException at once (its
+   * body is discarded unread), so memory stays bounded whatever many clients send. Each request
+   * is also limited to 64 MiB (413 beyond).
+   */
+  maxInFlightBytes?: number | undefined;
 }
 
 /** Counters of what the endpoint has seen. */
@@ -57,6 +67,8 @@ export interface LocalEndpointStats {
   rejected: { tooOld: number; tooNew: number; expired: number };
   /** Faults injected, by kind. */
   faults: FaultCounters;
+  /** Request bodies: bytes held now, the most held at once, and requests refused by `maxInFlightBytes` (503) or the per-request limit (413). */
+  inFlight: { bytes: number; peakBytes: number; refused: number; tooLarge: number };
 }
 
 /** Read access to what the endpoint stores, for tests. */
@@ -71,6 +83,10 @@ export interface LocalEndpointStore {
   events(logGroupName: string, logStreamName: string): StoredLogEvent[];
   /** Sum of `eventCount` over every stream. */
   totalEvents(): number;
+  /** A group's tags (sorted by key); empty when the group does not exist. */
+  tags(logGroupName: string): Record<string, string>;
+  /** What each metric filter of a group has counted from the events stored since it was put; empty when the group does not exist. */
+  metricFilterValues(logGroupName: string): MetricFilterValues[];
 }
 
 /** A running endpoint. */
@@ -97,6 +113,164 @@ const TARGET_PREFIX = 'Logs_20140328.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** Refuse bodies past this size instead of buffering without end (far above any valid request). */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Default of {@link LocalEndpointOptions.maxInFlightBytes}. */
+const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+/** What to answer: a status and a JSON payload (an error payload carries `__type`). */
+interface Reply {
+  status: number;
+  payload: unknown;
+  /** Close the connection after answering (the request's body was not read). */
+  close?: boolean;
+  /** Content type of the answer; default AWS JSON 1.1. */
+  contentType?: string;
+}
+
+function errorReply(status: number, type: string, message: string): Reply {
+  return { status, payload: { __type: type, message } };
+}
+
+function replyOf(error: ServiceError): Reply {
+  return errorReply(error.status, error.type, error.message);
+}
+
+/** Bytes of request bodies held, against a global bound. */
+class InFlightBudget {
+  readonly #max: number;
+  bytes = 0;
+  peakBytes = 0;
+  refused = 0;
+  tooLarge = 0;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Takes `n` bytes when they fit under the bound; false (nothing taken) when they do not. */
+  take(n: number): boolean {
+    if (this.bytes + n > this.#max) return false;
+    this.bytes += n;
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    return true;
+  }
+
+  release(n: number): void {
+    this.bytes -= n;
+  }
+
+  resetCounters(): void {
+    this.peakBytes = this.bytes;
+    this.refused = 0;
+    this.tooLarge = 0;
+  }
+}
+
+/** The outcome of reading a body: the bytes, or why they were not kept. */
+type BodyRead = { kind: 'ok'; body: Buffer | undefined } | { kind: 'too-large' } | { kind: 'over-budget' };
+
+/**
+ * Reads the whole body under both bounds: the per-request {@link MAX_BODY_BYTES} and the
+ * global budget. A declared `content-length` is checked (and reserved) before a byte is read,
+ * and read into one buffer of that size; a chunked body is reserved chunk by chunk. Bytes
+ * reserved are added to `held.bytes`, for the caller to release once the request is answered.
+ */
+function readBody(req: IncomingMessage, budget: InFlightBudget, held: { bytes: number }): Promise<BodyRead> {
+  const declared = Number(req.headers['content-length']);
+  const known = req.headers['content-length'] !== undefined && Number.isSafeInteger(declared) && declared >= 0;
+  if (known && declared > MAX_BODY_BYTES) return discard(req, { kind: 'too-large' });
+  if (known) {
+    if (!budget.take(declared)) return discard(req, { kind: 'over-budget' });
+    held.bytes += declared;
+  }
+  return new Promise((resolve, reject) => {
+    const whole = known ? Buffer.allocUnsafe(declared) : undefined;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let refused: BodyRead | undefined;
+    req.on('data', (chunk: Buffer) => {
+      if (refused !== undefined) return;
+      if (length + chunk.length > (known ? declared : MAX_BODY_BYTES)) {
+        refused = { kind: 'too-large' };
+      } else if (whole !== undefined) {
+        chunk.copy(whole, length);
+      } else if (budget.take(chunk.length)) {
+        held.bytes += chunk.length;
+        chunks.push(chunk);
+      } else {
+        refused = { kind: 'over-budget' };
+      }
+      length += chunk.length;
+      if (refused !== undefined) chunks.length = 0;
+    });
+    req.on('end', () => {
+      if (refused !== undefined) resolve(refused);
+      else if (whole !== undefined) resolve({ kind: 'ok', body: length === declared ? whole : whole.subarray(0, length) });
+      else resolve({ kind: 'ok', body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length) });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Discards a body without holding it, and answers `outcome` at once. */
+function discard(req: IncomingMessage, outcome: BodyRead): Promise<BodyRead> {
+  req.resume();
+  return Promise.resolve(outcome);
+}
+
+/** The SigV4 check AWS makes before anything else: a signed request (signatures are not verified). */
+function authProblem(req: IncomingMessage): Reply | undefined {
+  const auth = req.headers.authorization;
+  if (auth === undefined || auth === '') {
+    // Coral services refuse unsigned JSON requests this way.
+    return errorReply(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
+    return errorReply(
+      400,
+      'IncompleteSignatureException',
+      `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization=${auth}`,
+    );
+  }
+  return undefined;
+}
+
+/** The operation a request targets (`X-Amz-Target: Logs_20140328.<Operation>`), or an UnknownOperationException reply. */
+function route(req: IncomingMessage): { operationName: string } | Reply {
+  const target = req.headers['x-amz-target'];
+  const operationName = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+  if (req.method !== 'POST' || !OPERATIONS.has(operationName)) {
+    return errorReply(
+      400,
+      'UnknownOperationException',
+      `Unknown operation ${String(target)}. The embedded endpoint supports: ${[...OPERATIONS.keys()].sort().join(', ')}.`,
+    );
+  }
+  return { operationName };
+}
+
+/**
+ * The JSON object of a body, or a SerializationException reply. The body is taken out of `read`
+ * once decoded, so that its bytes can be freed while the text is parsed (a 60 MiB body then
+ * costs about two copies at a time, not three).
+ */
+function parseInput(read: { body: Buffer | undefined }): Record<string, unknown> | Reply {
+  let input: unknown;
+  try {
+    const text = read.body === undefined ? '' : read.body.toString('utf8');
+    read.body = undefined;
+    input = text.length === 0 ? {} : JSON.parse(text);
+  } catch {
+    return errorReply(400, 'SerializationException', 'Malformed JSON in the request body.');
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return errorReply(400, 'SerializationException', 'Expected a JSON object as the request body.');
+  }
+  return input as Record<string, unknown>;
+}
+
+function isReply(v: unknown): v is Reply {
+  return typeof v === 'object' && v !== null && 'status' in v && 'payload' in v;
+}
 
 /**
  * Starts the embedded endpoint. Resolves once it listens.
@@ -110,6 +284,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
   const maxEventBytes = options.maxEventBytes ?? MAX_EVENT_BYTES;
+  const maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`Expected \`port\` to be an integer between 0 and 65535, got ${String(port)}`);
   }
@@ -118,11 +293,15 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
       `Expected \`maxEventBytes\` to be an integer between ${LEGACY_MAX_EVENT_BYTES} and ${MAX_EVENT_BYTES}, got ${String(maxEventBytes)}`,
     );
   }
+  if (!Number.isSafeInteger(maxInFlightBytes) || maxInFlightBytes < 1024 * 1024) {
+    throw new RangeError(`Expected \`maxInFlightBytes\` to be an integer of at least 1048576 (1 MiB), got ${String(maxInFlightBytes)}`);
+  }
   const now = options.now ?? Date.now;
   const requireAuth = options.requireAuth ?? true;
   const store = new LocalStore(options.keepEvents ?? true);
   const putStats: PutStats = { eventsStored: 0, tooOld: 0, tooNew: 0, expired: 0 };
   const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
+  const budget = new InFlightBudget(maxInFlightBytes);
   const emf = new EmfExtractor();
   const ctx: OperationContext = {
     store,
@@ -141,12 +320,75 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
+  /** The one place where an operation is looked up and called (hooks such as quotas go here). */
+  async function dispatch(operationName: string, input: Record<string, unknown>): Promise<unknown> {
+    // Looked up per request (not cached): benchmarks wrap entries of OPERATIONS to count events.
+    const operation = OPERATIONS.get(operationName);
+    if (operation === undefined) throw new ServiceError(400, 'UnknownOperationException', `Unknown operation ${operationName}`);
+    return await operation(ctx, input);
+  }
+
+  /** Answers one request, step by step; resolves to the reply, or `undefined` when the socket was dropped on purpose. */
+  async function answer(req: IncomingMessage, held: { bytes: number }): Promise<Reply | undefined> {
+    const read = await readBody(req, budget, held);
+    if (read.kind === 'over-budget') {
+      budget.refused++;
+      return { ...errorReply(503, 'ServiceUnavailableException', 'Too many bytes of requests in flight; retry later.'), close: true };
+    }
+    if (read.kind === 'too-large') {
+      budget.tooLarge++;
+      return { ...errorReply(413, 'RequestEntityTooLargeException', 'Request entity too large'), close: true };
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      return { status: 200, payload: emf.snapshot(), contentType: 'application/json' };
+    }
+    const delay = faults.latency();
+    if (delay > 0) await sleep(delay, timers);
+    const denied = requireAuth ? authProblem(req) : undefined;
+    if (denied !== undefined) return denied;
+    const routed = route(req);
+    if (isReply(routed)) return routed;
+    const input = parseInput(read);
+    if (isReply(input)) return input;
+    const { operationName } = routed;
+    let storeThenFail = false;
+    if (operationName === 'PutLogEvents') {
+      putRequests++;
+      const decision = faults.decide();
+      if (decision.kind === 'drop') return undefined;
+      if (decision.kind === 'error') return errorReply(decision.status, decision.type, decision.message);
+      storeThenFail = decision.storeThenFail;
+    }
+    let output: unknown;
+    try {
+      output = await dispatch(operationName, input);
+    } catch (error) {
+      if (error instanceof ServiceError) return replyOf(error);
+      return errorReply(500, 'InternalFailure', `Internal error: ${describe(error)}`);
+    }
+    if (storeThenFail) {
+      // The events are stored, but the client is told otherwise: a retry makes duplicates.
+      faults.counters.storeThenFail++;
+      const fault = unavailable();
+      return errorReply(fault.status, fault.type, fault.message);
+    }
+    return { status: 200, payload: output };
+  }
+
   const server = createServer((req, res) => {
     requests++;
-    handle(req, res).catch((error: unknown) => {
-      // Last line of defence: whatever went wrong, answer 500 rather than crash or hang.
-      safeSend(res, 500, { __type: 'InternalFailure', message: `Internal error: ${describe(error)}` });
-    });
+    const held = { bytes: 0 };
+    res.once('close', () => budget.release(held.bytes));
+    answer(req, held).then(
+      (reply) => {
+        if (reply === undefined) req.socket.destroy(); // a dropped connection: no status line ever
+        else safeSend(res, reply);
+      },
+      (error: unknown) => {
+        // Last line of defence: whatever went wrong, answer 500 rather than crash or hang.
+        safeSend(res, errorReply(500, 'InternalFailure', `Internal error: ${describe(error)}`));
+      },
+    );
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -157,89 +399,6 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(emf.snapshot()));
-      return;
-    }
-    const delay = faults.latency();
-    if (delay > 0) await sleep(delay, timers);
-    if (body === undefined) {
-      send(res, 413, { __type: 'RequestEntityTooLargeException', message: 'Request entity too large' });
-      return;
-    }
-    if (requireAuth) {
-      const auth = req.headers.authorization;
-      if (auth === undefined || auth === '') {
-        // Coral services refuse unsigned JSON requests this way (see the report for the sources).
-        send(res, 400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
-        return;
-      }
-      if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
-        send(res, 400, {
-          __type: 'IncompleteSignatureException',
-          message: `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization=${auth}`,
-        });
-        return;
-      }
-    }
-    const target = req.headers['x-amz-target'];
-    const operationName = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-    // Looked up per request (not cached): benchmarks wrap entries of OPERATIONS to count events.
-    const operation = OPERATIONS.get(operationName);
-    if (req.method !== 'POST' || operation === undefined) {
-      send(res, 400, { __type: 'UnknownOperationException', message: `Unknown operation ${String(target)}` });
-      return;
-    }
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch {
-      send(res, 400, { __type: 'SerializationException', message: 'Malformed JSON in the request body.' });
-      return;
-    }
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-      send(res, 400, { __type: 'SerializationException', message: 'Expected a JSON object as the request body.' });
-      return;
-    }
-    const isPut = operationName === 'PutLogEvents';
-    let storeThenFail = false;
-    if (isPut) {
-      putRequests++;
-      const decision = faults.decide();
-      if (decision.kind === 'drop') {
-        // Simulates a connection lost mid-request: no status line ever reaches the client.
-        req.socket.destroy();
-        return;
-      }
-      if (decision.kind === 'error') {
-        send(res, decision.status, { __type: decision.type, message: decision.message });
-        return;
-      }
-      storeThenFail = decision.storeThenFail;
-    }
-    let output: unknown;
-    try {
-      output = operation(ctx, input as Record<string, unknown>);
-    } catch (error) {
-      if (error instanceof ServiceError) {
-        send(res, error.status, { __type: error.type, message: error.message });
-        return;
-      }
-      send(res, 500, { __type: 'InternalFailure', message: `Internal error: ${describe(error)}` });
-      return;
-    }
-    if (storeThenFail) {
-      // The events are stored, but the client is told otherwise: a retry makes duplicates.
-      faults.counters.storeThenFail++;
-      const fault = unavailable();
-      send(res, fault.status, { __type: fault.type, message: fault.message });
-      return;
-    }
-    send(res, 200, output);
-  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -261,6 +420,11 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
       let total = 0;
       for (const g of store.groups.values()) for (const s of g.streams.values()) total += s.eventCount;
       return total;
+    },
+    tags: (g) => Object.fromEntries([...(store.groups.get(g)?.tags ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    metricFilterValues: (g) => {
+      const group = store.groups.get(g);
+      return group === undefined ? [] : metricFilterValues(group);
     },
   };
 
@@ -285,6 +449,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
       store.clear();
       emf.clear();
       faults.reset();
+      budget.resetCounters();
       requests = 0;
       putRequests = 0;
       putStats.eventsStored = 0;
@@ -299,46 +464,34 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
         eventsStored: putStats.eventsStored,
         rejected: { tooOld: putStats.tooOld, tooNew: putStats.tooNew, expired: putStats.expired },
         faults: { ...faults.counters },
+        inFlight: { bytes: budget.bytes, peakBytes: budget.peakBytes, refused: budget.refused, tooLarge: budget.tooLarge },
       };
     },
   };
 }
 
-/** The whole body as one Buffer, or `undefined` when it exceeds {@link MAX_BODY_BYTES}. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      length += chunk.length;
-      if (length > MAX_BODY_BYTES) {
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(status, {
-    'content-type': CONTENT_TYPE,
+/**
+ * Writes a reply. Errors carry `__type` in the body (botocore reads it) and the
+ * `x-amzn-ErrorType` header (the JS SDK prefers it), as AWS's JSON 1.1 services answer.
+ */
+function send(res: ServerResponse, reply: Reply): void {
+  const text = JSON.stringify(reply.payload);
+  const headers: Record<string, string | number> = {
+    'content-type': reply.contentType ?? CONTENT_TYPE,
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),
-  });
+  };
+  const type = (reply.payload as { __type?: unknown } | null)?.__type;
+  if (reply.status >= 400 && typeof type === 'string') headers['x-amzn-errortype'] = type;
+  if (reply.close === true) headers['connection'] = 'close';
+  res.writeHead(reply.status, headers);
   res.end(text);
 }
 
-function safeSend(res: ServerResponse, status: number, payload: unknown): void {
+function safeSend(res: ServerResponse, reply: Reply): void {
   try {
     if (res.headersSent) res.destroy();
-    else send(res, status, payload);
+    else send(res, reply);
   } catch {
     res.destroy();
   }
