@@ -21,7 +21,7 @@ export interface ReadLine {
   invalidBytes: number;
   /** 0 for a whole line; 1, 2, ... for the parts of a line longer than `maxLineBytes`. */
   part: number;
-  /** Whether this is the end of its line (always true for a whole line). */
+  /** Whether this is the end of its line (always true for a whole line). The last part may be empty. */
   last: boolean;
 }
 
@@ -91,7 +91,8 @@ export class LineReader {
       const line = this.#takeHeld();
       this.#emit(line, 0, line.length, false, true, out);
     } else if (this.#part > 0) {
-      this.#part = 0; // the line ended exactly at a part's end: nothing is left of it
+      // The input ended exactly at a part's end: an empty last part closes the line.
+      out.push(this.#record(Buffer.alloc(0), 0, 0, true, true));
     }
     return out;
   }
@@ -119,8 +120,8 @@ export class LineReader {
       a = cut;
     }
     if (!complete) return a;
-    if (end > a || this.#part === 0) out.push(this.#record(buf, a, end, valid, true));
-    else this.#part = 0; // only the "\r" was left of a line already handed out in parts
+    // (Empty when only the "\r" was left of a line already handed out in parts: it closes the line.)
+    out.push(this.#record(buf, a, end, valid, true));
     return b;
   }
 
