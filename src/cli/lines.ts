@@ -290,6 +290,8 @@ class Follower {
   #current: OpenFile | undefined;
   readonly #retired: OpenFile[] = [];
   #missingNoticed = false;
+  /** Not following, and stopped by the signal before the end of the file. */
+  #stoppedEarly = false;
 
   constructor(path: string, sink: LineSink, options: FileReadOptions) {
     this.#path = path;
@@ -313,6 +315,7 @@ class Follower {
       for (const old of this.#retired) await this.#drain(old);
       if (this.#current !== undefined) await this.#drain(this.#current);
       if (!follow || signal.aborted) {
+        if (this.#stoppedEarly) return; // what is held is the start of a line not read to its end
         for (const f of [...this.#retired, this.#current]) if (f !== undefined) await this.#finishLine(f);
         return;
       }
@@ -377,9 +380,15 @@ class Follower {
       f.position += bytesRead;
       f.lastGrowth = this.#now();
       f.tail = lastBytes(f.tail, block.subarray(0, bytesRead));
+      const held = f.reader.heldBytes;
       const lines = f.reader.push(block.subarray(0, bytesRead));
       if (lines.length > 0) await this.#sink(lines);
-      if (this.#options.signal.aborted && !this.#options.follow) return;
+      // Stopped while reading a file (not following): the line being read is finished (its
+      // newline was in this block), then reading stops; the line begun after it is left unread.
+      if (this.#options.signal.aborted && !this.#options.follow && (held === 0 || lines.length > 0)) {
+        this.#stoppedEarly = true;
+        return;
+      }
     }
   }
 

@@ -229,3 +229,23 @@ describe('readFileLines --follow: the rotation matrix', () => {
     expectExactlyOnce(f.read, list(lines('a', 0, 5)));
   });
 });
+
+describe('readFileLines without --follow', () => {
+  it('stopped (a signal) while reading: finishes the line being read, hands over no fragment, stops early', async () => {
+    const file = join(dir, 'big.log');
+    writeFileSync(file, lines('big', 0, 50_000)); // ~1 MB: several 256 KiB reads
+    const controller = new AbortController();
+    const read: ReadLine[] = [];
+    await readFileLines(
+      file,
+      async (batch) => {
+        read.push(...batch);
+        controller.abort(); // SIGTERM during the first read
+      },
+      { follow: false, signal: controller.signal, maxLineBytes: 1 << 20 },
+    );
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.length).toBeLessThan(50_000);
+    expect(read.map((l) => l.text)).toEqual(list(lines('big', 0, read.length)));
+  });
+});
