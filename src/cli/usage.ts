@@ -15,13 +15,15 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 
 
 /**
  * `500`, `500ms`, `5s`, `2m`, `1h` → milliseconds (a bare number is milliseconds), within
- * [`min`, `max`] ms (default: 0 to 2,147,483,647, the longest timer Node.js can set).
+ * [`min`, `max`] ms (default 0 to 2^53 - 1; a duration used as a timer's delay must stay at or
+ * under {@link MAX_TIMER_MS}).
  */
-export function parseDuration(flag: string, value: string | undefined, fallback: number, min = 0, max = MAX_TIMER_MS): number {
+export function parseDuration(flag: string, value: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   const match = DURATION.exec(value.trim());
   const range = `${formatDuration(min)} to ${formatDuration(max)}`;
-  if (match === null) throw new UsageError(`--${flag} expects a duration such as 500ms, 5s or 2m (${range}), got ${JSON.stringify(value)}`);
+  const bounded = min !== 0 || max !== Number.MAX_SAFE_INTEGER;
+  if (match === null) throw new UsageError(`--${flag} expects a duration such as 500ms, 5s or 2m${bounded ? ` (${range})` : ''}, got ${JSON.stringify(value)}`);
   const ms = Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1));
   if (!(ms >= min && ms <= max)) throw new UsageError(`--${flag} must be between ${range}, got ${JSON.stringify(value)}`);
   return ms;
@@ -49,7 +51,8 @@ export function parseSize(flag: string, value: string | undefined, fallback: num
   if (value === undefined) return fallback;
   const match = SIZE.exec(value.trim());
   const range = `${formatSize(min)} to ${formatSize(max)}`;
-  if (match === null) throw new UsageError(`--${flag} expects a size such as 64M or 512K (${range}), got ${JSON.stringify(value)}`);
+  const bounded = min !== 0 || max !== Number.MAX_SAFE_INTEGER;
+  if (match === null) throw new UsageError(`--${flag} expects a size such as 64M or 512K${bounded ? ` (${range})` : ''}, got ${JSON.stringify(value)}`);
   const unit = (match[2] ?? 'b').charAt(0).toLowerCase();
   const bytes = Math.round(Number(match[1]) * (SIZE_UNITS[unit] ?? 1));
   if (!(bytes >= min && bytes <= max)) throw new UsageError(`--${flag} must be between ${range}, got ${JSON.stringify(value)}`);
