@@ -58,30 +58,57 @@ export class LineReader {
   /** The lines (and parts) completed by `chunk`. `chunk` may be reused by the caller afterwards. */
   push(chunk: Buffer): ReadLine[] {
     const out: ReadLine[] = [];
-    const valid = isUtf8(chunk);
     let start = 0;
-    for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      if (this.#heldBytes === 0) {
-        this.#emit(chunk, start, nl, valid, true, out);
-      } else {
-        const line = this.#takeHeld(chunk.subarray(start, nl));
+    if (this.#heldBytes > 0) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl !== -1) {
+        const line = this.#takeHeld(chunk.subarray(0, nl));
         this.#emit(line, 0, line.length, false, true, out);
-      }
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      this.#held.push(Buffer.from(chunk.subarray(start)));
-      this.#heldBytes += chunk.length - start;
-      if (this.#heldBytes > this.#maxLineBytes) {
-        const line = this.#takeHeld();
-        const rest = this.#emit(line, 0, line.length, false, false, out);
-        if (rest < line.length) {
-          this.#held.push(line.subarray(rest));
-          this.#heldBytes = line.length - rest;
-        }
+        start = nl + 1;
       }
     }
+    const lastNl = this.#heldBytes > 0 ? -1 : chunk.lastIndexOf(NEWLINE);
+    if (lastNl >= start) {
+      this.#lines(chunk, start, lastNl, out);
+      start = lastNl + 1;
+    }
+    if (start < chunk.length) this.#hold(chunk.subarray(start), out);
     return out;
+  }
+
+  /** The whole lines in `chunk[start, end)` (`end` is a newline; nothing is held). */
+  #lines(chunk: Buffer, start: number, end: number, out: ReadLine[]): void {
+    const max = this.#maxLineBytes;
+    if (!isUtf8(chunk.subarray(start, end))) {
+      for (let nl = chunk.indexOf(NEWLINE, start); nl !== -1 && nl <= end; nl = chunk.indexOf(NEWLINE, start)) {
+        this.#emit(chunk, start, nl, false, true, out);
+        start = nl + 1;
+      }
+      return;
+    }
+    // Valid UTF-8: decoded in one call and split as text (the common case; per-line decoding costs twice as much).
+    for (const raw of chunk.toString('utf8', start, end).split('\n')) {
+      const text = raw.charCodeAt(raw.length - 1) === CR ? raw.slice(0, -1) : raw;
+      if (text.length * 3 > max && Buffer.byteLength(text) > max) {
+        const bytes = Buffer.from(raw); // #emit drops the "\r" itself
+        this.#emit(bytes, 0, bytes.length, true, true, out);
+      } else {
+        out.push({ text, invalidBytes: 0, part: 0, last: true });
+      }
+    }
+  }
+
+  /** Keeps `tail` (an unfinished line) for later; hands out parts while more than `maxLineBytes` is held. */
+  #hold(tail: Buffer, out: ReadLine[]): void {
+    this.#held.push(Buffer.from(tail));
+    this.#heldBytes += tail.length;
+    if (this.#heldBytes <= this.#maxLineBytes) return;
+    const line = this.#takeHeld();
+    const rest = this.#emit(line, 0, line.length, false, false, out);
+    if (rest < line.length) {
+      this.#held.push(line.subarray(rest));
+      this.#heldBytes = line.length - rest;
+    }
   }
 
   /** The unfinished last line, if any (input that does not end with a newline); forgets it. */

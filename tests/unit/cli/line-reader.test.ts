@@ -74,7 +74,7 @@ describe('LineReader', () => {
         // Cutting a "\r\n" is avoided, so joined parts equal the reference lines exactly.
         expect(joined).toEqual(reference(text));
       }),
-      { numRuns: 500 },
+      { numRuns: 1_500 },
     );
   });
 
