@@ -14,10 +14,25 @@ const RESERVED = new Set(['level', 'message', 'traceId', 'requestId']);
  * - BigInt values become decimal strings (`10n` → `"10"`);
  * - Errors become `{ name, message, stack, ...own enumerable properties }` (with `cause`);
  * - `undefined`, functions and symbols are left out (as JSON.stringify does);
- * - if serialising still fails (a getter or `toJSON` that throws), the line keeps `level` and
- *   `message` and says why in `unserializable`.
+ * - if serialising still fails (a getter, `toJSON` or Proxy trap that throws), the line keeps
+ *   `level` and `message` as text and says why in `unserializable`; what cannot even be turned
+ *   into text (its `toString` throws too) is described (`[object Object]`, `[unprintable]`).
+ * Never throws, whatever the event holds.
  */
 export function serializeStructuredEvent(event: StructuredLogEvent): string {
+  try {
+    return serializeFields(event);
+  } catch (error) {
+    // Everything read again defensively: the same getters may throw a second time.
+    return JSON.stringify({
+      level: safeText(() => event.level),
+      message: safeText(() => event.message),
+      unserializable: safeText(() => (error instanceof Error ? error.message : error)),
+    });
+  }
+}
+
+function serializeFields(event: StructuredLogEvent): string {
   // No prototype: a field named `__proto__` (JSON.parse makes such keys) is then written as a
   // field; on a plain object the assignment below would set the prototype and lose the field.
   const record = Object.create(null) as Record<string, unknown>;
@@ -25,20 +40,30 @@ export function serializeStructuredEvent(event: StructuredLogEvent): string {
   record['message'] = event.message;
   if (event.traceId !== undefined) record['traceId'] = event.traceId;
   if (event.requestId !== undefined) record['requestId'] = event.requestId;
-  try {
-    const fields = event.fields;
-    if (fields !== null && typeof fields === 'object') {
-      for (const key of Object.keys(fields)) {
-        if (!RESERVED.has(key)) record[key] = fields[key];
-      }
+  const fields = event.fields;
+  if (fields !== null && typeof fields === 'object') {
+    for (const key of Object.keys(fields)) {
+      if (!RESERVED.has(key)) record[key] = fields[key];
     }
-    return JSON.stringify(record, cycleSafeReplacer());
-  } catch (error) {
-    return JSON.stringify({
-      level: String(event.level),
-      message: String(event.message),
-      unserializable: error instanceof Error ? error.message : String(error),
-    });
+  }
+  return JSON.stringify(record, cycleSafeReplacer());
+}
+
+/**
+ * `String(get())`, or a description when that throws (a `toString` that throws, an object
+ * without a prototype, a Proxy, a getter that throws): never throws itself.
+ */
+function safeText(get: () => unknown): string {
+  let value: unknown;
+  try {
+    value = get();
+    return typeof value === 'string' ? value : String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable]';
+    }
   }
 }
 

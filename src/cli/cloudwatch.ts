@@ -7,6 +7,7 @@ import { findLogStream } from '../aws/read.js';
 import { createCloudWatchFlushFunction, type CloudWatchFlushFunction } from '../aws/flush-function.js';
 import { createCloudWatchLogsClient } from '../aws/client.js';
 import { isResourceNotFound } from '../aws/errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type Destination } from './endpoint.js';
 
 /** Where to send requests; `undefined` fields are left to the SDK's usual resolution (env, profile). */
 export interface ClientSettings {
@@ -14,18 +15,42 @@ export interface ClientSettings {
   region?: string | undefined;
   /** Static credentials; without them the SDK's default provider chain is used. */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Bound on connecting, ms. Default {@link DEFAULT_CONNECT_TIMEOUT_MS} (5 s). */
+  connectTimeoutMs?: number | undefined;
+  /** Bound on one request until its whole answer, ms. Default {@link DEFAULT_REQUEST_TIMEOUT_MS} (30 s). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** Fake static credentials for the embedded endpoint (it checks that requests are signed, not by whom). */
 export const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
 
-/** A client with one HTTP attempt per call (the buffer owns retries). */
+/**
+ * The CLI's one client builder: one HTTP attempt per call (the buffer owns retries), and
+ * connection and request timeouts so that an endpoint that accepts a connection and never answers
+ * fails the call (a `TimeoutError`) instead of holding the command for ever.
+ */
 export function buildClient(settings: ClientSettings): CloudWatchLogsClient {
-  const config: Record<string, unknown> = {};
+  const config: Record<string, unknown> = {
+    requestHandler: {
+      connectionTimeout: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      requestTimeout: settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  };
   if (settings.endpoint !== undefined) config['endpoint'] = settings.endpoint;
   if (settings.region !== undefined) config['region'] = settings.region;
   if (settings.credentials !== undefined) config['credentials'] = { ...settings.credentials };
   return createCloudWatchLogsClient(config);
+}
+
+/** {@link buildClient} for a resolved {@link Destination}. */
+export function clientFor(destination: Destination): CloudWatchLogsClient {
+  return buildClient({
+    endpoint: destination.endpoint,
+    region: destination.region,
+    connectTimeoutMs: destination.connectTimeoutMs,
+    requestTimeoutMs: destination.requestTimeoutMs,
+  });
 }
 
 /** A flush function over `client` (which the caller destroys). */

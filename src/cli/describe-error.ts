@@ -29,12 +29,7 @@ const NETWORK_CODES = new Set([
   'RequestTimeout',
 ]);
 
-/** Where requests go, for messages: the given endpoint, the endpoint variables, or the Region's AWS endpoint. */
-export function endpointLabel(endpoint: string | undefined, region: string | undefined, env: NodeJS.ProcessEnv): string {
-  const url = endpoint ?? env['AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'] ?? env['AWS_ENDPOINT_URL'];
-  if (url !== undefined && url !== '') return url;
-  return `the AWS endpoint of ${region ?? 'the configured Region'}`;
-}
+export { endpointLabel } from './endpoint.js';
 
 /** The network error code of `error` (possibly nested in `cause` or an AggregateError). */
 function networkCode(error: unknown, depth = 0): string | undefined {
@@ -54,6 +49,19 @@ function networkCode(error: unknown, depth = 0): string | undefined {
 function messageOf(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' && message !== '' ? message.split('\n')[0] ?? message : String(error);
+}
+
+/**
+ * The SDK client's timeouts (set by `buildClient`) as one line naming the flag that sets them;
+ * `undefined` for any other error.
+ */
+function timeoutText(error: unknown, where: string): string | undefined {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  if (e?.name !== 'TimeoutError' || typeof e.message !== 'string') return undefined;
+  const ms = /(\d+) ?ms/.exec(e.message)?.[1];
+  const after = ms === undefined ? '' : ` within ${Number(ms) / 1000} s`;
+  if (/establish a connection/.test(e.message)) return `cannot connect to CloudWatch Logs at ${where}${after} (--connect-timeout)`;
+  return `no answer from CloudWatch Logs at ${where}${after} (--request-timeout)`;
 }
 
 /** Unwraps the buffer's FlushFailedError (and similar) to the service's error. */
@@ -78,6 +86,8 @@ export function describeError(error: unknown, where: string): string {
   const root = rootError(error);
   const name = (root as { name?: unknown } | null)?.name;
   const code = awsErrorCode(root);
+  const timeout = timeoutText(root, where);
+  if (timeout !== undefined) return timeout;
   const net = networkCode(root);
   if (net !== undefined) return `cannot reach CloudWatch Logs at ${where} (${net})`;
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(messageOf(root))) {

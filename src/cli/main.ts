@@ -44,6 +44,27 @@ function isMissingSdk(error: unknown): boolean {
   return e?.code === 'ERR_MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes('@aws-sdk/');
 }
 
+/**
+ * A closed output pipe (`cwbatch ship --dry-run | head -c 100`, `cwbatch tail ... | head -2`)
+ * ends any command quietly with exit 0: what was written stands, and nobody is left to read the
+ * rest. Installed here, before any command runs, so that every command gets it. Any other error
+ * of the stream is reported as one line, exit 1.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream, exit: (code: number) => void = (code) => process.exit(code)): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      exit(EXIT_OK);
+      return;
+    }
+    process.stderr.write(`cwbatch: writing output failed: ${error.message}\n`);
+    exit(EXIT_FAILED);
+  });
+}
+
+endQuietlyOnClosedPipe(process.stdout);
+// A closed stderr only silences progress and messages: the command's work (delivery) goes on.
+process.stderr.on('error', () => undefined);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

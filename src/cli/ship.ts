@@ -1,330 +1,324 @@
 /**
  * `cwbatch ship`: lines from stdin or a file → BatchBufferImpl → PutLogEvents (issue 4).
  * The CLI only parses arguments, reads lines, shows progress and picks the exit code; batching,
- * retries, splitting and accounting are the core's, delivery is `src/aws`'s.
+ * retries and accounting are the core's, delivery is `src/aws`'s. One step per function
+ * (issue 14): plan the run, open the destination, create the buffer, pump the input, stop, report.
  */
-import { parseArgs } from 'node:util';
 import { BatchBufferImpl } from '../batch/buffer.js';
-import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { BufferStoppedError } from '../batch/errors.js';
-import { logGroupNameProblem } from '../batch/rules.js';
-import type { BatchMetrics, DropReason, FlushFunction } from '../batch/types.js';
+import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
+import { classifyError, isRetryable } from '../batch/retry.js';
+import type { DropReason, FlushFunction, InputLogEvent } from '../batch/types.js';
+import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { resolveStreamName } from '../aws/stream-name.js';
-import { describeError, endpointLabel } from './describe-error.js';
-import { countWithReasons, int, progressText, rate, seconds, StatusLine } from './format.js';
+import { describeError } from './describe-error.js';
+import { resolveDestination, type Destination } from './endpoint.js';
+import { progressText, seconds, StatusLine } from './format.js';
 import { readFileLines, readStreamLines, type LineSink } from './lines.js';
-import { lineTimestamp } from './timestamp.js';
-import { EXIT_FAILED, EXIT_OK, UsageError, parseDuration, parseSize, required } from './usage.js';
+import { ShipInput } from './ship-input.js';
+import { parseShipArgs, SHIP_USAGE, type ShipOptions } from './ship-options.js';
+import { exitCode, summary, type RunFacts } from './ship-summary.js';
+import { EXIT_FAILED, EXIT_OK, UsageError } from './usage.js';
 
-export const SHIP_USAGE = `Usage: cwbatch ship --group GROUP --stream STREAM [options]
-
-Reads lines from --file (or stdin) and ships each line as one CloudWatch Logs event.
-JSON lines keep their text; their timestamp comes from "time", "timestamp" or "@timestamp"
-(epoch ms, epoch s or ISO 8601) when present, else from the time the line was read.
-
-Options:
-  -g, --group GROUP            log group (created unless --no-create)
-  -s, --stream STREAM          log stream; {hostname}, {pid} and {date} are filled in
-  -f, --file PATH              read this file instead of stdin
-  -F, --follow                 keep reading the file as it grows and across rotation (tail -F)
-      --endpoint URL           send to this endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, else AWS)
-      --region REGION          AWS Region (default: AWS_REGION / profile; us-east-1 with a custom endpoint)
-      --no-create              fail instead of creating a missing group or stream
-      --flush-interval TIME    send what is buffered at least this often (default 1s)
-      --max-buffer SIZE        bound on buffered bytes; reading waits when full (default 64M)
-      --shutdown-timeout TIME  how long to keep delivering after end of input or a signal (default 30s)
-      --spool DIR              durable mode: keep accepted lines in DIR until delivered; a later
-                               run with the same DIR delivers what a killed run left (one run per DIR)
-      --dry-run                print the PutLogEvents requests it would make, as JSON lines; send nothing
-  -h, --help                   show this help
-
-Exit codes: 0 everything delivered; 1 something rejected, dropped or not delivered; 2 usage error.`;
+export { SHIP_USAGE } from './ship-options.js';
 
 const FOLLOW_POLL_MS = 200;
+/** After this long without an answer at start, say that `ship` is waiting, ms. */
+const SLOW_NOTICE_MS = 3_000;
+/** Most UTF-8 bytes of one message: the largest event minus its overhead. Also the longest line held in memory. */
+const MAX_MESSAGE_BYTES = DEFAULT_BATCH_CONFIG.maxEventBytes - EVENT_OVERHEAD_BYTES;
 
-interface ShipOptions {
-  group: string;
-  streamTemplate: string;
-  file: string | undefined;
-  follow: boolean;
-  endpoint: string | undefined;
-  region: string | undefined;
-  create: boolean;
-  flushIntervalMs: number;
-  maxBufferedBytes: number;
-  shutdownTimeoutMs: number;
-  dryRun: boolean;
-  spool: string | undefined;
+/** What a run needs to know before it starts. */
+interface Plan {
+  opts: ShipOptions;
+  stream: string;
+  destination: Destination;
+  status: StatusLine;
+  /** One line above the status line, prefixed "cwbatch: ". */
+  warn: (text: string) => void;
 }
 
-function parseShipArgs(argv: string[]): ShipOptions | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      group: { type: 'string', short: 'g' },
-      stream: { type: 'string', short: 's' },
-      file: { type: 'string', short: 'f' },
-      follow: { type: 'boolean', short: 'F' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
-      'no-create': { type: 'boolean' },
-      'flush-interval': { type: 'string' },
-      'max-buffer': { type: 'string' },
-      'shutdown-timeout': { type: 'string' },
-      spool: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help === true) return 'help';
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (use --file PATH to read a file)`);
-  const group = required('group', values.group);
-  const problem = logGroupNameProblem(group);
-  if (problem !== undefined) throw new UsageError(`--group ${JSON.stringify(group)}: ${problem}`);
-  const streamTemplate = required('stream', values.stream);
-  if (values.follow === true && values.file === undefined) throw new UsageError('--follow needs --file (stdin is followed anyway until it ends)');
-  const flushIntervalMs = parseDuration('flush-interval', values['flush-interval'], 1_000);
-  if (flushIntervalMs < 1) throw new UsageError('--flush-interval must be at least 1ms');
-  const maxBufferedBytes = parseSize('max-buffer', values['max-buffer'], DEFAULT_BATCH_CONFIG.maxBufferedBytes);
-  if (maxBufferedBytes < 1024 * 1024) throw new UsageError('--max-buffer must be at least 1M (one batch must fit)');
-  return {
-    group,
-    streamTemplate,
-    file: values.file,
-    follow: values.follow === true,
-    endpoint: values.endpoint,
-    region: values.region,
-    create: values['no-create'] !== true,
-    flushIntervalMs,
-    maxBufferedBytes,
-    shutdownTimeoutMs: parseDuration('shutdown-timeout', values['shutdown-timeout'], 30_000),
-    dryRun: values['dry-run'] === true,
-    spool: values.spool === undefined ? undefined : required('spool', values.spool),
-  };
-}
-
-/** A flush function that prints each batch as the PutLogEvents request it would be. */
-function printingFlushFunction(out: NodeJS.WriteStream): FlushFunction {
-  return async (logGroupName, logStreamName, logEvents) => {
-    const line = `${JSON.stringify({ logGroupName, logStreamName, logEvents })}\n`;
-    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', resolve));
-    return {};
-  };
+/** Where batches go: PutLogEvents, or stdout under --dry-run. */
+interface Sender {
+  flush: FlushFunction;
+  close: () => void;
 }
 
 /** Runs `cwbatch ship`; resolves to the exit code. */
 export async function runShip(argv: string[]): Promise<number> {
-  const parsed = parseShipArgs(argv);
-  if (parsed === 'help') {
+  const opts = parseShipArgs(argv);
+  if (opts === 'help') {
     process.stdout.write(`${SHIP_USAGE}\n`);
     return EXIT_OK;
   }
-  const opts = parsed;
-  const env = process.env;
+  const plan = await planRun(opts);
+  const sender = opts.dryRun ? printingSender(process.stdout) : await openDestination(plan);
+  if (sender === undefined) return EXIT_FAILED;
+  const dropErrors = new Map<DropReason, string>();
+  const buffer = createBuffer(plan, sender, dropErrors);
+  if (buffer === undefined) {
+    sender.close();
+    return EXIT_FAILED;
+  }
+  const started = Date.now();
+  const run = await pump(plan, buffer, started);
+  sender.close();
+  const m = buffer.getMetrics();
+  const facts: RunFacts = { ...run, elapsed: Date.now() - started, dropErrors };
+  if (run.readError !== undefined) process.stderr.write(`cwbatch: reading ${opts.file ?? 'stdin'} failed: ${(run.readError as Error).message}\n`);
+  process.stderr.write(`${summary(opts, plan.stream, m, facts)}\n`);
+  return exitCode(opts, m, facts);
+}
+
+/** Checks what can be checked before anything is read: the stream name, the destination flags, the file. */
+async function planRun(opts: ShipOptions): Promise<Plan> {
   let stream: string;
   try {
     stream = resolveStreamName(opts.streamTemplate);
   } catch (error) {
     throw new UsageError(`--stream ${JSON.stringify(opts.streamTemplate)}: ${(error as Error).message}`);
   }
-  const customEndpoint = opts.endpoint ?? env['AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'] ?? env['AWS_ENDPOINT_URL'];
-  // A Region is required by the SDK even for an emulator; any value works there.
-  const region = opts.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? (customEndpoint ? 'us-east-1' : undefined);
-  const where = endpointLabel(opts.endpoint, region, env);
-  const stderr = process.stderr;
-  const status = new StatusLine(stderr);
-  const warn = (text: string): void => status.log(`cwbatch: ${text}`);
-
-  // Fail before reading anything when the file cannot be read (2) or the destination is unusable (1).
+  const destination = resolveDestination(opts.endpointFlags);
   if (opts.file !== undefined && !opts.follow) {
     const { access } = await import('node:fs/promises');
     await access(opts.file).catch((error: unknown) => {
       throw new UsageError(`cannot read --file ${JSON.stringify(opts.file)}: ${(error as Error).message}`);
     });
   }
+  const status = new StatusLine(process.stderr);
+  return { opts, stream, destination, status, warn: (text) => status.log(`cwbatch: ${text}`) };
+}
 
-  let flush: FlushFunction;
-  let cleanup = (): void => undefined;
-  if (opts.dryRun) {
-    flush = printingFlushFunction(process.stdout);
-  } else {
-    const aws = await import('./cloudwatch.js');
-    const client = aws.buildClient({ endpoint: opts.endpoint, region });
-    const cw = aws.buildFlushFunction(client, opts.create);
-    cleanup = () => client.destroy();
-    try {
-      await aws.checkDestination(cw, opts.group, stream, opts.create);
-    } catch (error) {
-      cleanup();
-      const text = error instanceof aws.MissingDestinationError ? error.message : describeError(error, where);
-      stderr.write(`cwbatch: ${text}\n`);
-      return EXIT_FAILED;
-    }
-    flush = cw;
-  }
+/** A sender that prints each batch as the PutLogEvents request it would be. */
+function printingSender(out: NodeJS.WriteStream): Sender {
+  const flush: FlushFunction = async (logGroupName, logStreamName, logEvents) => {
+    const line = `${JSON.stringify({ logGroupName, logStreamName, logEvents })}\n`;
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    return {};
+  };
+  return { flush, close: () => undefined };
+}
 
-  // Failures are reported once per kind: the buffer retries, so most of them heal.
-  const seenErrors = new Set<string>();
-  const dropErrors = new Map<DropReason, string>();
-  let buffer: BatchBufferImpl;
+/**
+ * Builds the client and makes sure the destination exists before reading anything, so that a
+ * missing group, bad credentials or a dead endpoint fail at once with one line (exit 1). With
+ * --spool an endpoint that cannot be reached or does not answer does not stop the run: lines are
+ * kept in the spool and the buffer keeps trying; said once. `undefined` when the run cannot go on.
+ */
+async function openDestination(plan: Plan): Promise<Sender | undefined> {
+  const { opts, destination } = plan;
+  const aws = await import('./cloudwatch.js');
+  const client = aws.clientFor(destination);
+  const flush = aws.buildFlushFunction(client, opts.create);
+  const sender: Sender = { flush, close: () => client.destroy() };
+  const slow = setTimeout(() => {
+    plan.warn(`waiting for CloudWatch Logs at ${destination.label} to answer (up to ${seconds(destination.requestTimeoutMs)}, --request-timeout)`);
+  }, SLOW_NOTICE_MS).unref();
   try {
-    buffer = new BatchBufferImpl(flush, {
+    await aws.checkDestination(flush, opts.group, plan.stream, opts.create);
+    return sender;
+  } catch (error) {
+    const text = error instanceof aws.MissingDestinationError ? error.message : describeError(error, destination.label);
+    if (opts.spool !== undefined && isRetryable(classifyError(error))) {
+      plan.warn(`${text}; --spool: keeping lines in ${opts.spool} and retrying until it answers`);
+      return sender;
+    }
+    sender.close();
+    plan.status.stop();
+    process.stderr.write(`cwbatch: ${text}\n`);
+    return undefined;
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
+/** The buffer, with failures reported once per kind (the buffer retries, so most of them heal); `undefined` when --spool cannot be opened. */
+function createBuffer(plan: Plan, sender: Sender, dropErrors: Map<DropReason, string>): BatchBufferImpl | undefined {
+  const { opts, destination } = plan;
+  const seenErrors = new Set<string>();
+  try {
+    const buffer = new BatchBufferImpl(sender.flush, {
       ...(opts.spool === undefined ? {} : { spool: { dir: opts.spool } }),
       flushIntervalMs: opts.flushIntervalMs,
       maxBufferedBytes: opts.maxBufferedBytes,
       shutdownTimeoutMs: opts.shutdownTimeoutMs,
+      oversizedEventPolicy: opts.oversized,
       onError: (error) => {
         if (error instanceof BufferStoppedError) return;
         const code = (error as { code?: unknown }).code;
-        if (code === 'SPOOL_CORRUPT' || code === 'SPOOL_WRITE') {
-          warn(`--spool: ${(error as Error).message}`);
-          return;
-        }
-        const text = describeError(error, where);
+        const text = code === 'SPOOL_CORRUPT' || code === 'SPOOL_WRITE' ? `--spool: ${(error as Error).message}` : describeError(error, destination.label);
         if (seenErrors.has(text)) return;
         seenErrors.add(text);
-        warn(`delivery failed, retrying: ${text}`);
+        plan.warn(code === 'SPOOL_CORRUPT' || code === 'SPOOL_WRITE' ? text : `delivery failed, retrying: ${text}`);
       },
       onDrop: (_events, reason, error) => {
-        if (error !== undefined && !dropErrors.has(reason)) dropErrors.set(reason, describeError(error, where));
+        if (error !== undefined && !dropErrors.has(reason)) dropErrors.set(reason, describeError(error, destination.label));
       },
     });
+    buffer.start();
+    return buffer;
   } catch (error) {
     // --spool: the directory is locked by another run, or cannot be created.
-    cleanup();
-    stderr.write(`cwbatch: --spool ${JSON.stringify(opts.spool)}: ${(error as Error).message}\n`);
-    return EXIT_FAILED;
+    plan.status.stop();
+    process.stderr.write(`cwbatch: --spool ${JSON.stringify(opts.spool)}: ${(error as Error).message}\n`);
+    return undefined;
   }
-  buffer.start();
+}
 
+/** What {@link pump} learnt. */
+type PumpResult = Pick<RunFacts, 'input' | 'notAccepted' | 'signalName' | 'readError'>;
+
+/** Reads the input into the buffer until it ends or a signal comes, then stops the buffer within the shutdown deadline. */
+async function pump(plan: Plan, buffer: BatchBufferImpl, started: number): Promise<PumpResult> {
+  const { opts } = plan;
+  const input = new ShipInput({ ...opts, maxMessageBytes: MAX_MESSAGE_BYTES });
+  const adder = new Adder(buffer, opts.group, plan.stream);
+  const timer = new MultilineTimer(input, adder);
   const controller = new AbortController();
-  let signalName: string | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalName !== undefined) {
-      status.stop();
-      stderr.write(`cwbatch: second ${signal}: exiting now without waiting for delivery\n`);
-      process.exit(EXIT_FAILED);
-    }
-    signalName = signal;
-    if (status.enabled) status.log(`cwbatch: ${signal}: delivering what was read (up to ${seconds(opts.shutdownTimeoutMs)}); ${signal} again to quit at once`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = new Signals(plan, controller);
+  plan.status.start(() => progressText(buffer.getMetrics(), input.counts.linesRead, Date.now() - started));
 
-  const started = Date.now();
-  let linesRead = 0;
-  let emptyLines = 0;
-  let notAccepted = 0;
-  let stoppedEarly = false;
   const sink: LineSink = async (lines) => {
-    const readAt = Date.now();
-    linesRead += lines.length;
-    // Every line of the chunk is handed to the buffer before any add() is awaited: they are still
-    // taken in order (add()s that wait for room queue first in, first out), and with --spool the
-    // whole chunk is written with one write instead of one per line.
-    const adds: Array<Promise<void>> = [];
-    for (const message of lines) {
-      if (message.length === 0) {
-        emptyLines++; // CloudWatch Logs refuses empty messages; an empty line carries nothing.
-        continue;
-      }
-      adds.push(buffer.add(opts.group, stream, { timestamp: lineTimestamp(message, readAt), message }));
-    }
-    let refused = 0;
-    let failure: unknown;
-    for (const outcome of await Promise.allSettled(adds)) {
-      if (outcome.status === 'fulfilled') continue;
-      if (outcome.reason instanceof BufferStoppedError) refused++;
-      else failure ??= outcome.reason;
-    }
-    if (failure !== undefined) throw failure;
-    if (refused > 0) {
-      // The shutdown deadline passed while these lines waited for room: they count as read, not accepted.
-      notAccepted += refused;
-      stoppedEarly = true;
-      throw new BufferStoppedError();
-    }
+    const events = input.take(lines, Date.now());
+    timer.arm();
+    await adder.addAll(events);
   };
-
-  status.start(() => progressText(buffer.getMetrics(), linesRead, Date.now() - started));
   let readError: unknown;
-  const reading = (
-    opts.file === undefined
-      ? readStreamLines(process.stdin, sink, controller.signal)
-      : readFileLines(opts.file, sink, {
-          follow: opts.follow,
-          pollMs: FOLLOW_POLL_MS,
-          signal: controller.signal,
-          onNotice: (text) => warn(text),
-        })
-  ).catch((error: unknown) => {
-    if (!(error instanceof BufferStoppedError)) readError = error;
-  });
+  const reading = readInput(plan, sink, controller.signal)
+    .then(() => adder.addAll(input.end()))
+    .catch((error: unknown) => {
+      if (!(error instanceof BufferStoppedError)) readError = error;
+    })
+    .finally(() => timer.cancel());
+  const remaining = await untilReadOrDeadline(reading, controller.signal, opts.shutdownTimeoutMs);
+  await buffer.stop({ timeoutMs: remaining });
+  await reading;
+  if (opts.file === undefined) process.stdin.destroy();
+  signals.dispose();
+  plan.status.stop();
+  readError ??= adder.failure;
+  return { input: input.counts, notAccepted: adder.notAccepted, signalName: signals.name, readError };
+}
 
-  // After a signal, reading gets until the shutdown deadline to hand over what it already has.
-  const aborted = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+function readInput(plan: Plan, sink: LineSink, signal: AbortSignal): Promise<void> {
+  const { file, follow } = plan.opts;
+  if (file === undefined) return readStreamLines(process.stdin, sink, signal, MAX_MESSAGE_BYTES);
+  return readFileLines(file, sink, { follow, signal, maxLineBytes: MAX_MESSAGE_BYTES, pollMs: FOLLOW_POLL_MS, onNotice: plan.warn });
+}
+
+/**
+ * Waits for the input to end; after a signal, gives reading until the shutdown deadline to hand
+ * over what it already has. Returns what is left of the deadline for delivery, ms.
+ */
+async function untilReadOrDeadline(reading: Promise<void>, signal: AbortSignal, shutdownTimeoutMs: number): Promise<number> {
   let stopFrom = 0;
+  const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     reading.then(() => {
       stopFrom = Date.now();
     }),
     aborted.then(async () => {
       stopFrom = Date.now();
-      await Promise.race([reading, new Promise((r) => setTimeout(r, opts.shutdownTimeoutMs).unref())]);
+      await Promise.race([reading, new Promise((resolve) => (timer = setTimeout(resolve, shutdownTimeoutMs).unref()))]);
     }),
   ]);
-  const remaining = Math.max(0, opts.shutdownTimeoutMs - (Date.now() - stopFrom));
-  await buffer.stop({ timeoutMs: remaining });
-  await reading;
-  if (opts.file === undefined) process.stdin.destroy();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  status.stop();
-  cleanup();
-
-  const m = buffer.getMetrics();
-  const elapsed = Date.now() - started;
-  if (readError !== undefined) stderr.write(`cwbatch: reading ${opts.file ?? 'stdin'} failed: ${(readError as Error).message}\n`);
-  stderr.write(`${summary(opts, stream, m, { linesRead, emptyLines, notAccepted, elapsed, signalName, dropErrors, stoppedEarly })}\n`);
-  const ok = m.eventsRejected === 0 && m.eventsDropped === 0 && notAccepted === 0 && readError === undefined;
-  return ok ? EXIT_OK : EXIT_FAILED;
+  clearTimeout(timer);
+  return Math.max(0, shutdownTimeoutMs - (Date.now() - stopFrom));
 }
 
-interface RunFacts {
-  linesRead: number;
-  emptyLines: number;
-  notAccepted: number;
-  elapsed: number;
-  signalName: string | undefined;
-  dropErrors: Map<DropReason, string>;
-  stoppedEarly: boolean;
-}
+/** Hands events to the buffer in order, counting those refused after the shutdown deadline. */
+class Adder {
+  readonly #buffer: BatchBufferImpl;
+  readonly #group: string;
+  readonly #stream: string;
+  notAccepted = 0;
+  /** The first error other than a refusal at the deadline. */
+  failure: unknown;
 
-/** The one-line summary: what was read, where it went, what was refused and why. */
-function summary(opts: ShipOptions, stream: string, m: BatchMetrics, f: RunFacts): string {
-  const parts: string[] = [];
-  const lines = `${int(f.linesRead)} lines read${f.emptyLines > 0 ? ` (${int(f.emptyLines)} empty, skipped)` : ''}`;
-  if (opts.dryRun) {
-    parts.push(lines, `${int(m.eventsDelivered)} events in ${int(m.flushesCompleted)} batches printed, nothing sent`);
-  } else {
-    parts.push(
-      lines,
-      `${int(m.eventsDelivered)} events delivered to ${opts.group} / ${stream} in ${int(m.flushesCompleted)} batches`,
-    );
+  constructor(buffer: BatchBufferImpl, group: string, stream: string) {
+    this.#buffer = buffer;
+    this.#group = group;
+    this.#stream = stream;
   }
-  if (m.eventsSplit > 0) parts.push(`${int(m.eventsSplit)} oversized lines split`);
-  parts.push(countWithReasons('rejected', m.eventsRejected, m.rejectedByReason));
-  let dropped = countWithReasons('dropped', m.eventsDropped + f.notAccepted, {
-    ...m.droppedByReason,
-    shutdown: m.droppedByReason.shutdown + f.notAccepted,
-  });
-  const why = [...f.dropErrors.values()];
-  if (m.droppedByReason.shutdown + f.notAccepted > 0) why.push(`not delivered within --shutdown-timeout ${seconds(opts.shutdownTimeoutMs)}`);
-  if (why.length > 0) dropped += `: ${why.join('; ')}`;
-  parts.push(dropped, `retries ${int(m.retries)}`, `${seconds(f.elapsed)} (${rate(m.eventsDelivered, f.elapsed)})`);
-  const head = f.signalName === undefined ? 'cwbatch ship' : `cwbatch ship (stopped by ${f.signalName})`;
-  return `${head}: ${parts.join(' · ')}`;
+
+  /**
+   * Every event is handed to the buffer before any add() is awaited: they are still taken in
+   * order (add()s that wait for room queue first in, first out), and with --spool the whole chunk
+   * is written with one write. Throws BufferStoppedError when the deadline passed meanwhile.
+   */
+  async addAll(events: readonly InputLogEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const adds = events.map((event) => this.#buffer.add(this.#group, this.#stream, event));
+    let refused = 0;
+    for (const outcome of await Promise.allSettled(adds)) {
+      if (outcome.status === 'fulfilled') continue;
+      if (outcome.reason instanceof BufferStoppedError) refused++;
+      else this.failure ??= outcome.reason;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    if (refused > 0) {
+      this.notAccepted += refused;
+      throw new BufferStoppedError();
+    }
+  }
+}
+
+/** Sends a pending multi-line event once `--multiline-timeout` passed without a new line. */
+class MultilineTimer {
+  readonly #input: ShipInput;
+  readonly #adder: Adder;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(input: ShipInput, adder: Adder) {
+    this.#input = input;
+    this.#adder = adder;
+  }
+
+  /** (Re)arms the timer for the pending event's deadline, if one is pending. */
+  arm(): void {
+    this.cancel();
+    const deadline = this.#input.deadline;
+    if (deadline === undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      // A refusal at the deadline is counted by the adder; nothing else to do with it here.
+      this.#adder.addAll(this.#input.due(Date.now())).catch(() => undefined);
+      this.arm();
+    }, Math.max(0, deadline - Date.now()));
+    this.#timer.unref();
+  }
+
+  cancel(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** SIGINT/SIGTERM: the first stops reading and delivers what was read; the second exits at once. */
+class Signals {
+  name: string | undefined;
+  readonly #handler: (signal: NodeJS.Signals) => void;
+
+  constructor(plan: Plan, controller: AbortController) {
+    this.#handler = (signal) => {
+      if (this.name !== undefined) {
+        plan.status.stop();
+        process.stderr.write(`cwbatch: second ${signal}: exiting now without waiting for delivery\n`);
+        process.exit(EXIT_FAILED);
+      }
+      this.name = signal;
+      if (plan.status.enabled) {
+        plan.status.log(`cwbatch: ${signal}: delivering what was read (up to ${seconds(plan.opts.shutdownTimeoutMs)}); ${signal} again to quit at once`);
+      }
+      controller.abort();
+    };
+    process.on('SIGINT', this.#handler);
+    process.on('SIGTERM', this.#handler);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#handler);
+    process.off('SIGTERM', this.#handler);
+  }
 }

@@ -6,8 +6,9 @@
 import { parseArgs } from 'node:util';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { compileFilterPattern, FilterPatternError } from '../local/filter.js';
-import { buildClient, readGroup, readStream, type ReadEvent } from './cloudwatch.js';
-import { describeError, endpointLabel } from './describe-error.js';
+import { clientFor, readGroup, readStream, type ReadEvent } from './cloudwatch.js';
+import { ENDPOINT_OPTIONS, resolveDestination, type Destination } from './endpoint.js';
+import { describeError } from './describe-error.js';
 import { sleep } from './lines.js';
 import { emfDatapoints } from '../local/emf.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage.js';
@@ -34,6 +35,8 @@ Options:
                         dimension set: namespace, name, dimensions, values, unit), skip other events
       --endpoint URL    read from this endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, else AWS)
       --region REGION   AWS Region (default: AWS_REGION / profile; us-east-1 with a custom endpoint)
+      --connect-timeout TIME   give up connecting after TIME (default 5s; 1ms to 10m)
+      --request-timeout TIME   give up on a request not answered within TIME (default 30s; 1ms to 10m)
   -h, --help            show this help
 
 Colour is used on a terminal, never when the output is piped or NO_COLOR is set (FORCE_COLOR=1
@@ -186,7 +189,7 @@ async function pollGroups(client: CloudWatchLogsClient, o: TailOptions, startTim
   if (all.length > 0) await onPage(all.sort((a, b) => a.timestamp - b.timestamp));
 }
 
-function parseTailArgs(argv: string[]): { o: TailOptions; json: boolean; metrics: boolean; endpoint: string | undefined; region: string | undefined; help: boolean } {
+function parseTailArgs(argv: string[]): { o: TailOptions; json: boolean; metrics: boolean; destination: Destination; help: boolean } {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -200,8 +203,7 @@ function parseTailArgs(argv: string[]): { o: TailOptions; json: boolean; metrics
       until: { type: 'string' },
       json: { type: 'boolean' },
       metrics: { type: 'boolean' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
+      ...ENDPOINT_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -223,15 +225,11 @@ function parseTailArgs(argv: string[]): { o: TailOptions; json: boolean; metrics
       throw error;
     }
   }
-  const env = process.env;
-  const customEndpoint = values.endpoint ?? env['AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'] ?? env['AWS_ENDPOINT_URL'];
-  const region = values.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? (customEndpoint ? 'us-east-1' : undefined);
   return {
     o: { groups, stream: values.stream, filterPattern: values.filter, since, until, follow: values.follow === true },
     json: values.json === true,
     metrics: values.metrics === true,
-    endpoint: values.endpoint,
-    region,
+    destination: resolveDestination(values),
     help,
   };
 }
@@ -252,7 +250,7 @@ export async function runTail(argv: string[]): Promise<number> {
     showStream: o.stream === undefined,
     metrics: parsed.metrics,
   };
-  const client = buildClient({ endpoint: parsed.endpoint, region: parsed.region });
+  const client = clientFor(parsed.destination);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -283,7 +281,7 @@ export async function runTail(argv: string[]): Promise<number> {
       } while (o.follow && !controller.signal.aborted);
     }
   } catch (error) {
-    process.stderr.write(`cwbatch tail: ${describeError(error, endpointLabel(parsed.endpoint, parsed.region, process.env))}\n`);
+    process.stderr.write(`cwbatch tail: ${describeError(error, parsed.destination.label)}\n`);
     return EXIT_FAILED;
   } finally {
     client.destroy();

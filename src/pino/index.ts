@@ -24,6 +24,7 @@
  *   deadline passed; what is left stays buffered and is reported).
  */
 import { writeSync } from 'node:fs';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
 import { describe } from '../batch/errors.js';
@@ -125,13 +126,70 @@ function defaultLayoutTime(line: string): number {
 /** The pino transport factory (the target's default export). */
 export default async function cwbatchPinoTransport(options: PinoTransportOptions): Promise<PinoTransportStream> {
   const report = stderrReporter();
-  const sink = new TransportSink({
-    name: 'cwbatch/pino',
-    options: withoutThreadStreamKeys(options),
-    ownKeys: PINO_KEYS,
-    defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
-    report,
-  });
+  let sink: TransportSink;
+  try {
+    sink = new TransportSink({
+      name: 'cwbatch/pino',
+      options: withoutThreadStreamKeys(options),
+      ownKeys: PINO_KEYS,
+      defaults: { shutdownTimeoutMs: PINO_SHUTDOWN_TIMEOUT_MS, maxBufferedBytes: PINO_MAX_BUFFERED_BYTES },
+      report,
+    });
+  } catch (error) {
+    // A bad option, or a spool directory held by another live process: the application's logger
+    // must keep running. A rejected factory would kill the worker and raise an unhandled 'error'
+    // on the transport's stream in the application's thread.
+    return disabledTransport(error, report);
+  }
+  return workingTransport(sink, report);
+}
+
+/**
+ * The stream of a transport that could not start: it takes every line (pino is never held back)
+ * and ships none. Says why once at start, through the error channel (stderr) and as a process
+ * warning in the application's thread, and how many lines it discarded when it closes.
+ * Its `sink` is `undefined` and `flush()` resolves at once.
+ */
+function disabledTransport(error: unknown, report: (failure: TransportFailure) => void): PinoTransportStream {
+  const why = `cwbatch/pino: cannot start, log lines are not shipped: ${describe(error)}`;
+  report({ kind: 'dropped', reason: 'invalid', count: 0, message: why, error });
+  warnApplication(why, error);
+  let discarded = 0;
+  const stream = build(
+    async (source) => {
+      for await (const line of source as AsyncIterable<unknown>) if (line !== null) discarded++;
+    },
+    {
+      parseLine: (line: string) => (line.length === 0 ? null : line),
+      close: async () => {
+        if (discarded > 0) report({ kind: 'dropped', reason: 'invalid', count: discarded, message: `cwbatch/pino: ${discarded} log line(s) discarded: the transport could not start (${describe(error)})` });
+      },
+      metadata: false,
+    },
+  ) as unknown as PinoTransportStream;
+  Object.defineProperty(stream, 'flush', { value: async (): Promise<void> => undefined, configurable: true, writable: true });
+  Object.defineProperty(stream, 'sink', { value: undefined });
+  return stream;
+}
+
+/**
+ * A process warning in the application's thread (thread-stream turns a worker's `WARNING`
+ * message into `process.emitWarning`); nothing when not running in a worker.
+ */
+function warnApplication(message: string, error: unknown): void {
+  if (isMainThread || parentPort === null) return;
+  // A plain Error: a structured clone keeps the message (and code), not a custom name.
+  const warning = new Error(message);
+  if (error instanceof Error) (warning as Error & { code?: unknown }).code = (error as Error & { code?: unknown }).code;
+  try {
+    parentPort.postMessage({ code: 'WARNING', err: warning });
+  } catch {
+    // The message could not be cloned or the port is closed: stderr already has it.
+  }
+}
+
+/** The transport's stream over a working sink. */
+function workingTransport(sink: TransportSink, report: (failure: TransportFailure) => void): PinoTransportStream {
 
   let produced = 0;
   let consumed = 0;
