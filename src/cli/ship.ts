@@ -7,13 +7,12 @@ import { parseArgs } from 'node:util';
 import { BatchBufferImpl } from '../batch/buffer.js';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { BufferStoppedError } from '../batch/errors.js';
-import { logGroupNameProblem } from '../batch/rules.js';
 import type { BatchMetrics, DropReason, FlushFunction } from '../batch/types.js';
-import { resolveStreamName } from '../aws/stream-name.js';
+import type { LogGroupCreateOptions } from '../aws/group-options.js';
+import { CREATE_FLAGS, CREATE_USAGE, LineNames, NAME_USAGE, parseCreateFlags } from './create-options.js';
 import { describeError, endpointLabel } from './describe-error.js';
 import { countWithReasons, int, progressText, rate, seconds, StatusLine } from './format.js';
 import { readFileLines, readStreamLines, type LineSink } from './lines.js';
-import { lineTimestamp } from './timestamp.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseDuration, parseSize, required } from './usage.js';
 
 export const SHIP_USAGE = `Usage: cwbatch ship --group GROUP --stream STREAM [options]
@@ -24,12 +23,13 @@ JSON lines keep their text; their timestamp comes from "time", "timestamp" or "@
 
 Options:
   -g, --group GROUP            log group (created unless --no-create)
-  -s, --stream STREAM          log stream; {hostname}, {pid} and {date} are filled in
+  -s, --stream STREAM          log stream; a template such as 'app-{date}' (see Names below)
   -f, --file PATH              read this file instead of stdin
   -F, --follow                 keep reading the file as it grows and across rotation (tail -F)
       --endpoint URL           send to this endpoint (default: AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, else AWS)
       --region REGION          AWS Region (default: AWS_REGION / profile; us-east-1 with a custom endpoint)
       --no-create              fail instead of creating a missing group or stream
+${CREATE_USAGE}
       --flush-interval TIME    send what is buffered at least this often (default 1s)
       --max-buffer SIZE        bound on buffered bytes; reading waits when full (default 64M)
       --shutdown-timeout TIME  how long to keep delivering after end of input or a signal (default 30s)
@@ -38,13 +38,15 @@ Options:
       --dry-run                print the PutLogEvents requests it would make, as JSON lines; send nothing
   -h, --help                   show this help
 
+${NAME_USAGE}
+
 Exit codes: 0 everything delivered; 1 something rejected, dropped or not delivered; 2 usage error.`;
 
 const FOLLOW_POLL_MS = 200;
 
 interface ShipOptions {
-  group: string;
-  streamTemplate: string;
+  names: LineNames;
+  groupSettings: LogGroupCreateOptions;
   file: string | undefined;
   follow: boolean;
   endpoint: string | undefined;
@@ -75,23 +77,22 @@ function parseShipArgs(argv: string[]): ShipOptions | 'help' {
       'shutdown-timeout': { type: 'string' },
       spool: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      ...CREATE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (use --file PATH to read a file)`);
-  const group = required('group', values.group);
-  const problem = logGroupNameProblem(group);
-  if (problem !== undefined) throw new UsageError(`--group ${JSON.stringify(group)}: ${problem}`);
-  const streamTemplate = required('stream', values.stream);
+  const names = new LineNames(required('group', values.group), required('stream', values.stream));
+  const groupSettings = parseCreateFlags(values, values['no-create'] !== true);
   if (values.follow === true && values.file === undefined) throw new UsageError('--follow needs --file (stdin is followed anyway until it ends)');
   const flushIntervalMs = parseDuration('flush-interval', values['flush-interval'], 1_000);
   if (flushIntervalMs < 1) throw new UsageError('--flush-interval must be at least 1ms');
   const maxBufferedBytes = parseSize('max-buffer', values['max-buffer'], DEFAULT_BATCH_CONFIG.maxBufferedBytes);
   if (maxBufferedBytes < 1024 * 1024) throw new UsageError('--max-buffer must be at least 1M (one batch must fit)');
   return {
-    group,
-    streamTemplate,
+    names,
+    groupSettings,
     file: values.file,
     follow: values.follow === true,
     endpoint: values.endpoint,
@@ -123,12 +124,7 @@ export async function runShip(argv: string[]): Promise<number> {
   }
   const opts = parsed;
   const env = process.env;
-  let stream: string;
-  try {
-    stream = resolveStreamName(opts.streamTemplate);
-  } catch (error) {
-    throw new UsageError(`--stream ${JSON.stringify(opts.streamTemplate)}: ${(error as Error).message}`);
-  }
+  const names = opts.names;
   const customEndpoint = opts.endpoint ?? env['AWS_ENDPOINT_URL_CLOUDWATCH_LOGS'] ?? env['AWS_ENDPOINT_URL'];
   // A Region is required by the SDK even for an emulator; any value works there.
   const region = opts.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'] ?? (customEndpoint ? 'us-east-1' : undefined);
@@ -152,10 +148,10 @@ export async function runShip(argv: string[]): Promise<number> {
   } else {
     const aws = await import('./cloudwatch.js');
     const client = aws.buildClient({ endpoint: opts.endpoint, region });
-    const cw = aws.buildFlushFunction(client, opts.create);
+    const cw = aws.buildFlushFunction(client, opts.create, opts.groupSettings);
     cleanup = () => client.destroy();
     try {
-      await aws.checkDestination(cw, opts.group, stream, opts.create);
+      await aws.checkDestination(cw, names.group.constant, names.stream.constant, opts.create, opts.groupSettings);
     } catch (error) {
       cleanup();
       const text = error instanceof aws.MissingDestinationError ? error.message : describeError(error, where);
@@ -231,7 +227,9 @@ export async function runShip(argv: string[]): Promise<number> {
         emptyLines++; // CloudWatch Logs refuses empty messages; an empty line carries nothing.
         continue;
       }
-      adds.push(buffer.add(opts.group, stream, { timestamp: lineTimestamp(message, readAt), message }));
+      const place = names.place(message, readAt); // per line: 'app-{date}' follows each line's own day
+      if (place === undefined) continue; // counted, reported in the summary
+      adds.push(buffer.add(place.group, place.stream, { timestamp: place.timestamp, message }));
     }
     let refused = 0;
     let failure: unknown;
@@ -288,8 +286,9 @@ export async function runShip(argv: string[]): Promise<number> {
   const m = buffer.getMetrics();
   const elapsed = Date.now() - started;
   if (readError !== undefined) stderr.write(`cwbatch: reading ${opts.file ?? 'stdin'} failed: ${(readError as Error).message}\n`);
-  stderr.write(`${summary(opts, stream, m, { linesRead, emptyLines, notAccepted, elapsed, signalName, dropErrors, stoppedEarly })}\n`);
-  const ok = m.eventsRejected === 0 && m.eventsDropped === 0 && notAccepted === 0 && readError === undefined;
+  stderr.write(`${summary(opts, names.describe(), m, { linesRead, emptyLines, notAccepted, elapsed, signalName, dropErrors, stoppedEarly })}\n`);
+  if (names.skipped > 0) stderr.write(`cwbatch: ${int(names.skipped)} lines skipped: no valid name for them (first: ${names.firstError ?? ''})\n`);
+  const ok = m.eventsRejected === 0 && m.eventsDropped === 0 && notAccepted === 0 && readError === undefined && names.skipped === 0;
   return ok ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -304,7 +303,7 @@ interface RunFacts {
 }
 
 /** The one-line summary: what was read, where it went, what was refused and why. */
-function summary(opts: ShipOptions, stream: string, m: BatchMetrics, f: RunFacts): string {
+function summary(opts: ShipOptions, destination: string, m: BatchMetrics, f: RunFacts): string {
   const parts: string[] = [];
   const lines = `${int(f.linesRead)} lines read${f.emptyLines > 0 ? ` (${int(f.emptyLines)} empty, skipped)` : ''}`;
   if (opts.dryRun) {
@@ -312,7 +311,7 @@ function summary(opts: ShipOptions, stream: string, m: BatchMetrics, f: RunFacts
   } else {
     parts.push(
       lines,
-      `${int(m.eventsDelivered)} events delivered to ${opts.group} / ${stream} in ${int(m.flushesCompleted)} batches`,
+      `${int(m.eventsDelivered)} events delivered to ${destination} in ${int(m.flushesCompleted)} batches`,
     );
   }
   if (m.eventsSplit > 0) parts.push(`${int(m.eventsSplit)} oversized lines split`);
