@@ -236,16 +236,23 @@ class TemplateName implements NameTemplate {
   readonly constant: string | undefined;
   readonly usesRecord: boolean;
   readonly #segments: readonly Segment[];
-  /** ms per cache bucket: an hour with `{hour}`, else a day; 0 when fields make every name differ. */
+  /** The field placeholders, in order. */
+  readonly #fields: ReadonlyArray<Extract<Segment, { type: 'field' }>>;
+  /** ms of the time bucket the name depends on: an hour with `{hour}`, a day with `{date}`, else 0 (none). */
   readonly #bucketMs: number;
+  /**
+   * The inputs of the last name: its time bucket and field values. The same inputs give the same
+   * name, returned without building or checking it again (comparing short field values is cheap;
+   * comparing a freshly concatenated name would flatten it).
+   */
   #lastBucket = Number.NaN;
+  #lastValues: string[];
+  #values: string[];
   #lastName = '';
   #lastDay = Number.NaN;
   #lastDate = '';
   #lastHour = Number.NaN;
   #lastHourText = '';
-  /** The last name that passed the rules (fields: skip the check for a repeat). */
-  #lastChecked: string | undefined;
 
   constructor(source: string, kind: NameKind, segments: readonly Segment[]) {
     this.source = source;
@@ -253,27 +260,40 @@ class TemplateName implements NameTemplate {
     this.#segments = segments;
     const dynamic = segments.some((s) => s.type !== 'text');
     this.constant = dynamic ? undefined : segments.map((s) => (s as { text: string }).text).join('');
-    this.usesRecord = segments.some((s) => s.type === 'field');
-    this.#bucketMs = this.usesRecord ? 0 : segments.some((s) => s.type === 'hour') ? HOUR_MS : DAY_MS;
+    this.#fields = segments.filter((s): s is Extract<Segment, { type: 'field' }> => s.type === 'field');
+    this.usesRecord = this.#fields.length > 0;
+    this.#bucketMs = segments.some((s) => s.type === 'hour') ? HOUR_MS : segments.some((s) => s.type === 'date') ? DAY_MS : 0;
+    this.#values = this.#fields.map(() => '');
+    this.#lastValues = this.#fields.map(() => '');
   }
 
   evaluate(event: Readonly<InputLogEvent>, record?: unknown): string {
     if (this.constant !== undefined) return this.constant;
     const timestamp = event.timestamp;
-    if (this.#bucketMs !== 0) {
-      const bucket = Math.floor(timestamp / this.#bucketMs);
-      if (bucket === this.#lastBucket) return this.#lastName;
-      const name = this.#check(this.#build(timestamp, undefined));
-      this.#lastBucket = bucket;
-      this.#lastName = name;
-      return name;
+    const bucket = this.#bucketMs === 0 ? 0 : Math.floor(timestamp / this.#bucketMs);
+    let same = bucket === this.#lastBucket;
+    const fields = this.#fields;
+    const values = this.#values;
+    const last = this.#lastValues;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as Extract<Segment, { type: 'field' }>;
+      const value = fieldValue(record, field.path, field.fallback, this.kind);
+      values[i] = value;
+      if (value !== last[i]) same = false;
     }
-    const name = this.#build(timestamp, record);
-    return name === this.#lastChecked ? name : (this.#lastChecked = this.#check(name));
+    if (same) return this.#lastName;
+    const name = this.#check(this.#build(timestamp));
+    this.#lastBucket = bucket;
+    this.#lastName = name;
+    this.#values = last;
+    this.#lastValues = values;
+    return name;
   }
 
-  #build(timestamp: number, record: unknown): string {
+  /** The name from the timestamp and the field values just read (in {@link #values}). */
+  #build(timestamp: number): string {
     let name = '';
+    let field = 0;
     for (const segment of this.#segments) {
       switch (segment.type) {
         case 'text':
@@ -286,7 +306,7 @@ class TemplateName implements NameTemplate {
           name += this.#hour(timestamp);
           break;
         case 'field':
-          name += fieldValue(record, segment.path, segment.fallback, this.kind);
+          name += this.#values[field++] as string;
           break;
       }
     }
