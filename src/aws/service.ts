@@ -24,17 +24,17 @@ const { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, PutR
  */
 export type LogEventsServiceOptions = LogEventsServiceCommonOptions &
   (
-  | { client: CloudWatchLogsClient; clientConfig?: undefined; fastBody?: undefined }
-  | {
-      client?: undefined;
-      clientConfig?: CloudWatchLogsClientConfig | undefined;
-      /**
-       * The client built from `clientConfig` writes PutLogEvents bodies with the
-       * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still
-       * signs and sends it). Default `true`; `false` leaves the SDK's own serializer.
-       */
-      fastBody?: boolean | undefined;
-    }
+    | { client: CloudWatchLogsClient; clientConfig?: undefined; fastBody?: undefined }
+    | {
+        client?: undefined;
+        clientConfig?: CloudWatchLogsClientConfig | undefined;
+        /**
+         * The client built from `clientConfig` writes PutLogEvents bodies with the
+         * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still
+         * signs and sends it). Default `true`; `false` leaves the SDK's own serializer.
+         */
+        fastBody?: boolean | undefined;
+      }
   );
 
 /**
@@ -65,7 +65,8 @@ export interface CreateRetryOptions {
   /** Random source in [0, 1) for the jitter. Default `Math.random`. */
   random?: (() => number) | undefined;
   /**
-   * Waits `ms` (or until `signal` aborts), for tests. Default: an `unref()`'d timer.
+   * Waits `ms` (or until `signal` aborts), for tests. Default: a timer, which keeps the process
+   * alive while it runs, as the request in progress does.
    */
   sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
 }
@@ -379,7 +380,13 @@ function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
 }
 
-/** Waits `ms` on an unref()'d timer, or less when `signal` aborts. Never rejects. */
+/**
+ * Waits `ms`, or less when `signal` aborts. Never rejects. The timer is NOT unref()'d, on purpose:
+ * the pause is part of a create call somebody awaits (a flush in progress), like the request's own
+ * socket, which keeps the process alive too; unref()'d, a process with nothing else to do exited
+ * in the middle of it (code 0, the batch neither delivered nor reported). Bounded: with the
+ * defaults, about 3 s over all attempts.
+ */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) {
@@ -392,7 +399,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
-    timer.unref();
     signal?.addEventListener('abort', done, { once: true });
   });
 }
