@@ -77,6 +77,15 @@ describe('cwbatch ship with name templates', () => {
     expect(endpoint.store.events('cli/tenants', 't-none').map((e) => e.message)).toEqual([JSON.stringify({ time: now, msg: 'c' }), 'plain text']);
   });
 
+  it('a line for which no valid name comes out is skipped, counted, and makes the exit code 1; the others are delivered', async () => {
+    const input = [JSON.stringify({ id: 'ok' }), JSON.stringify({ id: 'x'.repeat(600) })].join('\n');
+    const result = await runCli(['ship', '-g', 'cli/skip', '-s', '{field:id}'], { env: cliEnv(endpoint.url), input });
+    expect(result.stderr).toMatch(/1 events delivered to cli\/skip \/ \{field:id\}/);
+    expect(result.stderr).toMatch(/1 lines skipped: no valid name for them \(first: InvalidNameError: Invalid logStreamName: must be 1 to 512 characters/);
+    expect(result.code).toBe(1);
+    expect(endpoint.store.streamNames('cli/skip')).toEqual(['ok']);
+  });
+
   it('creates a missing group with the settings of the flags (retention here; class, KMS and tags are the endpoint’s to describe)', async () => {
     const result = await runCli(
       ['ship', '-g', 'cli/settings', '-s', 's', '--retention-days', '7', '--log-group-class', 'INFREQUENT_ACCESS', '--tag', 'team=core', '--tag', 'env=test'],
