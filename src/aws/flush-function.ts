@@ -1,10 +1,16 @@
 import type { CloudWatchLogsClient, CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import type { FlushContext, FlushFunction, FlushResult, InputLogEvent } from '../batch/types.js';
 import { isResourceNotFound } from './errors.js';
-import { LogEventsService, type PutLogEventsArgs } from './service.js';
+import { validateLogGroupCreateOptions, type LogGroupCreateOptions } from './group-options.js';
+import { LogEventsService, type CreateRetryOptions, type PutLogEventsArgs } from './service.js';
 
-/** Options of {@link createCloudWatchFlushFunction}. Give at most one of `service`, `client`, `clientConfig`. */
-export interface CloudWatchFlushOptions {
+/**
+ * Options of {@link createCloudWatchFlushFunction}. Give at most one of `service`, `client`,
+ * `clientConfig`. The group settings ({@link LogGroupCreateOptions}: `retentionInDays`,
+ * `logGroupClass`, `kmsKeyId`, `tags`) apply to groups this flush function creates
+ * (`createMissing`), and are checked at construction.
+ */
+export interface CloudWatchFlushOptions extends LogGroupCreateOptions {
   /** A service to send through (shared, e.g., between several buffers). Not destroyed by cwbatch. */
   service?: LogEventsService | undefined;
   /**
@@ -31,8 +37,11 @@ export interface CloudWatchFlushOptions {
    * group when that is missing too), then send the batch again, once. Default `true`.
    */
   createMissing?: boolean | undefined;
-  /** Retention in days for log groups this flush function creates. Default: none (never expire). */
-  retentionInDays?: number | undefined;
+  /**
+   * Retries of throttled create calls, for the service this function builds (see
+   * {@link CreateRetryOptions}; default 5 attempts, 200 ms base). Not with a `service` of your own.
+   */
+  createRetry?: CreateRetryOptions | undefined;
   /**
    * Send the buffer's legacy sequence token and return the service's next one. Only for old
    * emulators: AWS ignores tokens since January 2023. Default `false`.
@@ -67,8 +76,16 @@ export interface CloudWatchFlushFunction extends FlushFunction {
  * (bounded by `flushTimeoutMs`). Build that client with `maxAttempts: 1` to let the buffer
  * decide alone.
  *
+ * Missing groups and streams: on `ResourceNotFoundException` it creates the stream (and the group
+ * when that is missing too: with the group settings), then sends again, once. Create calls are
+ * retried when throttled (`createRetry`); "already exists" counts as created. It never calls
+ * DescribeLogStreams.
+ *
  * IAM actions: `logs:PutLogEvents`; with `createMissing`, `logs:CreateLogGroup` and
- * `logs:CreateLogStream`; with `retentionInDays`, `logs:PutRetentionPolicy`.
+ * `logs:CreateLogStream`; with `retentionInDays`, `logs:PutRetentionPolicy`; with `tags`,
+ * `logs:TagResource`; with `kmsKeyId`, a key policy that lets CloudWatch Logs use the key.
+ *
+ * @throws TypeError / RangeError naming the option for an invalid option.
  */
 export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = {}): CloudWatchFlushFunction {
   if (options === null || typeof options !== 'object') {
@@ -83,13 +100,14 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
   }
   const createMissing = options.createMissing ?? true;
   const useSequenceTokens = options.useSequenceTokens ?? false;
-  const retentionInDays = options.retentionInDays;
   if (typeof createMissing !== 'boolean') throw new TypeError(`Expected \`createMissing\` to be a boolean, got ${String(createMissing)}`);
   if (typeof useSequenceTokens !== 'boolean') {
     throw new TypeError(`Expected \`useSequenceTokens\` to be a boolean, got ${String(useSequenceTokens)}`);
   }
-  if (retentionInDays !== undefined && (!Number.isSafeInteger(retentionInDays) || retentionInDays < 1)) {
-    throw new RangeError(`Expected \`retentionInDays\` to be a positive integer, got ${String(retentionInDays)}`);
+  const groupSettings = validateLogGroupCreateOptions(options);
+  const createRetry = options.createRetry;
+  if (createRetry !== undefined && given !== undefined) {
+    throw new TypeError('`createRetry` applies to the service cwbatch builds; pass it to your own LogEventsService instead');
   }
   // Its type is checked by LogEventsService, which builds the client.
   const fastBody = options.fastBody;
@@ -97,8 +115,12 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
     throw new TypeError('`fastBody` applies to the client cwbatch builds from `clientConfig`; add fastPutLogEventsBody() to your own client instead');
   }
   const service =
-    given ?? (client !== undefined ? new LogEventsService({ client }) : new LogEventsService({ clientConfig: clientConfig ?? {}, fastBody }));
-  const groupOptions = { retentionInDays };
+    given ??
+    (client !== undefined
+      ? new LogEventsService({ client, createRetry })
+      : new LogEventsService({ clientConfig: clientConfig ?? {}, fastBody, createRetry }));
+  // Per call, so that they also apply through a service of the caller's (its own settings fill the gaps).
+  const groupOptions = groupSettings;
 
   async function createAndResend(args: PutLogEventsArgs, signal: AbortSignal | undefined): Promise<FlushResult> {
     const { logGroupName: group, logStreamName: stream } = args;

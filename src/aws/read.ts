@@ -6,7 +6,24 @@ import type { CloudWatchLogsClient, FilteredLogEvent, OutputLogEvent } from '@aw
 import { isResourceNotFound } from './errors.js';
 import { sdk } from './sdk.js';
 
-const { DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } = sdk;
+const { DescribeLogGroupsCommand, DescribeLogStreamsCommand, FilterLogEventsCommand, GetLogEventsCommand } = sdk;
+
+/**
+ * Whether a log group exists: DescribeLogGroups by prefix, paged until the exact name is seen
+ * (IAM `logs:DescribeLogGroups`). For checks before delivery (the CLI's `--no-create`), never on
+ * the delivery path.
+ */
+export async function findLogGroup(client: CloudWatchLogsClient, group: string): Promise<boolean> {
+  let nextToken: string | undefined;
+  do {
+    const out = await client.send(
+      new DescribeLogGroupsCommand({ logGroupNamePrefix: group, ...(nextToken === undefined ? {} : { nextToken }) }),
+    );
+    if ((out.logGroups ?? []).some((g) => g.logGroupName === group)) return true;
+    nextToken = out.nextToken;
+  } while (nextToken !== undefined);
+  return false;
+}
 
 /**
  * Whether a log stream exists: `'found'`, `'no-stream'` (the group exists) or `'no-group'`.

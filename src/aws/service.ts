@@ -6,10 +6,12 @@ import type {
   PutLogEventsCommandInput,
   PutRetentionPolicyCommand as PutRetentionPolicy,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { backoffDelay, classifyError } from '../batch/retry.js';
 import type { FlushResult, InputLogEvent } from '../batch/types.js';
 import { createCloudWatchLogsClient } from './client.js';
 import { fastPutLogEventsBody } from './fast-body.js';
 import { isResourceAlreadyExists, isResourceNotFound } from './errors.js';
+import { validateLogGroupCreateOptions, type LogGroupCreateOptions } from './group-options.js';
 import { sdk } from './sdk.js';
 
 const { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, PutRetentionPolicyCommand } = sdk;
@@ -20,18 +22,65 @@ const { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, PutR
  * `maxAttempts: 1` unless the configuration says otherwise (see {@link createCloudWatchLogsClient}),
  * and, unless `fastBody` is `false`, the {@link fastPutLogEventsBody} plugin.
  */
-export type LogEventsServiceOptions =
-  | { client: CloudWatchLogsClient; clientConfig?: undefined; fastBody?: undefined }
-  | {
-      client?: undefined;
-      clientConfig?: CloudWatchLogsClientConfig | undefined;
-      /**
-       * The client built from `clientConfig` writes PutLogEvents bodies with the
-       * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still
-       * signs and sends it). Default `true`; `false` leaves the SDK's own serializer.
-       */
-      fastBody?: boolean | undefined;
-    };
+export type LogEventsServiceOptions = LogEventsServiceCommonOptions &
+  (
+    | { client: CloudWatchLogsClient; clientConfig?: undefined; fastBody?: undefined }
+    | {
+        client?: undefined;
+        clientConfig?: CloudWatchLogsClientConfig | undefined;
+        /**
+         * The client built from `clientConfig` writes PutLogEvents bodies with the
+         * `fastPutLogEventsBody` plugin (the same JSON, written straight into bytes; the SDK still
+         * signs and sends it). Default `true`; `false` leaves the SDK's own serializer.
+         */
+        fastBody?: boolean | undefined;
+      }
+  );
+
+/**
+ * What a {@link LogEventsService} does whatever its client: how it creates missing groups
+ * ({@link LogGroupCreateOptions}: the defaults of {@link LogEventsService.ensureLogGroup}, checked
+ * at construction) and how it retries a throttled create.
+ */
+export interface LogEventsServiceCommonOptions extends LogGroupCreateOptions {
+  /** Retries of a throttled or failed CreateLogGroup / CreateLogStream / PutRetentionPolicy. */
+  createRetry?: CreateRetryOptions | undefined;
+}
+
+/**
+ * Retries of the create calls (CreateLogGroup 10/s and CreateLogStream 50/s per account, far
+ * below PutLogEvents' 5,000/s: a fleet that starts, or rotates its stream names at midnight,
+ * meets them). Throttling, 5xx, network errors and `OperationAbortedException` are retried with
+ * full-jitter exponential back-off; anything else, or the call's signal aborting, ends it at once.
+ * Past `maxAttempts` the last error is thrown: the flush function throws it to the buffer, which
+ * keeps the batch (in order, at the front of its stream) and retries it with its own back-off.
+ */
+export interface CreateRetryOptions {
+  /** Attempts of one create call, the first included (1 = no retry). Default 5. */
+  maxAttempts?: number | undefined;
+  /** Base of the back-off, ms: the n-th retry waits a random time below `baseDelayMs * 2^(n-1)`. Default 200. */
+  baseDelayMs?: number | undefined;
+  /** Cap of one back-off, ms. Default 5,000. */
+  maxDelayMs?: number | undefined;
+  /** Random source in [0, 1) for the jitter. Default `Math.random`. */
+  random?: (() => number) | undefined;
+  /**
+   * Waits `ms` (or until `signal` aborts), for tests. Default: a timer, which keeps the process
+   * alive while it runs, as the request in progress does.
+   */
+  sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+}
+
+/** {@link CreateRetryOptions}, checked and defaulted. */
+interface CreateRetry {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  random: () => number;
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+const CREATE_RETRY_DEFAULTS = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 } as const;
 
 /** Arguments of {@link LogEventsService.put}, as the seed calls it. */
 export interface PutLogEventsArgs {
@@ -49,15 +98,13 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Options of {@link LogEventsService.ensureLogGroup}. */
-export interface EnsureLogGroupOptions extends CallOptions {
-  /**
-   * Retention in days, set with PutRetentionPolicy on a group this call creates (never on a group
-   * that already existed). One of the values AWS accepts (1, 3, 5, 7, 14, 30, ...). Default: none
-   * (the group keeps events forever).
-   */
-  retentionInDays?: number | undefined;
-}
+/**
+ * Options of {@link LogEventsService.ensureLogGroup}: the signal, and the group's settings
+ * ({@link LogGroupCreateOptions}: retention, class, KMS key, tags), each used only when this call
+ * creates the group (never applied to a group that already existed). A field left `undefined`
+ * takes the service's own option.
+ */
+export interface EnsureLogGroupOptions extends CallOptions, LogGroupCreateOptions {}
 
 /** A cached create-if-missing: in flight (`done` false) or known to exist (`done` true). */
 interface Ensured {
@@ -84,6 +131,8 @@ export class LogEventsService {
   readonly #streams = new Map<string, Map<string, Ensured>>();
   /** Groups this service created whose retention policy has not been set yet (the call failed). */
   readonly #retentionPending = new Map<string, number>();
+  readonly #groupDefaults: Readonly<LogGroupCreateOptions>;
+  readonly #retry: CreateRetry;
   #destroyed = false;
 
   constructor(options: LogEventsServiceOptions = {}) {
@@ -93,6 +142,8 @@ export class LogEventsService {
     if (options.client !== undefined && options.clientConfig !== undefined) {
       throw new TypeError('Expected either `client` or `clientConfig`, not both');
     }
+    this.#groupDefaults = validateLogGroupCreateOptions(options);
+    this.#retry = checkCreateRetry(options.createRetry);
     const fastBody = options.fastBody;
     if (fastBody !== undefined && typeof fastBody !== 'boolean') {
       throw new TypeError(`Expected \`fastBody\` to be a boolean, got ${typeof fastBody}`);
@@ -131,17 +182,25 @@ export class LogEventsService {
     return { nextSequenceToken: output.nextSequenceToken, rejectedLogEventsInfo: output.rejectedLogEventsInfo };
   }
 
+  /** The group settings this service creates groups with (its options, checked; only the fields set). */
+  get groupDefaults(): Readonly<LogGroupCreateOptions> {
+    return this.#groupDefaults;
+  }
+
   /**
    * Creates the log group unless it exists: `ResourceAlreadyExistsException` counts as success.
-   * The outcome is cached; concurrent callers share one request. When this call creates the group
-   * and `retentionInDays` is given, it then sets the retention policy (if that fails, the call
-   * rejects and the next call for the group sets it again).
+   * The outcome is cached; concurrent callers share one request. A group this call creates gets
+   * `logGroupClass`, `kmsKeyId` and `tags` with CreateLogGroup, then `retentionInDays` with
+   * PutRetentionPolicy (if that fails, the call rejects and the next call for the group sets it
+   * again). Throttled calls are retried ({@link CreateRetryOptions}).
+   *
+   * @throws TypeError / RangeError (synchronously) for invalid group settings in `options`.
    */
   ensureLogGroup(logGroupName: string, options?: EnsureLogGroupOptions): Promise<void> {
     const cached = this.#groups.get(logGroupName);
     if (cached !== undefined) return cached.promise;
-    const retentionInDays = options?.retentionInDays;
-    return this.#track(this.#groups, logGroupName, this.#createGroup(logGroupName, retentionInDays, options?.signal));
+    const settings = this.#settings(options);
+    return this.#track(this.#groups, logGroupName, this.#createGroup(logGroupName, settings, options?.signal));
   }
 
   /**
@@ -206,23 +265,67 @@ export class LogEventsService {
     if (this.#ownsClient) this.client.destroy();
   }
 
-  async #createGroup(logGroupName: string, retentionInDays: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-    const created = await this.#create(new CreateLogGroupCommand({ logGroupName }), signal);
+  /** The service's group settings, overridden by the call's (checked when the call gives any). */
+  #settings(options: EnsureLogGroupOptions | undefined): Readonly<LogGroupCreateOptions> {
+    if (options === undefined) return this.#groupDefaults;
+    const { retentionInDays, logGroupClass, kmsKeyId, tags } = options;
+    if (retentionInDays === undefined && logGroupClass === undefined && kmsKeyId === undefined && tags === undefined) return this.#groupDefaults;
+    const d = this.#groupDefaults;
+    return validateLogGroupCreateOptions({
+      retentionInDays: retentionInDays ?? d.retentionInDays,
+      logGroupClass: logGroupClass ?? d.logGroupClass,
+      kmsKeyId: kmsKeyId ?? d.kmsKeyId,
+      tags: tags ?? d.tags,
+    });
+  }
+
+  async #createGroup(logGroupName: string, settings: Readonly<LogGroupCreateOptions>, signal: AbortSignal | undefined): Promise<void> {
+    const { logGroupClass, kmsKeyId, tags, retentionInDays } = settings;
+    const command = new CreateLogGroupCommand({
+      logGroupName,
+      ...(logGroupClass === undefined ? {} : { logGroupClass }),
+      ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
+      ...(tags === undefined ? {} : { tags: { ...tags } }),
+    });
+    const created = await this.#create(command, signal);
     const retention = created ? retentionInDays : this.#retentionPending.get(logGroupName);
     if (retention === undefined) return;
     this.#retentionPending.set(logGroupName, retention);
-    await this.#send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: retention }), signal);
+    await this.#sendWithRetry(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: retention }), signal);
     this.#retentionPending.delete(logGroupName);
   }
 
   /** Sends a Create* command; resolves `true` if it created the resource, `false` if it existed. */
   async #create(command: CreateLogGroup | CreateLogStream, signal: AbortSignal | undefined): Promise<boolean> {
     try {
-      await this.#send(command, signal);
+      await this.#sendWithRetry(command, signal);
       return true;
     } catch (error) {
       if (isResourceAlreadyExists(error)) return false;
       throw error;
+    }
+  }
+
+  /**
+   * {@link #send}, retrying throttling and transient failures with full-jitter back-off (see
+   * {@link CreateRetryOptions}); anything else, an aborted signal or the last attempt's error is thrown.
+   */
+  async #sendWithRetry(command: CreateLogGroup | CreateLogStream | PutRetentionPolicy, signal: AbortSignal | undefined): Promise<unknown> {
+    const { maxAttempts, baseDelayMs, maxDelayMs, random } = this.#retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#send(command, signal);
+      } catch (error) {
+        // "Already exists" is an answer, not a failure (the caller decides); so is an abort.
+        if (attempt >= maxAttempts || aborted(signal) || isResourceAlreadyExists(error)) throw error;
+        const kind = classifyError(error);
+        // A request that already waited out its whole timeout is not sent again here: the caller
+        // (the buffer's back-off, or the CLI's start check) decides, so a silent endpoint fails
+        // after one request timeout, not after maxAttempts of them.
+        if ((kind !== 'throttling' && kind !== 'transient') || isTimeout(error)) throw error;
+        await (this.#retry.sleep ?? sleep)(backoffDelay(attempt, baseDelayMs, maxDelayMs, random), signal);
+        if (aborted(signal)) throw error;
+      }
     }
   }
 
@@ -254,4 +357,58 @@ export class LogEventsService {
     cache.set(key, entry);
     return entry.promise;
   }
+}
+
+function checkCreateRetry(options: CreateRetryOptions | undefined): CreateRetry {
+  if (options === undefined) return { ...CREATE_RETRY_DEFAULTS, random: Math.random };
+  if (options === null || typeof options !== 'object') throw new TypeError(`Expected \`createRetry\` to be an object, got ${String(options)}`);
+  const maxAttempts = options.maxAttempts ?? CREATE_RETRY_DEFAULTS.maxAttempts;
+  const baseDelayMs = options.baseDelayMs ?? CREATE_RETRY_DEFAULTS.baseDelayMs;
+  const maxDelayMs = options.maxDelayMs ?? CREATE_RETRY_DEFAULTS.maxDelayMs;
+  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
+    throw new RangeError(`Expected \`createRetry.maxAttempts\` to be an integer between 1 and 100, got ${String(maxAttempts)}`);
+  }
+  for (const [name, value] of [['baseDelayMs', baseDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Expected \`createRetry.${name}\` to be an integer >= 0 (ms), got ${String(value)}`);
+  }
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw new TypeError(`Expected \`createRetry.random\` to be a function, got ${typeof random}`);
+  const custom = options.sleep;
+  if (custom !== undefined && typeof custom !== 'function') throw new TypeError(`Expected \`createRetry.sleep\` to be a function, got ${typeof custom}`);
+  return custom === undefined ? { maxAttempts, baseDelayMs, maxDelayMs, random } : { maxAttempts, baseDelayMs, maxDelayMs, random, sleep: custom };
+}
+
+/** A function, not an inline test: the signal may abort while awaiting, which inline narrowing would hide. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/**
+ * Waits `ms`, or less when `signal` aborts. Never rejects. The timer is NOT unref()'d, on purpose:
+ * the pause is part of a create call somebody awaits (a flush in progress), like the request's own
+ * socket, which keeps the process alive too; unref()'d, a process with nothing else to do exited
+ * in the middle of it (code 0, the batch neither delivered nor reported). Bounded: with the
+ * defaults, about 3 s over all attempts.
+ */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Whether `error` is a request or connection timeout (the SDK's node-http-handler names them `TimeoutError`). */
+function isTimeout(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || name === 'RequestTimeout' || name === 'RequestTimeoutException' || code === 'ETIMEDOUT';
 }

@@ -10,14 +10,14 @@
 import type { CloudWatchLogsClientConfig } from '@aws-sdk/client-cloudwatch-logs';
 import { BatchBufferImpl } from '../batch/buffer.js';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
-import { CwbatchError, describe, InvalidNameError } from '../batch/errors.js';
-import { logGroupNameProblem } from '../batch/rules.js';
+import { CwbatchError, describe } from '../batch/errors.js';
+import { compileNameTemplate, type NameSource, type NameTemplate } from '../batch/name-template.js';
 export { eventTimestamp } from '../batch/event-timestamp.js';
 import type { SpoolOptions } from '../batch/spool.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
+import type { LogGroupClass } from './group-options.js';
 import type { LogEventsService } from './service.js';
-import { resolveStreamName } from './stream-name.js';
 
 /**
  * Options both transports accept: where the events go, how the client is built, and any
@@ -25,13 +25,19 @@ import { resolveStreamName } from './stream-name.js';
  * For pino every value must survive structured cloning (it crosses into pino's worker thread).
  */
 export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
-  /** The log group. Created when missing (see `createMissing`). */
-  logGroupName: string;
   /**
-   * The log stream, or a template with `{hostname}`, `{pid}` and `{date}` (UTC `YYYY-MM-DD`),
-   * resolved once when the transport starts. Created when missing.
+   * The log group: a name, or a template evaluated per record (`{date}`, `{hour}`, `{hostname}`,
+   * `{pid}`, `{field:KEY|DEFAULT}`; see `compileNameTemplate`), or a function
+   * `(event, record) => name` (not through `pino.transport()`, whose options must be plain data).
+   * Created when missing (see `createMissing`).
    */
-  logStreamName: string;
+  logGroupName: NameSource;
+  /**
+   * The log stream: a name, a template or a function, as {@link logGroupName}. `{date}` and
+   * `{hour}` are those of each record's own time (UTC), so a long-running process writes each day
+   * to that day's stream. Created when missing.
+   */
+  logStreamName: NameSource;
   /**
    * Configuration of the SDK client the transport builds (region, credentials, endpoint, ...),
    * with `maxAttempts: 1` unless it sets its own (the buffer owns retries). Default `{}`: all from
@@ -46,8 +52,14 @@ export interface CloudWatchTransportOptions extends Partial<BatchConfig> {
   fastBody?: boolean | undefined;
   /** Create the log group and stream when PutLogEvents says they are missing. Default `true`. */
   createMissing?: boolean | undefined;
-  /** Retention in days for a log group the transport creates. Default: none (never expire). */
+  /** Retention in days for a log group the transport creates (1, 3, 5, 7, 14, 30, ...). Default: none (never expire). */
   retentionInDays?: number | undefined;
+  /** Log class of a log group the transport creates. Default: AWS's, `'STANDARD'`. Cannot be changed later. */
+  logGroupClass?: LogGroupClass | undefined;
+  /** ARN of a symmetric KMS key for a log group the transport creates. Default: none. */
+  kmsKeyId?: string | undefined;
+  /** Tags of a log group the transport creates (1 to 50; AWS's key and value rules). Default: none. */
+  tags?: Readonly<Record<string, string>> | undefined;
   /**
    * Durable mode: `{ dir, fsync?, maxBytes?, segmentBytes? }` (see the core's `spool` option).
    * Events are appended to segment files in `dir` before they count as accepted and replayed by
@@ -113,7 +125,18 @@ export interface TransportSinkOptions {
 }
 
 const BATCH_KEYS = Object.keys(DEFAULT_BATCH_CONFIG) as ReadonlyArray<keyof BatchConfig>;
-const COMMON_KEYS = ['logGroupName', 'logStreamName', 'clientConfig', 'fastBody', 'createMissing', 'retentionInDays', 'spool'] as const;
+const COMMON_KEYS = [
+  'logGroupName',
+  'logStreamName',
+  'clientConfig',
+  'fastBody',
+  'createMissing',
+  'retentionInDays',
+  'logGroupClass',
+  'kmsKeyId',
+  'tags',
+  'spool',
+] as const;
 
 const DROP_TEXT: Record<DropReason, string> = {
   oversized: 'larger than `maxEventBytes` (oversizedEventPolicy: drop)',
@@ -129,14 +152,21 @@ const REJECT_TEXT: Record<RejectReason, string> = {
 };
 
 /**
- * A buffer wired to CloudWatch Logs for one (group, stream), with every drop, rejection and
- * background failure reported. Owns the SDK client it builds (destroyed by {@link stop}).
+ * A buffer wired to CloudWatch Logs, with every drop, rejection and background failure reported.
+ * Group and stream names are evaluated per event from their templates. Owns the SDK client it
+ * builds (destroyed by {@link stop}).
  */
 export class TransportSink {
-  /** The log group every event goes to. */
+  /** The log group's template as given (the name itself when it has no placeholder; `a function`), for messages. */
   readonly logGroupName: string;
-  /** The resolved log stream name. */
+  /** The log stream's template as given, for messages. */
   readonly logStreamName: string;
+  /** The compiled log group name. */
+  readonly groupTemplate: NameTemplate;
+  /** The compiled log stream name. */
+  readonly streamTemplate: NameTemplate;
+  /** Whether the names read the record (`{field:...}` or a function): transports parse records only then. */
+  readonly usesRecord: boolean;
   /** The buffer (exposed for metrics and tests). */
   readonly buffer: BatchBufferImpl;
   readonly #retryBaseDelayMs: number;
@@ -158,15 +188,12 @@ export class TransportSink {
         throw new TypeError(`Unknown option \`${key}\` of ${name}; expected one of ${[...known].map((k) => `\`${k}\``).join(', ')}`);
       }
     }
-    const group = options['logGroupName'];
-    const groupProblem = logGroupNameProblem(group);
-    if (groupProblem !== undefined) throw new InvalidNameError('logGroupName', group, groupProblem);
-    const template = options['logStreamName'];
-    if (typeof template !== 'string') {
-      throw new TypeError(`Expected \`logStreamName\` of ${name} to be a string (a name or a template), got ${typeof template}`);
-    }
-    this.logGroupName = group as string;
-    this.logStreamName = resolveStreamName(template);
+    // Compiled once (unknown placeholders, invalid fixed text: thrown here, naming the option).
+    this.groupTemplate = compileNameTemplate(options['logGroupName'] as NameSource, 'logGroupName');
+    this.streamTemplate = compileNameTemplate(options['logStreamName'] as NameSource, 'logStreamName');
+    this.logGroupName = this.groupTemplate.source;
+    this.logStreamName = this.streamTemplate.source;
+    this.usesRecord = this.groupTemplate.usesRecord || this.streamTemplate.usesRecord;
     this.#name = name;
     this.#report = report;
 
@@ -190,6 +217,9 @@ export class TransportSink {
         fastBody: sinkOptions.service === undefined ? (options['fastBody'] as boolean | undefined) : undefined,
         createMissing: options['createMissing'] as boolean | undefined,
         retentionInDays: options['retentionInDays'] as number | undefined,
+        logGroupClass: options['logGroupClass'] as LogGroupClass | undefined,
+        kmsKeyId: options['kmsKeyId'] as string | undefined,
+        tags: options['tags'] as Record<string, string> | undefined,
       });
       // A service handed in belongs to the caller; one built from clientConfig belongs to us.
       this.#ownService = sinkOptions.service === undefined ? created.service : undefined;
@@ -201,7 +231,8 @@ export class TransportSink {
       // Validated by the spool itself (TypeError/RangeError naming `spool.<field>`).
       spool: options['spool'] as SpoolOptions | undefined,
       onDrop: (events, reason, error) => this.#emit('dropped', reason, events, DROP_TEXT[reason], error),
-      onRejected: (events, reason) => this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`),
+      onRejected: (events, reason, group, stream) =>
+        this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`, undefined, `${group}/${stream}`),
       // Not reported (retries are routine), but remembered: it is the cause of a later drop.
       onRetry: (info) => {
         this.#lastError = info.error;
@@ -226,9 +257,23 @@ export class TransportSink {
     return this.#lastError;
   }
 
-  /** Buffers one event for this sink's stream; resolves when accepted (waits for room under `'block'`). */
-  add(timestamp: number, message: string): Promise<void> {
-    return this.buffer.add(this.logGroupName, this.logStreamName, { timestamp, message });
+  /**
+   * Buffers one event for the group and stream its names evaluate to; resolves when accepted
+   * (waits for room under `'block'`). Rejects with `InvalidNameError` when a name evaluates to an
+   * invalid one.
+   * @param record The log record, for `{field:...}` placeholders and name functions.
+   */
+  add(timestamp: number, message: string, record?: unknown): Promise<void> {
+    const event = { timestamp, message };
+    let group: string;
+    let stream: string;
+    try {
+      group = this.groupTemplate.evaluate(event, record);
+      stream = this.streamTemplate.evaluate(event, record);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.buffer.add(group, stream, event);
   }
 
   /**
@@ -236,8 +281,9 @@ export class TransportSink {
    * when accepted; `false`, buffering nothing, when {@link add} would have to wait (full under
    * `'block'`, oversized, durable mode). Throws what {@link add} rejects with.
    */
-  tryAdd(timestamp: number, message: string): boolean {
-    return this.buffer.tryAdd(this.logGroupName, this.logStreamName, { timestamp, message });
+  tryAdd(timestamp: number, message: string, record?: unknown): boolean {
+    const event = { timestamp, message };
+    return this.buffer.tryAdd(this.groupTemplate.evaluate(event, record), this.streamTemplate.evaluate(event, record), event);
   }
 
   /**
@@ -300,11 +346,18 @@ export class TransportSink {
     }
   }
 
-  #emit(kind: 'dropped' | 'rejected', reason: DropReason | RejectReason, events: InputLogEvent[], why: string, error?: unknown): void {
+  #emit(
+    kind: 'dropped' | 'rejected',
+    reason: DropReason | RejectReason,
+    events: InputLogEvent[],
+    why: string,
+    error?: unknown,
+    destination = `${this.logGroupName}/${this.logStreamName}`,
+  ): void {
     const count = events.length;
     const cause =
       error !== undefined ? `: ${describe(error)}` : reason === 'shutdown' && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
-    const message = `${this.#name}: ${count} event(s) for ${this.logGroupName}/${this.logStreamName} ${kind} (${reason}), ${why}${cause}`;
+    const message = `${this.#name}: ${count} event(s) for ${destination} ${kind} (${reason}), ${why}${cause}`;
     this.#safeReport(error === undefined ? { kind, reason, count, message } : { kind, reason, count, message, error });
   }
 

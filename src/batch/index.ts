@@ -26,6 +26,8 @@ export {
   MAX_EVENT_FUTURE_MS,
   MAX_NAME_LENGTH,
 } from './limits.js';
+export { compileNameTemplate, DEFAULT_FIELD_VALUE, sanitizeNamePart } from './name-template.js';
+export type { NameFunction, NameKind, NameSource, NameTemplate, NameTemplateSources } from './name-template.js';
 export { planBatches, sortByTimestamp } from './planner.js';
 export type { PlanLimits, PlannedBatch } from './planner.js';
 export { backoffDelay, classifyError, isRetryable } from './retry.js';

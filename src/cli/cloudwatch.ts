@@ -3,7 +3,8 @@
  * lazily so that `--help` and `--dry-run` work without the optional SDK peer dependency.
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { findLogStream } from '../aws/read.js';
+import { findLogGroup, findLogStream } from '../aws/read.js';
+import type { LogGroupCreateOptions } from '../aws/group-options.js';
 import { createCloudWatchFlushFunction, type CloudWatchFlushFunction } from '../aws/flush-function.js';
 import { createCloudWatchLogsClient } from '../aws/client.js';
 import { isResourceNotFound } from '../aws/errors.js';
@@ -53,9 +54,13 @@ export function clientFor(destination: Destination): CloudWatchLogsClient {
   });
 }
 
-/** A flush function over `client` (which the caller destroys). */
-export function buildFlushFunction(client: CloudWatchLogsClient, createMissing: boolean): CloudWatchFlushFunction {
-  return createCloudWatchFlushFunction({ client, createMissing });
+/** A flush function over `client` (which the caller destroys), creating missing groups with `groupSettings`. */
+export function buildFlushFunction(
+  client: CloudWatchLogsClient,
+  createMissing: boolean,
+  groupSettings: LogGroupCreateOptions = {},
+): CloudWatchFlushFunction {
+  return createCloudWatchFlushFunction({ ...groupSettings, client, createMissing });
 }
 
 /** Thrown by {@link checkDestination} when --no-create was given and the group or stream is missing. */
@@ -66,12 +71,28 @@ export class MissingDestinationError extends Error {
 /**
  * Makes sure the destination exists before reading any input, so that a missing group/stream,
  * bad credentials or an unreachable endpoint fail at once with one clear line. With
- * `createMissing` it creates them (as the flush function would); without, it only looks.
+ * `createMissing` it creates them (as the flush function would, with its group settings); without,
+ * it only looks. A name that depends on the events (a template such as `app-{date}`) is
+ * `undefined`: only the group is checked then, or nothing when the group's name depends on them too.
  */
-export async function checkDestination(flush: CloudWatchFlushFunction, group: string, stream: string, createMissing: boolean): Promise<void> {
+export async function checkDestination(
+  flush: CloudWatchFlushFunction,
+  group: string | undefined,
+  stream: string | undefined,
+  createMissing: boolean,
+  groupSettings: LogGroupCreateOptions = {},
+): Promise<void> {
   const service = flush.service;
+  if (group === undefined) return;
   if (createMissing) {
-    await service.ensureDestination(group, stream);
+    if (stream === undefined) await service.ensureLogGroup(group, groupSettings);
+    else await service.ensureDestination(group, stream, groupSettings);
+    return;
+  }
+  if (stream === undefined) {
+    if (!(await findLogGroup(service.client, group))) {
+      throw new MissingDestinationError(`log group ${JSON.stringify(group)} does not exist (and --no-create forbids creating it)`);
+    }
     return;
   }
   const found = await findLogStream(service.client, group, stream);

@@ -1,8 +1,9 @@
 /** `cwbatch ship`'s command line: its usage text and the parsing of its flags (each checked, exit 2 when invalid). */
 import { parseArgs } from 'node:util';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
-import { logGroupNameProblem } from '../batch/rules.js';
 import type { OversizedEventPolicy } from '../batch/types.js';
+import type { LogGroupCreateOptions } from '../aws/group-options.js';
+import { CREATE_FLAGS, CREATE_USAGE, LineNames, NAME_USAGE, parseCreateFlags } from './create-options.js';
 import { ENDPOINT_OPTIONS, ENDPOINT_USAGE, type EndpointFlags } from './endpoint.js';
 import type { MultilineRule } from './multiline.js';
 import { UsageError, parseChoice, parseDuration, parseSize, required } from './usage.js';
@@ -15,11 +16,12 @@ JSON lines keep their text; their timestamp comes from "time", "timestamp" or "@
 
 Options:
   -g, --group GROUP            log group (created unless --no-create)
-  -s, --stream STREAM          log stream; {hostname}, {pid} and {date} are filled in
+  -s, --stream STREAM          log stream; a template such as 'app-{date}' (see Names below)
   -f, --file PATH              read this file instead of stdin
   -F, --follow                 keep reading the file as it grows and across rotation (tail -F)
 ${ENDPOINT_USAGE}
       --no-create              fail instead of creating a missing group or stream
+${CREATE_USAGE}
       --flush-interval TIME    send what is buffered at least this often (default 1s; 1ms to 24h)
       --max-buffer SIZE        bound on buffered bytes; reading waits when full (default 64M; 1M to 64G)
       --shutdown-timeout TIME  how long to keep delivering after end of input or a signal
@@ -39,13 +41,17 @@ ${ENDPOINT_USAGE}
       --dry-run                print the PutLogEvents requests it would make, as JSON lines; send nothing
   -h, --help                   show this help
 
+${NAME_USAGE}
+
 Exit codes: 0 everything delivered (with --spool: or kept in DIR for the next run);
 1 something rejected, dropped or not delivered; 2 usage error.`;
 
 /** Everything `ship` was asked to do, checked. */
 export interface ShipOptions {
-  group: string;
-  streamTemplate: string;
+  /** The --group and --stream templates, compiled. */
+  names: LineNames;
+  /** Settings of groups it creates (--retention-days, --log-group-class, --kms-key-id, --tag). */
+  groupSettings: LogGroupCreateOptions;
   file: string | undefined;
   follow: boolean;
   /** The raw endpoint flags, resolved by `resolveDestination` (which checks them). */
@@ -81,6 +87,7 @@ const OPTIONS = {
   'multiline-timeout': { type: 'string' },
   spool: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  ...CREATE_FLAGS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,13 +96,12 @@ export function parseShipArgs(argv: string[]): ShipOptions | 'help' {
   const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS });
   if (values.help === true) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (use --file PATH to read a file)`);
-  const group = required('group', values.group);
-  const problem = logGroupNameProblem(group);
-  if (problem !== undefined) throw new UsageError(`--group ${JSON.stringify(group)}: ${problem}`);
+  const names = new LineNames(required('group', values.group), required('stream', values.stream));
+  const groupSettings = parseCreateFlags(values, values['no-create'] !== true);
   if (values.follow === true && values.file === undefined) throw new UsageError('--follow needs --file (stdin is followed anyway until it ends)');
   return {
-    group,
-    streamTemplate: required('stream', values.stream),
+    names,
+    groupSettings,
     file: values.file === undefined ? undefined : required('file', values.file),
     follow: values.follow === true,
     endpointFlags: {

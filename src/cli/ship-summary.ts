@@ -30,17 +30,18 @@ export function keptInSpool(opts: ShipOptions, m: BatchMetrics): number {
 export function exitCode(opts: ShipOptions, m: BatchMetrics, f: RunFacts): number {
   const chosen = opts.oversized === 'drop' ? m.droppedByReason.oversized : 0;
   const lost = m.eventsDropped - keptInSpool(opts, m) - chosen;
-  return m.eventsRejected === 0 && lost === 0 && f.notAccepted === 0 && f.readError === undefined ? EXIT_OK : EXIT_FAILED;
+  const named = opts.names.skipped === 0; // a line whose template gave no valid name was not shipped
+  return m.eventsRejected === 0 && lost === 0 && f.notAccepted === 0 && f.readError === undefined && named ? EXIT_OK : EXIT_FAILED;
 }
 
 /** The one-line summary. */
-export function summary(opts: ShipOptions, stream: string, m: BatchMetrics, f: RunFacts): string {
+export function summary(opts: ShipOptions, destination: string, m: BatchMetrics, f: RunFacts): string {
   const c = f.input;
   const parts = [`${int(c.linesRead)} lines read${c.emptyLines > 0 ? ` (${int(c.emptyLines)} empty, skipped)` : ''}`];
   parts.push(
     opts.dryRun
       ? `${int(m.eventsDelivered)} events in ${int(m.flushesCompleted)} batches printed, nothing sent`
-      : `${int(m.eventsDelivered)} events delivered to ${opts.group} / ${stream} in ${int(m.flushesCompleted)} batches`,
+      : `${int(m.eventsDelivered)} events delivered to ${destination} in ${int(m.flushesCompleted)} batches`,
   );
   parts.push(...inputNotes(opts, m, c));
   parts.push(countWithReasons('rejected', m.eventsRejected, m.rejectedByReason), dropped(opts, m, f));

@@ -10,12 +10,12 @@ import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
 import { classifyError, isRetryable } from '../batch/retry.js';
 import type { DropReason, FlushFunction, InputLogEvent } from '../batch/types.js';
 import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
-import { resolveStreamName } from '../aws/stream-name.js';
 import { describeError } from './describe-error.js';
 import { resolveDestination, type Destination } from './endpoint.js';
-import { progressText, seconds, StatusLine } from './format.js';
+import { int, progressText, seconds, StatusLine } from './format.js';
 import { readFileLines, readStreamLines, type LineSink } from './lines.js';
 import { ShipInput } from './ship-input.js';
+import type { LineNames } from './create-options.js';
 import { parseShipArgs, SHIP_USAGE, type ShipOptions } from './ship-options.js';
 import { exitCode, summary, type RunFacts } from './ship-summary.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage.js';
@@ -31,7 +31,6 @@ const MAX_MESSAGE_BYTES = DEFAULT_BATCH_CONFIG.maxEventBytes - EVENT_OVERHEAD_BY
 /** What a run needs to know before it starts. */
 interface Plan {
   opts: ShipOptions;
-  stream: string;
   destination: Destination;
   status: StatusLine;
   /** One line above the status line, prefixed "cwbatch: ". */
@@ -66,18 +65,14 @@ export async function runShip(argv: string[]): Promise<number> {
   const m = buffer.getMetrics();
   const facts: RunFacts = { ...run, elapsed: Date.now() - started, dropErrors };
   if (run.readError !== undefined) process.stderr.write(`cwbatch: reading ${opts.file ?? 'stdin'} failed: ${(run.readError as Error).message}\n`);
-  process.stderr.write(`${summary(opts, plan.stream, m, facts)}\n`);
+  process.stderr.write(`${summary(opts, opts.names.describe(), m, facts)}\n`);
+  const { skipped, firstError } = opts.names;
+  if (skipped > 0) process.stderr.write(`cwbatch: ${int(skipped)} lines skipped: no valid name for them (first: ${firstError ?? ''})\n`);
   return exitCode(opts, m, facts);
 }
 
-/** Checks what can be checked before anything is read: the stream name, the destination flags, the file. */
+/** Checks what can be checked before anything is read: the destination flags, the file (the names were checked with the flags). */
 async function planRun(opts: ShipOptions): Promise<Plan> {
-  let stream: string;
-  try {
-    stream = resolveStreamName(opts.streamTemplate);
-  } catch (error) {
-    throw new UsageError(`--stream ${JSON.stringify(opts.streamTemplate)}: ${(error as Error).message}`);
-  }
   const destination = resolveDestination(opts.endpointFlags);
   if (opts.file !== undefined && !opts.follow) {
     const { access } = await import('node:fs/promises');
@@ -86,7 +81,7 @@ async function planRun(opts: ShipOptions): Promise<Plan> {
     });
   }
   const status = new StatusLine(process.stderr);
-  return { opts, stream, destination, status, warn: (text) => status.log(`cwbatch: ${text}`) };
+  return { opts, destination, status, warn: (text) => status.log(`cwbatch: ${text}`) };
 }
 
 /** A sender that prints each batch as the PutLogEvents request it would be. */
@@ -109,13 +104,13 @@ async function openDestination(plan: Plan): Promise<Sender | undefined> {
   const { opts, destination } = plan;
   const aws = await import('./cloudwatch.js');
   const client = aws.clientFor(destination);
-  const flush = aws.buildFlushFunction(client, opts.create);
+  const flush = aws.buildFlushFunction(client, opts.create, opts.groupSettings);
   const sender: Sender = { flush, close: () => client.destroy() };
   const slow = setTimeout(() => {
     plan.warn(`waiting for CloudWatch Logs at ${destination.label} to answer (up to ${seconds(destination.requestTimeoutMs)}, --request-timeout)`);
   }, SLOW_NOTICE_MS).unref();
   try {
-    await aws.checkDestination(flush, opts.group, plan.stream, opts.create);
+    await aws.checkDestination(flush, opts.names.group.constant, opts.names.stream.constant, opts.create, opts.groupSettings);
     return sender;
   } catch (error) {
     const text = error instanceof aws.MissingDestinationError ? error.message : describeError(error, destination.label);
@@ -172,7 +167,7 @@ type PumpResult = Pick<RunFacts, 'input' | 'notAccepted' | 'signalName' | 'readE
 async function pump(plan: Plan, buffer: BatchBufferImpl, started: number): Promise<PumpResult> {
   const { opts } = plan;
   const input = new ShipInput({ ...opts, maxMessageBytes: MAX_MESSAGE_BYTES });
-  const adder = new Adder(buffer, opts.group, plan.stream);
+  const adder = new Adder(buffer, opts.names);
   const timer = new MultilineTimer(input, adder);
   const controller = new AbortController();
   const signals = new Signals(plan, controller);
@@ -230,16 +225,14 @@ async function untilReadOrDeadline(reading: Promise<void>, signal: AbortSignal, 
 /** Hands events to the buffer in order, counting those refused after the shutdown deadline. */
 class Adder {
   readonly #buffer: BatchBufferImpl;
-  readonly #group: string;
-  readonly #stream: string;
+  readonly #names: LineNames;
   notAccepted = 0;
   /** The first error other than a refusal at the deadline. */
   failure: unknown;
 
-  constructor(buffer: BatchBufferImpl, group: string, stream: string) {
+  constructor(buffer: BatchBufferImpl, names: LineNames) {
     this.#buffer = buffer;
-    this.#group = group;
-    this.#stream = stream;
+    this.#names = names;
   }
 
   /**
@@ -249,7 +242,12 @@ class Adder {
    */
   async addAll(events: readonly InputLogEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const adds = events.map((event) => this.#buffer.add(this.#group, this.#stream, event));
+    // Names per event: 'app-{date}' follows each line's own day. A line with no valid name is skipped (counted).
+    const adds: Promise<void>[] = [];
+    for (const event of events) {
+      const place = this.#names.placeEvent(event);
+      if (place !== undefined) adds.push(this.#buffer.add(place.group, place.stream, event));
+    }
     let refused = 0;
     for (const outcome of await Promise.allSettled(adds)) {
       if (outcome.status === 'fulfilled') continue;

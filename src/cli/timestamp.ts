@@ -17,16 +17,26 @@ const UNUSABLE = (): number => -1;
  * `readAt`. Cheap for plain text: only lines starting with `{` are parsed.
  */
 export function lineTimestamp(line: string, readAt: number): number {
+  return recordTimestamp(jsonObjectOf(line), readAt);
+}
+
+/** The line as a JSON object, or `undefined` (not JSON, or not an object). Only lines starting with `{` are parsed. */
+export function jsonObjectOf(line: string): Record<string, unknown> | undefined {
   const start = line.trimStart();
-  if (!start.startsWith('{')) return readAt;
+  if (!start.startsWith('{')) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(start);
   } catch {
-    return readAt;
+    return undefined;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return readAt;
-  const record = parsed as Record<string, unknown>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  return parsed as Record<string, unknown>;
+}
+
+/** The timestamp of a parsed line ({@link jsonObjectOf}), else `readAt`. */
+export function recordTimestamp(record: Record<string, unknown> | undefined, readAt: number): number {
+  if (record === undefined) return readAt;
   for (const field of FIELDS) {
     if (!(field in record)) continue;
     const ms = eventTimestamp(record[field], UNUSABLE);

@@ -31,8 +31,12 @@ import { describe } from '../batch/errors.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 
 /**
- * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group, stream
- * name template, `clientConfig`, `createMissing`, `retentionInDays` and every batch setting).
+ * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group and stream
+ * name templates, evaluated per record: `{date}`/`{hour}` of the record's `time`, `{field:KEY}` of
+ * its JSON; `clientConfig`, `createMissing`, the settings of groups it creates and every batch
+ * setting). The function form of a name works only when this factory is called in the logger's own
+ * thread (`pino(await cwbatchPinoTransport(options))`): `pino.transport()` clones options into a
+ * worker, and functions do not clone.
  * Here `shutdownTimeoutMs` defaults to 8,000 ms, the deadline of `close` and of `logger.flush()`:
  * keep it under 10 s, after which thread-stream gives up waiting for the worker at exit; and
  * `maxBufferedBytes` to 4 MiB ({@link PINO_MAX_BUFFERED_BYTES}).
@@ -79,6 +83,8 @@ const MAX_UNSETTLED = 1_024;
 interface Line {
   line: string;
   time: number;
+  /** The parsed record, when the names read it (`{field:...}`, a name function). */
+  record: unknown;
 }
 
 /**
@@ -191,6 +197,7 @@ function warnApplication(message: string, error: unknown): void {
 /** The transport's stream over a working sink. */
 function workingTransport(sink: TransportSink, report: (failure: TransportFailure) => void): PinoTransportStream {
 
+  const usesRecord = sink.usesRecord;
   let produced = 0;
   let consumed = 0;
   let loopDone: Promise<void> = Promise.resolve();
@@ -207,20 +214,22 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
   const parseLine = (line: string): Line | null => {
     if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
     produced++;
-    const time = lineTime(line);
+    // Names with {field:...} (or a function) read the record: parse it once, for them and the time.
+    const record = usesRecord ? parseRecord(line) : undefined;
+    const time = usesRecord ? recordTime(record) : lineTime(line);
     if (waiting === 0) {
       // The fast path, inside split2's transform: no object, no promise, no trip through the
       // stream's readable side. `null` makes pino-abstract-transport skip the line.
-      if (tryAccept(time, line)) return null;
+      if (tryAccept(time, line, record)) return null;
     }
     waiting++;
-    return { line, time };
+    return { line, time, record };
   };
 
   /** Buffers a line if that needs no waiting (true), counting it; false when add() would wait. */
-  function tryAccept(time: number, line: string): boolean {
+  function tryAccept(time: number, line: string, record: unknown): boolean {
     try {
-      if (!sink.tryAdd(time, line)) return false;
+      if (!sink.tryAdd(time, line, record)) return false;
     } catch (error) {
       notBuffered(error);
     }
@@ -235,7 +244,7 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
   /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
   function accept(record: Line): Promise<void> | undefined {
     // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
-    if (unsettled === 0 && tryAccept(record.time, record.line)) {
+    if (unsettled === 0 && tryAccept(record.time, record.line, record.record)) {
       waiting--;
       return undefined;
     }
@@ -246,7 +255,7 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
       waiting--;
       if (unsettled === 0) holding = false;
     };
-    return sink.add(record.time, record.line).then(settled, (error: unknown) => {
+    return sink.add(record.time, record.line, record.record).then(settled, (error: unknown) => {
       notBuffered(error);
       settled();
     });
@@ -335,13 +344,20 @@ function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, 
 function lineTime(line: string): number {
   const fast = defaultLayoutTime(line);
   if (fast >= 0) return eventTimestamp(fast, Date.now);
-  let record: unknown;
+  return recordTime(parseRecord(line));
+}
+
+/** The line as JSON, or `undefined` when it is not JSON (a custom serializer: still shipped, as written). */
+function parseRecord(line: string): unknown {
   try {
-    record = JSON.parse(line);
+    return JSON.parse(line) as unknown;
   } catch {
-    // Not JSON (a custom serializer): still shipped, as written, at the time it arrived.
-    return Date.now();
+    return undefined;
   }
+}
+
+/** A parsed record's `time`; now when it has none (or is no record: it is shipped at the time it arrived). */
+function recordTime(record: unknown): number {
   const time = record !== null && typeof record === 'object' ? (record as { time?: unknown }).time : undefined;
   return eventTimestamp(time, Date.now);
 }

@@ -39,7 +39,12 @@ interface WritableState {
   destroyed: boolean;
 }
 
-/** Options of {@link CloudWatchTransport}. */
+/**
+ * Options of {@link CloudWatchTransport}: {@link CloudWatchTransportOptions} (group and stream
+ * names, evaluated per record: templates such as `'{hostname}/{date}'` or `'app-{field:level}'`
+ * read `info`, and functions `(event, info) => name`; client and group-creation settings; batch
+ * settings), plus winston's own.
+ */
 export interface WinstonTransportOptions extends CloudWatchTransportOptions {
   /** winston: most verbose level this transport writes. Default: the logger's. */
   level?: string | undefined;
@@ -136,7 +141,7 @@ export class CloudWatchTransport extends TransportStream {
     // so a record that waits is handed over at once rather than after the one before it: in
     // durable mode, a burst that logv() hands over then shares one write to the spool.
     this.#waiting++;
-    void this.sink.add(timestamp, message).then(
+    void this.sink.add(timestamp, message, info).then(
       () => {
         this.#waiting--;
         this.emit('logged', info);
@@ -212,7 +217,7 @@ export class CloudWatchTransport extends TransportStream {
   #takeNow(info: WinstonInfo, timestamp: number, message: string): boolean {
     let accepted: boolean;
     try {
-      accepted = this.sink.tryAdd(timestamp, message);
+      accepted = this.sink.tryAdd(timestamp, message, info);
     } catch (error) {
       this.#notBuffered(error);
       return true;

@@ -8,7 +8,8 @@ let service: LogEventsService;
 
 beforeEach(async () => {
   stub = await startStub();
-  service = new LogEventsService({ clientConfig: stubClientConfig(stub.url) });
+  // One attempt per create call: these tests are about caching; retries have their own below.
+  service = new LogEventsService({ clientConfig: stubClientConfig(stub.url), createRetry: { maxAttempts: 1 } });
 });
 
 afterEach(async () => {
