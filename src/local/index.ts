@@ -9,3 +9,5 @@ export type { LocalEndpoint, LocalEndpointOptions, LocalEndpointStats, LocalEndp
 export { mulberry32 } from './faults.js';
 export type { FaultCounters, LocalFaults } from './faults.js';
 export type { StoredLogEvent } from './store.js';
+export { AWS_DEFAULT_QUOTAS } from './quotas.js';
+export type { LocalQuotas, QuotaCounters, QuotaStats, StreamQuotaCounters } from './quotas.js';

@@ -12,6 +12,8 @@ import type { InputLogEvent } from '../batch/types.js';
 import { FaultInjector, unavailable } from './faults.js';
 import type { FaultCounters, LocalFaults } from './faults.js';
 import { OPERATIONS, ServiceError } from './operations.js';
+import { AccountQuotas, THROTTLING_ANSWER, validateQuotas } from './quotas.js';
+import type { LocalQuotas, QuotaStats } from './quotas.js';
 import type { OperationContext, PutStats } from './operations.js';
 import { LocalStore } from './store.js';
 import type { StoredLogEvent } from './store.js';
@@ -42,6 +44,13 @@ export interface LocalEndpointOptions {
    * `keepEvents: false`. Must not throw (a throw is answered as 500 InternalFailure).
    */
   onStored?: ((logGroupName: string, logStreamName: string, events: readonly InputLogEvent[], start: number, end: number) => void) | undefined;
+  /**
+   * Account quotas, requests/s per operation, shared by every client (a token bucket each, burst
+   * one second of quota, at least one call): e.g. `{ PutLogEvents: 400, CreateLogStream: 50 }`, or
+   * `AWS_DEFAULT_QUOTAS`. Calls beyond are answered 400 `ThrottlingException` "Rate exceeded".
+   * Default none.
+   */
+  quotas?: LocalQuotas | undefined;
 }
 
 /** Counters of what the endpoint has seen. */
@@ -56,6 +65,8 @@ export interface LocalEndpointStats {
   rejected: { tooOld: number; tooNew: number; expired: number };
   /** Faults injected, by kind. */
   faults: FaultCounters;
+  /** Calls admitted and throttled by `quotas`, per operation and per PutLogEvents stream (empty without quotas). */
+  quotas: QuotaStats;
 }
 
 /** Read access to what the endpoint stores, for tests. */
@@ -120,6 +131,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   const store = new LocalStore(options.keepEvents ?? true);
   const putStats: PutStats = { eventsStored: 0, tooOld: 0, tooNew: 0, expired: 0 };
   const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
+  const quotas = new AccountQuotas(validateQuotas(options.quotas ?? {}, OPERATIONS), now);
   const ctx: OperationContext = {
     store,
     now,
@@ -194,6 +206,12 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
       return;
     }
     const isPut = operationName === 'PutLogEvents';
+    if (quotas.active && !quotas.admit(operationName, input as Record<string, unknown>)) {
+      if (isPut) putRequests++;
+      const t = THROTTLING_ANSWER;
+      send(res, t.status, { __type: t.type, message: t.message }, t.type);
+      return;
+    }
     let storeThenFail = false;
     if (isPut) {
       putRequests++;
@@ -272,6 +290,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     reset() {
       store.clear();
       faults.reset();
+      quotas.reset();
       requests = 0;
       putRequests = 0;
       putStats.eventsStored = 0;
@@ -286,6 +305,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
         eventsStored: putStats.eventsStored,
         rejected: { tooOld: putStats.tooOld, tooNew: putStats.tooNew, expired: putStats.expired },
         faults: { ...faults.counters },
+        quotas: quotas.stats(),
       };
     },
   };
@@ -312,12 +332,13 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
+function send(res: ServerResponse, status: number, payload: unknown, errorType?: string): void {
   const text = JSON.stringify(payload);
   res.writeHead(status, {
     'content-type': CONTENT_TYPE,
     'content-length': Buffer.byteLength(text),
     'x-amzn-requestid': randomUUID(),
+    ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
   });
   res.end(text);
 }
