@@ -151,13 +151,12 @@ export class AdaptiveRate {
     if (now - this.#lastDecreaseAt < this.#windowMs) return;
     this.#lastDecreaseAt = now;
     this.#decreases++;
-    const base = this.#rate === Infinity ? this.#measured(now) : this.#rate;
     const wasUnpaced = this.#rate === Infinity;
+    const base = wasUnpaced ? this.#measured(now) : this.#rate;
     this.#rate = Math.max(this.#minRate, base * this.#decrease);
-    if (wasUnpaced) {
-      this.#nextAt = now;
-      this.#lastUpdateAt = now;
-    }
+    if (wasUnpaced) this.#lastUpdateAt = now;
+    // The next request (the throttled one's retry, most often) waits at least one interval.
+    this.#nextAt = Math.max(this.#nextAt, now + 1000 / this.#rate);
   }
 
   /** Counters (a snapshot). */

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { AdaptiveRate } from '../../../src/batch/adaptive-rate.js';
+import { BatchBufferImpl, validateBatchConfig } from '../../../src/batch/index.js';
+import type { BatchBufferOptions } from '../../../src/batch/index.js';
+import { awsError, recorder } from './helpers.js';
 import type { AdaptiveRateOptions } from '../../../src/batch/adaptive-rate.js';
 
 /** A seeded PRNG (mulberry32), so every simulation replays exactly. */
@@ -135,10 +138,13 @@ describe('AdaptiveRate: single controller', () => {
       rate.onResult(true);
     }
     expect(rate.rate).toBeCloseTo(0.2, 1);
-    rate.reserve();
-    const wait = rate.reserve();
-    expect(wait).toBeGreaterThan(4_000);
-    expect(wait).toBeLessThan(5_000 + 1);
+    // One interval (5 s at 0.2/s) after the last throttle, then one interval more.
+    const first = rate.reserve();
+    const second = rate.reserve();
+    expect(first).toBeGreaterThan(4_900);
+    expect(first).toBeLessThanOrEqual(5_000);
+    expect(second - first).toBeGreaterThan(4_900);
+    expect(second - first).toBeLessThanOrEqual(5_000);
   });
 
   it('rejects bad options, naming them', () => {
@@ -343,5 +349,105 @@ describe('AdaptiveRate: a fleet sharing one quota (deterministic simulation, no 
       options: { decreaseFactor: 0.999999, resetAfterMs: 1e-9 },
     });
     expect(r.throttledShare).toBeGreaterThan(0.1);
+  });
+});
+
+// ------------------------------------------------------------------ the hook in the buffer
+
+describe('adaptiveRate in BatchBufferImpl (fake timers, no real time)', () => {
+  const G = '/g';
+  const S = 's';
+  const T0 = Date.UTC(2026, 11, 5, 12);
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Times (ms after T0) of each flush call, for a buffer of `n` one-event batches sent one at a time. */
+  async function callTimes(n: number, throttleAt: ReadonlySet<number>, options: BatchBufferOptions): Promise<{ times: number[]; delays: number[] }> {
+    vi.useFakeTimers({ now: T0 });
+    const times: number[] = [];
+    const delays: number[] = [];
+    const rec = recorder((_c, i) => {
+      times.push(Date.now() - T0);
+      if (throttleAt.has(i)) throw awsError('ThrottlingException', 400);
+    });
+    const buffer = new BatchBufferImpl(rec.flush, {
+      maxEvents: 1,
+      maxConcurrentFlushes: 1,
+      random: () => 0.5,
+      onError: () => undefined,
+      onRetry: (info) => delays.push(info.delayMs),
+      ...options,
+    });
+    for (let i = 0; i < n; i++) await buffer.add(G, S, { timestamp: T0 + i, message: `m${i}` });
+    const done = buffer.flush(G, S);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await done;
+    expect(buffer.getMetrics().eventsDelivered).toBe(n);
+    return { times, delays };
+  }
+
+  it('without throttles, changes nothing: the same calls at the same times as adaptiveRate false', async () => {
+    const on = await callTimes(30, new Set(), { adaptiveRate: true });
+    const off = await callTimes(30, new Set(), { adaptiveRate: false });
+    expect(on.times).toEqual(off.times);
+    expect(on.times.every((t) => t === 0)).toBe(true);
+  });
+
+  it('after a throttle, retries when the pacer allows (not after the back-off) and spaces every later request', async () => {
+    const { times, delays } = await callTimes(20, new Set([10]), { adaptiveRate: true });
+    // 10 delivered at once, the 11th throttled: ~11 requests/s measured, limit 7.7/s, ~130 ms apart.
+    expect(times.slice(0, 11)).toEqual(new Array<number>(11).fill(0));
+    expect(delays).toEqual([0]);
+    const gaps = times.slice(11).map((t, i) => t - (times[10 + i] as number));
+    expect(gaps).toHaveLength(10);
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(115);
+      expect(gap).toBeLessThanOrEqual(131);
+    }
+    // adaptiveRate false: today's fixed back-off (500 ms base, jitter 0.5 -> 250 ms), then all at once.
+    const off = await callTimes(20, new Set([10]), { adaptiveRate: false, throttleBaseDelayMs: 500 });
+    expect(off.delays).toEqual([250]);
+    expect(off.times.slice(11)).toEqual(new Array<number>(10).fill(250));
+  });
+
+  it("ends a pacing wait at stop()'s deadline: nothing is called after it, the rest is dropped as shutdown", async () => {
+    vi.useFakeTimers({ now: T0 });
+    const calls: number[] = [];
+    const dropped: string[] = [];
+    const buffer = new BatchBufferImpl(
+      async () => {
+        calls.push(Date.now() - T0);
+        if (calls.length > 5) throw awsError('ThrottlingException', 400);
+      },
+      {
+        maxEvents: 1,
+        maxConcurrentFlushes: 1,
+        random: () => 0.5,
+        onError: () => undefined,
+        onDrop: (events, reason) => dropped.push(...events.map((e) => `${reason}:${e.message}`)),
+      },
+    );
+    for (let i = 0; i < 40; i++) await buffer.add(G, S, { timestamp: T0 + i, message: `m${i}` });
+    let stopped = false;
+    const stopping = buffer.stop({ timeoutMs: 2_000 }).then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(2_000);
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(2_000);
+    const after = calls.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.length).toBe(after);
+    const m = buffer.getMetrics();
+    expect(m.eventsDelivered).toBe(5);
+    expect(m.droppedByReason.shutdown).toBe(35);
+    expect(dropped.every((d) => d.startsWith('shutdown:'))).toBe(true);
+  });
+
+  it('is validated: a non-boolean adaptiveRate is a TypeError naming it', () => {
+    expect(() => validateBatchConfig({ adaptiveRate: 'yes' as unknown as boolean })).toThrow(/adaptiveRate.*'yes'/);
+    expect(() => validateBatchConfig({ adaptiveRate: 1 as unknown as boolean })).toThrow(TypeError);
+    expect(validateBatchConfig({}).adaptiveRate).toBe(true);
+    expect(validateBatchConfig({ adaptiveRate: false }).adaptiveRate).toBe(false);
   });
 });
