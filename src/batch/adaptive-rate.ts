@@ -68,6 +68,9 @@ export const ADAPTIVE_RATE_DEFAULTS = Object.freeze({
   jitter: 0.2,
 });
 
+/** Shortest span a send rate is measured over, ms. */
+const MIN_SPAN_MS = 100;
+
 /** AIMD pacer of one process's requests. See the module comment. */
 export class AdaptiveRate {
   readonly #now: () => number;
@@ -90,6 +93,8 @@ export class AdaptiveRate {
   #windowStart = 0;
   #current = 0;
   #previous = 0;
+  /** True while the current window began after an idle spell (or at the start): nothing before it counts. */
+  #fresh = true;
 
   #throttles = 0;
   #decreases = 0;
@@ -200,17 +205,23 @@ export class AdaptiveRate {
     if (elapsed < 2 * this.#windowMs) {
       this.#previous = this.#current;
       this.#windowStart += this.#windowMs;
+      this.#fresh = false;
     } else {
       this.#previous = 0;
       this.#windowStart = now;
+      this.#fresh = true;
     }
     this.#current = 0;
   }
 
-  /** Requests/s started over the last one to two windows. */
+  /**
+   * Requests/s started over the last one to two windows. After an idle spell only the time since
+   * the first request counts (at least {@link MIN_SPAN_MS}): a burst after a pause is measured as
+   * the burst it is, not averaged with the pause (which would set the first limit far too low).
+   */
   #measured(now: number): number {
     this.#roll(now);
-    const span = now - this.#windowStart + this.#windowMs;
+    const span = this.#fresh ? Math.max(MIN_SPAN_MS, now - this.#windowStart) : now - this.#windowStart + this.#windowMs;
     return ((this.#previous + this.#current) * 1000) / span;
   }
 }
