@@ -19,7 +19,13 @@
  * Until the first throttle nothing is paced (`reserve` returns 0). The first throttle sets the
  * limit to the rate measured over the last window times `decreaseFactor`; further throttles cut it
  * by `decreaseFactor` at most once per `windowMs`; every second without a cut adds
- * `increasePerSecond`. After `resetAfterMs` without any throttle the limit is dropped: unpaced again.
+ * `increasePerSecond`. A process that has been quiet for long (see `probeAfterMs`) also grows its
+ * rate multiplicatively, so that the end of an overload is found in seconds. After `resetAfterMs`
+ * without any throttle the limit is dropped: unpaced again.
+ *
+ * Throttles that do not depend on the rate (a fault injector's `throttleRate`) drive any AIMD
+ * controller down to where cuts and additive increases balance (about 3 requests/s at 30% random
+ * throttles with the defaults): the premise is an account quota, where slowing down ends throttles.
  */
 
 /** Tuning of {@link AdaptiveRate}. Every field is optional. */
@@ -36,6 +42,16 @@ export interface AdaptiveRateOptions {
   windowMs?: number | undefined;
   /** Lowest rate, requests/s, > 0. Default 0.05 (one request per 20 s). */
   minRate?: number | undefined;
+  /**
+   * Probing: once a process has gone `probeAfterMs` without a throttle, and three times as long as
+   * it usually goes between two decreases, its rate also grows by `probeFactor` per second (on top
+   * of the additive increase). A limit left low by an overload that has ended then recovers in
+   * seconds, not minutes, while a process that is throttled every few seconds (a fleet at its
+   * quota) stays in plain AIMD. Default 5,000 ms.
+   */
+  probeAfterMs?: number | undefined;
+  /** Growth per second while probing, > 1. Default 1.5. */
+  probeFactor?: number | undefined;
   /** Unpaced again after this long without a throttle, ms. Default 30,000. */
   resetAfterMs?: number | undefined;
   /** Spread of each pacing interval: uniform in [1 - jitter, 1 + jitter] times the mean, in [0, 1). Default 0.2. */
@@ -65,6 +81,8 @@ export const ADAPTIVE_RATE_DEFAULTS = Object.freeze({
   windowMs: 1_000,
   minRate: 0.05,
   resetAfterMs: 30_000,
+  probeAfterMs: 5_000,
+  probeFactor: 1.5,
   jitter: 0.2,
 });
 
@@ -81,6 +99,10 @@ export class AdaptiveRate {
   readonly #minRate: number;
   readonly #resetAfterMs: number;
   readonly #jitter: number;
+  readonly #probeAfterMs: number;
+  readonly #probeFactor: number;
+  /** Moving average of the time between two decreases, ms (probing waits for three of them). */
+  #decreaseGapMs: number;
 
   /** requests/s; Infinity while unpaced. */
   #rate = Infinity;
@@ -111,7 +133,10 @@ export class AdaptiveRate {
     this.#windowMs = num('windowMs', options.windowMs, ADAPTIVE_RATE_DEFAULTS.windowMs, (v) => v > 0 && v < Infinity, 'a positive number');
     this.#minRate = num('minRate', options.minRate, ADAPTIVE_RATE_DEFAULTS.minRate, (v) => v > 0 && v < Infinity, 'a positive number');
     this.#resetAfterMs = num('resetAfterMs', options.resetAfterMs, ADAPTIVE_RATE_DEFAULTS.resetAfterMs, (v) => v > 0, 'a positive number');
+    this.#probeAfterMs = num('probeAfterMs', options.probeAfterMs, ADAPTIVE_RATE_DEFAULTS.probeAfterMs, (v) => v > 0, 'a positive number');
+    this.#probeFactor = num('probeFactor', options.probeFactor, ADAPTIVE_RATE_DEFAULTS.probeFactor, (v) => v > 1 && v < Infinity, 'a number > 1');
     this.#jitter = num('jitter', options.jitter, ADAPTIVE_RATE_DEFAULTS.jitter, (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+    this.#decreaseGapMs = this.#windowMs;
     const now = this.#now();
     this.#windowStart = now;
     this.#lastUpdateAt = now;
@@ -153,7 +178,9 @@ export class AdaptiveRate {
     this.#throttles++;
     this.#lastThrottleAt = now;
     if (this.#rate !== Infinity) this.#update(now);
-    if (now - this.#lastDecreaseAt < this.#windowMs) return;
+    const gap = now - this.#lastDecreaseAt;
+    if (gap < this.#windowMs) return;
+    if (gap < this.#resetAfterMs) this.#decreaseGapMs = 0.7 * this.#decreaseGapMs + 0.3 * gap;
     this.#lastDecreaseAt = now;
     this.#decreases++;
     const wasUnpaced = this.#rate === Infinity;
@@ -187,7 +214,9 @@ export class AdaptiveRate {
     const dt = now - this.#lastUpdateAt;
     this.#lastUpdateAt = now;
     if (dt <= 0) return;
-    const raised = this.#rate + (this.#increase * dt) / 1000;
+    let raised = this.#rate + (this.#increase * dt) / 1000;
+    const quiet = now - this.#lastThrottleAt;
+    if (quiet >= this.#probeAfterMs && quiet >= 5 * this.#decreaseGapMs) raised *= this.#probeFactor ** (dt / 1000);
     // A limit far above what the process sends means nothing (and would let a sudden burst
     // through at once): keep it within twice the measured use, plus one step.
     const cap = Math.max(this.#minRate, 2 * this.#measured(now) + this.#increase);

@@ -111,6 +111,36 @@ describe('AdaptiveRate: single controller', () => {
     expect(last).toBeLessThan(expectedMs * 1.1);
   });
 
+  it('recovers fast once throttling has ended: probes multiplicatively after probeAfterMs of quiet', () => {
+    const run = (probeAfterMs: number): number => {
+      const c = clock();
+      const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0, probeAfterMs, probeFactor: 1.5 });
+      for (let i = 0; i < 20; i++) {
+        rate.reserve();
+        c.advance(10);
+      }
+      rate.onResult(true); // 200/s measured -> 140/s
+      for (let i = 0; i < 8; i++) {
+        c.advance(1_000);
+        rate.onResult(true); // an overload: cut every window, down to ~8/s
+      }
+      const low = rate.rate;
+      expect(low).toBeLessThan(10);
+      // The overload is over: 12 s of requests sent as fast as the pacer allows, none throttled.
+      const end = c.now() + 12_000;
+      while (c.now() < end) {
+        c.advance(Math.max(1, rate.reserve()));
+        rate.onResult(false);
+      }
+      return rate.rate - low;
+    };
+    const additiveOnly = run(1e9);
+    const probing = run(5_000);
+    expect(additiveOnly).toBeLessThan(0.5 * 12 + 1);
+    // 7 s of probing at 1.5x per second: more than ten times the additive gain.
+    expect(probing).toBeGreaterThan(10 * additiveOnly);
+  });
+
   it('is unpaced again after resetAfterMs without a throttle', () => {
     const c = clock();
     const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, resetAfterMs: 10_000 });
@@ -154,6 +184,8 @@ describe('AdaptiveRate: single controller', () => {
     expect(() => new AdaptiveRate({ windowMs: Number.NaN })).toThrow(/windowMs/);
     expect(() => new AdaptiveRate({ minRate: 0 })).toThrow(/minRate/);
     expect(() => new AdaptiveRate({ jitter: 1 })).toThrow(/jitter/);
+    expect(() => new AdaptiveRate({ probeFactor: 1 })).toThrow(/probeFactor/);
+    expect(() => new AdaptiveRate({ probeAfterMs: 0 })).toThrow(/probeAfterMs/);
     expect(() => new AdaptiveRate({ now: 5 as unknown as () => number })).toThrow(TypeError);
     expect(() => new AdaptiveRate({ increasePerSecond: '1' as unknown as number })).toThrow(TypeError);
   });
