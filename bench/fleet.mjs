@@ -54,7 +54,8 @@ const PROCESSES = Number(opts.processes);
 const DURATION_MS = Number(opts.duration ?? (opts.quick ? 25 : 45)) * 1000;
 const WARMUP_MS = Number(opts.warmup ?? (opts.quick ? 8 : 15)) * 1000;
 const MAX_EVENTS = 10;
-const FLUSH_INTERVAL_MS = 1_000;
+/** Flush timer: twice the time the lightest producer takes to fill a batch, so requests are full batches (requests/s = events/s ÷ maxEvents). */
+const flushIntervalFor = (eventsPerSecond) => Math.min(30_000, Math.max(1_000, Math.ceil((2_000 * MAX_EVENTS) / Math.min(...eventsPerSecond))));
 const STOP_TIMEOUT_MS = 90_000;
 const OVERLOAD = 1.2;
 const UNDER = 0.85;
@@ -141,7 +142,7 @@ function makeCounter(capacityOf) {
 }
 
 /** Forks the workers, starts them together, and collects their reports. Every wait is bounded. */
-async function runWorkers(specs, url, mode, durationMs, stopTimeoutMs, startSpreadMs, onGo) {
+async function runWorkers(specs, url, mode, durationMs, stopTimeoutMs, startSpreadMs, onGo, flushIntervalMs = 1_000) {
   const children = specs.map((spec, proc) =>
     fork(
       join(here, 'lib/fleet-worker.mjs'),
@@ -155,7 +156,7 @@ async function runWorkers(specs, url, mode, durationMs, stopTimeoutMs, startSpre
           buffers: spec.buffers,
           durationMs,
           maxEvents: MAX_EVENTS,
-          flushIntervalMs: FLUSH_INTERVAL_MS,
+          flushIntervalMs,
           stopTimeoutMs,
           startSpreadMs,
           seed: 1000 + proc,
@@ -223,11 +224,15 @@ async function overloadRun(label, mode, factor) {
     let snapEnd;
     const timers = [];
     const specs = streams.map((stream, p) => ({ buffers: [{ stream, eventsPerSecond: eventsPerSecond[p] }] }));
+    const cpu0 = process.cpuUsage();
+    const wall0 = Date.now();
     const { goAt, reports, exits, stderr } = await runWorkers(specs, endpoint.url, mode, DURATION_MS, STOP_TIMEOUT_MS, 0, (at) => {
       timers.push(setTimeout(() => (snapStart = endpoint.stats().quotas), at - Date.now() + WARMUP_MS));
       timers.push(setTimeout(() => (snapEnd = endpoint.stats().quotas), at - Date.now() + DURATION_MS));
-    });
+    }, flushIntervalFor(eventsPerSecond));
     for (const t of timers) clearTimeout(t);
+    const cpu1 = process.cpuUsage(cpu0);
+    const endpointCpuShare = (cpu1.user + cpu1.system) / 1000 / (Date.now() - wall0);
     snapEnd ??= endpoint.stats().quotas;
     snapStart ??= snapEnd;
     const windowS = (DURATION_MS - WARMUP_MS) / 1000;
@@ -253,6 +258,7 @@ async function overloadRun(label, mode, factor) {
       processes: PROCESSES,
       offeredFactor: factor,
       offeredRequestsPerSecond: factor * QUOTA,
+      flushIntervalMs: flushIntervalFor(eventsPerSecond),
       durationS: DURATION_MS / 1000,
       windowS,
       goodput: accepted / windowS / QUOTA,
@@ -272,6 +278,8 @@ async function overloadRun(label, mode, factor) {
       dropped: reports.reduce((n, r) => n + (r?.buffers ?? []).reduce((m, b) => m + b.dropped, 0), 0),
       crashed: exits.filter((e, i) => e?.code !== 0 || reports[i]?.crashed !== undefined).length,
       loadAverage: load,
+      endpointCpuShare,
+      workersCpuS: reports.reduce((n, r) => n + (r?.cpuMs ?? 0), 0) / 1000,
       errors: stderr.filter((s) => s.trim() !== '').slice(0, 3),
     };
     return row;

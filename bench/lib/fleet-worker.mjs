@@ -19,6 +19,7 @@ const args = JSON.parse(process.argv[2]);
 const { root, url, group, proc, mode, buffers, durationMs, maxEvents, flushIntervalMs, stopTimeoutMs, startSpreadMs = 0, seed = 1 } = args;
 const { BatchBufferImpl } = await import(pathToFileURL(`${root}/dist/batch/index.js`).href);
 const { createCloudWatchFlushFunction } = await import(pathToFileURL(`${root}/dist/aws/index.js`).href);
+const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
 
 const TICK_MS = 50;
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -84,13 +85,16 @@ async function run(goAt) {
       // Start storm: each buffer starts at its own moment within startSpreadMs.
       const offset = startSpreadMs > 0 ? Math.floor(random() * startSpreadMs) : 0;
       if (offset > 0) await new Promise((resolve) => setTimeout(resolve, offset));
-      unit.buffer.start();
       if (unit.spec.events !== undefined) {
+        unit.buffer.start();
         for (let i = 0; i < unit.spec.events; i++) await addOne(unit);
         return;
       }
       // Steady producer: at every tick, add the events due by now (rate x elapsed), so a slow
       // tick does not lower the offered load. Bounded by durationMs.
+      // Each buffer's flush timer at its own phase: processes of a fleet do not start in the same millisecond.
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * flushIntervalMs)));
+      unit.buffer.start();
       const rate = unit.spec.eventsPerSecond;
       const phase = random() * TICK_MS;
       const started = Date.now();
@@ -120,6 +124,7 @@ process.on('message', (msg) => {
         type: 'done',
         proc,
         ...times,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         buffers: units.map((unit) => {
           const m = unit.buffer.getMetrics();
           return {
@@ -144,4 +149,7 @@ process.on('message', (msg) => {
     },
   );
 });
+// Warm every client up before the start (its first request loads and initialises much of the SDK,
+// a few hundred ms of CPU): DescribeLogGroups, which no quota of the benchmark limits.
+await Promise.all(units.map((unit) => unit.flush.service.client.send(new DescribeLogGroupsCommand({ limit: 1 })).catch(() => undefined)));
 process.send({ type: 'ready', proc });
