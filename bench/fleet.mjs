@@ -14,7 +14,7 @@
  *  2. under quota (the same fleet offering 0.85x the quota, adaptiveRate true): zero throttles expected;
  *  3. start storm: 500 buffers (25 processes x 20 buffers, each buffer its own SDK client and its
  *     own stream, not created beforehand, 10 events each) start within one second against AWS's
- *     default quotas with CreateLogStream at 50/s and at 5/s, for adaptiveRate true and false.
+ *     default quotas with CreateLogStream at 50/s and at 10/s, for adaptiveRate true and false.
  *
  * Reports goodput (accepted PutLogEvents/s ÷ quota, over the measured window), throttled share of
  * attempts, Jain's index of each process's delivered event rate against its max-min fair share,
@@ -22,7 +22,7 @@
  *
  * Options: --json (one line per run), --quick (shorter runs), --duration S, --warmup S,
  * --quota N (default 40), --processes N (default 10), --storm-create-quota N (repeatable; default
- * 50 and 5), --only overload|under|storm (repeatable), --out DIR (default bench/results).
+ * 50 and 10), --only overload|under|storm (repeatable), --out DIR (default bench/results).
  *
  * Defaults: 10 processes (2 heavy offering 16 requests/s each, 8 light offering 2) against a quota
  * of 40/s: the per-process rates of the issue's model (50 processes, 200/s), with fewer processes,
@@ -65,9 +65,11 @@ const flushIntervalFor = (eventsPerSecond) => Math.min(30_000, Math.max(1_000, M
 const STOP_TIMEOUT_MS = 90_000;
 const OVERLOAD = 1.2;
 const UNDER = 0.85;
-const STORM = { processes: 25, buffersPerProcess: 20, eventsPerBuffer: 10, spreadMs: 1_000, stopTimeoutMs: 120_000 };
-/** CreateLogStream quotas of the storms: AWS's 50/s, and 5/s (scaled down ten times, as a loaded 2-core machine cannot even offer 50/s). */
-const STORM_CREATE_QUOTAS = (opts['storm-create-quota'] ?? ['50', '5']).map(Number);
+const STORM = { processes: 25, buffersPerProcess: 20, eventsPerBuffer: 10, spreadMs: 1_000 };
+/** CreateLogStream quotas of the storms: AWS's 50/s, and 10/s (scaled down, as a loaded 2-core machine cannot even offer 50/s). */
+const STORM_CREATE_QUOTAS = (opts['storm-create-quota'] ?? ['50', '10']).map(Number);
+/** stop()'s deadline in a storm: three times the least time the quota allows for every stream, at least 120 s. */
+const stormStopTimeoutMs = (createQuota) => Math.max(120_000, Math.ceil((3_000 * STORM.processes * STORM.buffersPerProcess) / createQuota));
 const only = new Set(opts.only ?? ['overload', 'under', 'storm']);
 if (!(QUOTA > 0) || !(PROCESSES >= 2) || !(DURATION_MS > WARMUP_MS)) throw new RangeError('bad --quota, --processes, --duration or --warmup');
 
@@ -307,7 +309,8 @@ async function stormRun(label, mode, createQuota) {
     const specs = Array.from({ length: STORM.processes }, (_, p) => ({
       buffers: Array.from({ length: STORM.buffersPerProcess }, (_, b) => ({ stream: `storm-${p}-${b}`, events: STORM.eventsPerBuffer })),
     }));
-    const { goAt, reports, exits, stderr } = await runWorkers(specs, endpoint.url, mode, 0, STORM.stopTimeoutMs, STORM.spreadMs);
+    const stopTimeoutMs = stormStopTimeoutMs(createQuota);
+    const { goAt, reports, exits, stderr } = await runWorkers(specs, endpoint.url, mode, 0, stopTimeoutMs, STORM.spreadMs);
     const added = reports.reduce((n, r) => n + (r?.buffers ?? []).reduce((m, b) => m + b.added, 0), 0);
     const c = counter.stats();
     const q = endpoint.stats().quotas.byOperation;
@@ -318,6 +321,7 @@ async function stormRun(label, mode, createQuota) {
       buffers: expected,
       processes: STORM.processes,
       createLogStreamQuota: createQuota,
+      stopTimeoutMs,
       streamsExpected: expected,
       streamsCreated: endpoint.store.streamNames(GROUP).length,
       added,

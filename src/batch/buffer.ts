@@ -985,11 +985,8 @@ export class BatchBufferImpl implements BatchBuffer {
       const withinBudget = this.#deadline === undefined ? attempt <= this.#config.maxRetries : now < this.#deadline;
       if (!withinBudget) return { events, error, retryable: true };
       const base = kind === 'throttling' ? this.#config.throttleBaseDelayMs : this.#config.retryBaseDelayMs;
-      // With adaptive rate, a throttled batch waits for the pacer (at the top of the loop) instead.
-      let delay =
-        kind === 'throttling' && this.#rate !== undefined
-          ? 0
-          : backoffDelay(state.failureStreak + attempt, base, this.#config.retryMaxDelayMs, this.#random);
+      // (With adaptive rate, the retry also waits for the pacer, at the top of the loop.)
+      let delay = backoffDelay(state.failureStreak + attempt, base, this.#config.retryMaxDelayMs, this.#random);
       if (this.#deadline !== undefined) delay = Math.min(delay, Math.max(0, this.#deadline - now));
       this.#retries++;
       this.#call(this.#hooks.onRetry, { logGroup: state.group, logStream: state.stream, attempt, delayMs: delay, error });

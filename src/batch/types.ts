@@ -133,9 +133,9 @@ export interface BatchConfig {
   /**
    * Adapt this buffer's request rate to the throttles it sees (AIMD, see `adaptive-rate.ts`), so
    * that a fleet of processes sharing one account quota converges on it without coordination.
-   * Nothing is paced until the first `ThrottlingException`; then a throttled batch is retried when
-   * the pacer allows instead of after the throttling back-off. `false`: today's fixed back-off
-   * only. Default true.
+   * Nothing is paced until the first `ThrottlingException`; then every request (retries included)
+   * also waits for the pacer, on top of the back-off. `false`: today's fixed back-off only.
+   * Default true.
    */
   adaptiveRate: boolean;
 }

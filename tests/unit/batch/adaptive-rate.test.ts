@@ -426,12 +426,13 @@ describe('adaptiveRate in BatchBufferImpl (fake timers, no real time)', () => {
     expect(on.times.every((t) => t === 0)).toBe(true);
   });
 
-  it('after a throttle, retries when the pacer allows (not after the back-off) and spaces every later request', async () => {
-    const { times, delays } = await callTimes(20, new Set([10]), { adaptiveRate: true });
+  it('after a throttle, retries after the back-off and spaces every later request at the pacer\'s rate', async () => {
+    const { times, delays } = await callTimes(20, new Set([10]), { adaptiveRate: true, throttleBaseDelayMs: 20 });
     // 10 delivered at once, the 11th throttled: a burst of 11 is measured over the shortest span
-    // (100 ms): 110 requests/s, limit 77/s, so ~13 ms apart.
+    // (100 ms): 110 requests/s, limit 77/s, so ~13 ms apart; the retry waits its back-off (10 ms
+    // with jitter 0.5) and the pacer (13 ms from the throttle), whichever ends later.
     expect(times.slice(0, 11)).toEqual(new Array<number>(11).fill(0));
-    expect(delays).toEqual([0]);
+    expect(delays).toEqual([10]);
     const gaps = times.slice(11).map((t, i) => t - (times[10 + i] as number));
     expect(gaps).toHaveLength(10);
     for (const gap of gaps) {
