@@ -21,6 +21,7 @@ import { splitMessage, truncateMessage, utf8ByteLength } from './event-size.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
 import { planBatches, sortByTimestamp, type PlanLimits, type PlannedBatch } from './planner.js';
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
+import { AdaptiveRate } from './adaptive-rate.js';
 import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
 import { SequenceTokenManager } from './sequencing.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -131,6 +132,8 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #hooks: BatchHooks;
   readonly #now: () => number;
   readonly #random: () => number;
+  /** AIMD pacer of this buffer's requests (option `adaptiveRate`); undefined when off. */
+  readonly #rate: AdaptiveRate | undefined;
   readonly #tokens = new SequenceTokenManager();
   readonly #groups = new Map<string, Map<string, StreamState>>();
   #last: StreamState | undefined;
@@ -230,6 +233,7 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#rate = this.#config.adaptiveRate ? new AdaptiveRate({ now: this.#now, random: this.#random }) : undefined;
     this.#spooled = options.spool !== undefined;
     if (options.spool !== undefined) {
       // Events a previous process left in the spool go first, in the order they were written:
@@ -917,6 +921,10 @@ export class BatchBufferImpl implements BatchBuffer {
   async #send(state: StreamState, events: InputLogEvent[], bytes: number): Promise<SendFailure | undefined> {
     for (let attempt = 1; ; attempt++) {
       if (this.#abandoned) return { events, error: new BufferStoppedError(), retryable: true };
+      // Adaptive rate (issue 18): wait for the pacer (0 until the first throttle); stop()'s deadline ends the wait.
+      const pace = this.#rate?.reserve() ?? 0;
+      if (pace > 0) await this.#sleep(pace);
+      if (this.#abandoned) return { events, error: new BufferStoppedError(), retryable: true };
       await this.#acquireSlot();
       if (this.#abandoned) {
         // stop()'s deadline passed while this batch waited for a slot: never call after it.
@@ -938,11 +946,13 @@ export class BatchBufferImpl implements BatchBuffer {
         this.#releaseSlot();
       }
       if (!failed) {
+        this.#rate?.onResult(false);
         this.#settleDelivered(state, events, bytes, result);
         return undefined;
       }
       if (this.#abandoned) return { events, error, retryable: true };
       const kind = classifyError(error);
+      this.#rate?.onResult(kind === 'throttling');
       if (kind === 'already-accepted') {
         // Legacy: the service already stored this data. Never send it again.
         this.#settleDelivered(state, events, bytes, undefined);
@@ -975,6 +985,7 @@ export class BatchBufferImpl implements BatchBuffer {
       const withinBudget = this.#deadline === undefined ? attempt <= this.#config.maxRetries : now < this.#deadline;
       if (!withinBudget) return { events, error, retryable: true };
       const base = kind === 'throttling' ? this.#config.throttleBaseDelayMs : this.#config.retryBaseDelayMs;
+      // (With adaptive rate, the retry also waits for the pacer, at the top of the loop.)
       let delay = backoffDelay(state.failureStreak + attempt, base, this.#config.retryMaxDelayMs, this.#random);
       if (this.#deadline !== undefined) delay = Math.min(delay, Math.max(0, this.#deadline - now));
       this.#retries++;

@@ -19,6 +19,7 @@ export const DEFAULT_BATCH_CONFIG: Readonly<BatchConfig> = Object.freeze({
   maxConcurrentFlushes: 4,
   flushTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
+  adaptiveRate: true,
 });
 
 const OVERSIZED_POLICIES: readonly OversizedEventPolicy[] = ['split', 'truncate', 'drop'];
@@ -55,6 +56,7 @@ export function validateBatchConfig(config: Partial<BatchConfig> = {}): BatchCon
     maxConcurrentFlushes: integer('maxConcurrentFlushes', pick('maxConcurrentFlushes'), 1, 1_000),
     flushTimeoutMs: integer('flushTimeoutMs', pick('flushTimeoutMs'), 1, 2_147_483_647),
     shutdownTimeoutMs: integer('shutdownTimeoutMs', pick('shutdownTimeoutMs'), 0, 2_147_483_647),
+    adaptiveRate: boolean('adaptiveRate', pick('adaptiveRate')),
   };
   if (resolved.maxEventBytes > resolved.maxBytes) {
     throw new RangeError(
@@ -76,6 +78,11 @@ function integer(name: string, value: unknown, min: number, max: number): number
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`Expected \`${name}\` to be an integer between ${min} and ${max}, got ${value}`);
   }
+  return value;
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describeValue(value)}`);
   return value;
 }
 

@@ -130,6 +130,14 @@ export interface BatchConfig {
   flushTimeoutMs: number;
   /** How long `stop()` keeps trying to deliver before dropping what is left, ms. Default 30,000. */
   shutdownTimeoutMs: number;
+  /**
+   * Adapt this buffer's request rate to the throttles it sees (AIMD, see `adaptive-rate.ts`), so
+   * that a fleet of processes sharing one account quota converges on it without coordination.
+   * Nothing is paced until the first `ThrottlingException`; then every request (retries included)
+   * also waits for the pacer, on top of the back-off. `false`: today's fixed back-off only.
+   * Default true.
+   */
+  adaptiveRate: boolean;
 }
 
 /** Callbacks and injectable sources; none is required. */

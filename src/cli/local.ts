@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { startLocalEndpoint } from '../local/server.js';
 import type { LocalFaults } from '../local/faults.js';
+import { AWS_DEFAULT_QUOTAS, parseQuota } from '../local/quotas.js';
 import { int } from './format.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseDuration, parseNumber } from './usage.js';
 
@@ -21,6 +22,10 @@ Options:
                         (throttling, 503, 500); --fault-rate 1 faults every request
       --latency TIME    delay every answer (e.g. 50ms)
       --seed N          seed of the fault sequence (default 1)
+      --quota OP=N      account quota: OP (e.g. PutLogEvents) allowed N requests/s, shared
+                        by every client, beyond it ThrottlingException (repeatable)
+      --aws-quotas      AWS's default quotas (PutLogEvents 5000/s, CreateLogStream 50/s,
+                        CreateLogGroup 10/s, DescribeLogStreams 25/s); --quota overrides
   -h, --help            show this help`;
 
 export const DEFAULT_LOCAL_PORT = 4588;
@@ -44,6 +49,8 @@ export async function runLocal(argv: string[]): Promise<number> {
       'fault-rate': { type: 'string' },
       latency: { type: 'string' },
       seed: { type: 'string' },
+      quota: { type: 'string', multiple: true },
+      'aws-quotas': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,6 +72,15 @@ export async function runLocal(argv: string[]): Promise<number> {
   if (values.latency !== undefined) faults.latencyMs = parseDuration('latency', values.latency, 0);
   const seed = parseNumber('seed', values.seed, 1, 0, 2 ** 32 - 1);
   const host = values.host ?? '127.0.0.1';
+  const quotas: Record<string, number> = values['aws-quotas'] === true ? { ...AWS_DEFAULT_QUOTAS } : {};
+  for (const text of values.quota ?? []) {
+    try {
+      const [name, value] = parseQuota(text);
+      quotas[name] = value;
+    } catch (error) {
+      throw new UsageError(`--quota: ${(error as Error).message}`);
+    }
+  }
   if (!isLoopback(host)) {
     process.stderr.write(
       `cwbatch local: warning: listening on ${host}, beyond loopback: anyone who can reach this port can read and write ` +
@@ -74,15 +90,23 @@ export async function runLocal(argv: string[]): Promise<number> {
 
   let endpoint;
   try {
-    endpoint = await startLocalEndpoint({ port, host, faults, seed });
+    endpoint = await startLocalEndpoint({ port, host, faults, seed, quotas });
   } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
     const code = (error as { code?: unknown }).code;
     const why = code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port (0 for any free port)` : (error as Error).message;
     process.stderr.write(`cwbatch local: cannot listen on ${host}:${port}: ${why}\n`);
     return EXIT_FAILED;
   }
+  // Listen for Ctrl-C before saying where the endpoint is: whoever reads that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const out = process.stdout;
-  const faultText = Object.keys(faults).length === 0 ? 'none' : JSON.stringify(faults);
+  const faultText =
+    (Object.keys(faults).length === 0 ? 'none' : JSON.stringify(faults)) +
+    (Object.keys(quotas).length === 0 ? '' : `; quotas/s: ${JSON.stringify(quotas)}`);
   out.write(
     [
       `cwbatch local: embedded CloudWatch Logs endpoint listening on ${endpoint.url} (in memory; faults: ${faultText})`,
@@ -112,10 +136,7 @@ export async function runLocal(argv: string[]): Promise<number> {
     );
   }, 5_000);
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopped;
   clearInterval(ticker);
   await endpoint.close();
   out.write(`\ncwbatch local: stopped (${int(endpoint.stats().eventsStored)} events had been stored; nothing is kept)\n`);

@@ -12,3 +12,5 @@ export type { StoredLogEvent } from './store.js';
 export type { ExtractedMetric, ExtractedMetrics } from './emf.js';
 export type { MetricFilterValues } from './metric-filters.js';
 export type { CompiledFilterPattern } from './filter.js';
+export { AWS_DEFAULT_QUOTAS } from './quotas.js';
+export type { LocalQuotas, QuotaCounters, QuotaStats, StreamQuotaCounters } from './quotas.js';

@@ -14,6 +14,8 @@ import type { FaultCounters, LocalFaults } from './faults.js';
 import { metricFilterValues } from './metric-filters.js';
 import type { MetricFilterValues } from './metric-filters.js';
 import { OPERATIONS, ServiceError } from './operations.js';
+import { AccountQuotas, THROTTLING_ANSWER, validateQuotas } from './quotas.js';
+import type { LocalQuotas, QuotaStats } from './quotas.js';
 import type { OperationContext, PutStats } from './operations.js';
 import { LocalStore } from './store.js';
 import { EmfExtractor, type ExtractedMetrics } from './emf.js';
@@ -46,6 +48,13 @@ export interface LocalEndpointOptions {
    */
   onStored?: ((logGroupName: string, logStreamName: string, events: readonly InputLogEvent[], start: number, end: number) => void) | undefined;
   /**
+   * Account quotas, requests/s per operation, shared by every client (a token bucket each, burst
+   * one second of quota, at least one call): e.g. `{ PutLogEvents: 400, CreateLogStream: 50 }`, or
+   * `AWS_DEFAULT_QUOTAS`. Calls beyond are answered 400 `ThrottlingException` "Rate exceeded".
+   * Default none.
+   */
+  quotas?: LocalQuotas | undefined;
+  /**
    * Most bytes of request bodies held at once, over all requests; default 67,108,864 (64 MiB,
    * room for about 58 concurrent PutLogEvents of the largest valid size).
    * A request that would go past it is answered 503 ServiceUnavailableException at once (its
@@ -67,6 +76,8 @@ export interface LocalEndpointStats {
   rejected: { tooOld: number; tooNew: number; expired: number };
   /** Faults injected, by kind. */
   faults: FaultCounters;
+  /** Calls admitted and throttled by `quotas`, per operation and per PutLogEvents stream (empty without quotas). */
+  quotas: QuotaStats;
   /** Request bodies: bytes held now, the most held at once, and requests refused by `maxInFlightBytes` (503) or the per-request limit (413). */
   inFlight: { bytes: number; peakBytes: number; refused: number; tooLarge: number };
 }
@@ -303,6 +314,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
   const budget = new InFlightBudget(maxInFlightBytes);
   const emf = new EmfExtractor();
+  const quotas = new AccountQuotas(validateQuotas(options.quotas ?? {}, OPERATIONS), now);
   const ctx: OperationContext = {
     store,
     now,
@@ -351,6 +363,10 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     const input = parseInput(read);
     if (isReply(input)) return input;
     const { operationName } = routed;
+    if (quotas.active && !quotas.admit(operationName, input)) {
+      if (operationName === 'PutLogEvents') putRequests++;
+      return errorReply(THROTTLING_ANSWER.status, THROTTLING_ANSWER.type, THROTTLING_ANSWER.message);
+    }
     let storeThenFail = false;
     if (operationName === 'PutLogEvents') {
       putRequests++;
@@ -449,6 +465,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
       store.clear();
       emf.clear();
       faults.reset();
+      quotas.reset();
       budget.resetCounters();
       requests = 0;
       putRequests = 0;
@@ -464,6 +481,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
         eventsStored: putStats.eventsStored,
         rejected: { tooOld: putStats.tooOld, tooNew: putStats.tooNew, expired: putStats.expired },
         faults: { ...faults.counters },
+        quotas: quotas.stats(),
         inFlight: { bytes: budget.bytes, peakBytes: budget.peakBytes, refused: budget.refused, tooLarge: budget.tooLarge },
       };
     },

@@ -523,6 +523,7 @@ describe('5. retries and back-off', () => {
     const { times, retries } = await delaysFor(() => awsError('ThrottlingException', 400), {
       retryBaseDelayMs: 100,
       throttleBaseDelayMs: 500,
+      adaptiveRate: false, // the fixed back-off; the adaptive pacer is tested in adaptive-rate.test.ts
     });
     expect(retries.map((r) => r.delayMs)).toEqual([250, 500, 1000]);
     expect(times).toEqual([0, 250, 750, 1750]);

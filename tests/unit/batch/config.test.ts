@@ -19,6 +19,7 @@ describe('DEFAULT_BATCH_CONFIG', () => {
       maxConcurrentFlushes: 4,
       flushTimeoutMs: 30_000,
       shutdownTimeoutMs: 30_000,
+      adaptiveRate: true,
     });
     expect(Object.isFrozen(DEFAULT_BATCH_CONFIG)).toBe(true);
   });

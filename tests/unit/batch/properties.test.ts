@@ -99,6 +99,8 @@ describe('properties of the buffer', () => {
             maxEventBytes: MAX_EVENT_BYTES,
             retryBaseDelayMs: 0,
             throttleBaseDelayMs: 0,
+            // Zero delays on throttles: the adaptive pacer would wait in real time (adaptive-rate.test.ts covers it).
+            adaptiveRate: false,
             // Short: a blocked add() waits for the timer to retry a stream whose flush just failed.
             flushIntervalMs: 2,
             onError: () => undefined,
