@@ -35,7 +35,6 @@ export type { BatchLimits, BatchViolation } from './rules.js';
 export { SequenceTokenManager } from './sequencing.js';
 export { serializeStructuredEvent } from './structured.js';
 export { SpoolCorruptionError, SpoolLockedError } from './spool.js';
-export type { SpoolFsync, SpoolOptions } from './spool.js';
 export { installShutdownHandlers, type ShutdownHandlerOptions, type ShutdownInfo, type ShutdownReason } from './shutdown.js';
 export type {
   BatchBuffer,
@@ -54,6 +53,8 @@ export type {
   RejectedLogEventsInfo,
   RejectReason,
   RetryInfo,
+  SpoolFsync,
+  SpoolOptions,
   StopOptions,
   StructuredLogEvent,
 } from './types.js';

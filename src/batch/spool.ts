@@ -48,27 +48,10 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Buffer } from 'node:buffer';
 import { CwbatchError } from './errors.js';
-import type { InputLogEvent } from './types.js';
+import type { InputLogEvent, SpoolFsync, SpoolOptions } from './types.js';
 
-/** When appended records reach the disk. */
-export type SpoolFsync = 'always' | 'batch' | 'never';
+export type { SpoolFsync, SpoolOptions } from './types.js';
 
-/** Options of durable mode (`spool` in the buffer's options). */
-export interface SpoolOptions {
-  /** Directory of the spool; created if missing. One process at a time. */
-  dir: string;
-  /**
-   * `'always'`: fsync after every record, before `add()` resolves (slowest, safest);
-   * `'batch'` (default): written before `add()` resolves, fsync'd in the background (libuv's
-   *   thread pool, at most every 100 ms: a power loss can lose about the last 100 ms);
-   * `'never'`: leave it to the operating system (survives a process crash, not a power loss).
-   */
-  fsync?: SpoolFsync | undefined;
-  /** Most bytes of segments on disk; past it, `add()` follows the buffer's overflow policy. Default 1 GiB. */
-  maxBytes?: number | undefined;
-  /** Size at which a new segment is started. Default 8 MiB. */
-  segmentBytes?: number | undefined;
-}
 
 /** A problem found while replaying the spool (reported through the buffer's `onError`). */
 export class SpoolCorruptionError extends CwbatchError {

@@ -1,5 +1,3 @@
-import type { SpoolOptions } from './spool.js';
-
 /** One CloudWatch Logs event, exactly the shape PutLogEvents takes. */
 export interface InputLogEvent {
   /** Milliseconds since the Unix epoch; an integer >= 0. */
@@ -213,4 +211,24 @@ export interface BatchBuffer {
   flushAll(): Promise<void>;
   getMetrics(): BatchMetrics;
   stop(options?: StopOptions): Promise<void>;
+}
+
+/** When appended records reach the disk. */
+export type SpoolFsync = 'always' | 'batch' | 'never';
+
+/** Options of durable mode (`spool` in the buffer's options). */
+export interface SpoolOptions {
+  /** Directory of the spool; created if missing. One process at a time. */
+  dir: string;
+  /**
+   * `'always'`: fsync after every record, before `add()` resolves (slowest, safest);
+   * `'batch'` (default): written before `add()` resolves, fsync'd in the background (libuv's
+   *   thread pool, at most every 100 ms: a power loss can lose about the last 100 ms);
+   * `'never'`: leave it to the operating system (survives a process crash, not a power loss).
+   */
+  fsync?: SpoolFsync | undefined;
+  /** Most bytes of segments on disk; past it, `add()` follows the buffer's overflow policy. Default 1 GiB. */
+  maxBytes?: number | undefined;
+  /** Size at which a new segment is started. Default 8 MiB. */
+  segmentBytes?: number | undefined;
 }
