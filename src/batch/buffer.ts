@@ -17,11 +17,12 @@ import {
   InvalidLogEventError,
   InvalidNameError,
 } from './errors.js';
-import { splitMessage, truncateMessage, utf8ByteLength } from './event-size.js';
+import { calculateEventSize, splitMessage, truncateMessage } from './event-size.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
 import { planBatches, sortByTimestamp, type PlanLimits, type PlannedBatch } from './planner.js';
 import { backoffDelay, classifyError, expectedSequenceToken, isRetryable } from './retry.js';
-import { logGroupNameProblem, logStreamNameProblem, messageProblem, timestampProblem } from './rules.js';
+import { logGroupNameProblem, logStreamNameProblem, rejectedRanges } from './rules.js';
+import { checkEvent } from './check-event.js';
 import { SequenceTokenManager } from './sequencing.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { serializeStructuredEvent } from './structured.js';
@@ -270,9 +271,8 @@ export class BatchBufferImpl implements BatchBuffer {
   add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
     try {
       if (this.#closed) return Promise.reject(new BufferStoppedError());
-      const state = this.#check(logGroup, logStream, event);
-      const entry = this.#entry;
-      const size = this.#entrySize;
+      const { event: entry, size } = checkEvent(event);
+      const state = this.#stateFor(logGroup, logStream);
       if (size > this.#maxEventBytes) return this.#addOversized(state, entry.timestamp, entry.message, size);
       const accepted = this.#enqueue(state, entry, size);
       if (accepted !== RESOLVED) return accepted;
@@ -333,9 +333,8 @@ export class BatchBufferImpl implements BatchBuffer {
    */
   tryAdd(logGroup: string, logStream: string, event: InputLogEvent): boolean {
     if (this.#closed) throw new BufferStoppedError();
-    const state = this.#check(logGroup, logStream, event);
-    const entry = this.#entry;
-    const size = this.#entrySize;
+    const { event: entry, size } = checkEvent(event);
+    const state = this.#stateFor(logGroup, logStream);
     if (size > this.#maxEventBytes || this.#spooled) return false;
     // Under 'block', #enqueue would make it wait (behind others, or for room): leave it to add().
     if (this.#config.overflowPolicy === 'block' && (this.#spaceWaiters.length > 0 || this.#isFull(state, entry, size))) return false;
@@ -348,41 +347,11 @@ export class BatchBufferImpl implements BatchBuffer {
     return true;
   }
 
-  /** The last event checked by #check, and its size: fields, not a returned object, to keep add() allocation-free. */
-  #entry: InputLogEvent = { timestamp: 0, message: ' ' };
   /**
    * Durable mode: records are written once per event-loop turn (group commit) and add() resolves
    * after the write, so tryAdd() cannot acknowledge an event synchronously.
    */
   readonly #spooled: boolean;
-  #entrySize = 0;
-
-  /**
-   * Checks an event and its names; on success leaves a clean copy in #entry (lone surrogates made
-   * U+FFFD: they cannot be encoded as UTF-8 and are sent that way) and its size in #entrySize.
-   */
-  #check(logGroup: string, logStream: string, event: InputLogEvent): StreamState {
-    if (event === null || typeof event !== 'object') {
-      throw new InvalidLogEventError('event', event, 'must be an object with `timestamp` and `message`');
-    }
-    const timestamp = event.timestamp;
-    if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
-      throw new InvalidLogEventError('timestamp', timestamp, timestampProblem(timestamp) ?? 'is invalid');
-    }
-    let message = event.message;
-    if (typeof message !== 'string' || message.length === 0) {
-      throw new InvalidLogEventError('message', message, messageProblem(message) ?? 'is invalid');
-    }
-    const state = this.#stateFor(logGroup, logStream);
-    // A lone surrogate counts 3 bytes (as the U+FFFD it is sent as), so the size holds either way.
-    const bytes = utf8ByteLength(message);
-    // Every non-ASCII UTF-16 unit takes 2 or more UTF-8 bytes: a message of as many bytes as
-    // units is ASCII, with no surrogate to look for (most log lines; skips a scan of each).
-    if (bytes !== message.length && !message.isWellFormed()) message = message.toWellFormed();
-    this.#entry = { timestamp, message };
-    this.#entrySize = bytes + EVENT_OVERHEAD_BYTES;
-    return state;
-  }
 
   /**
    * Buffers a structured event as one JSON object (see `serializeStructuredEvent`). The timestamp
@@ -516,7 +485,7 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#eventsTruncated++;
       const truncated = truncateMessage(message, this.#maxMessageBytes);
       this.#call(this.#hooks.onOversized, { ...info, parts: 1 });
-      return this.#enqueue(state, { timestamp, message: truncated }, utf8ByteLength(truncated) + EVENT_OVERHEAD_BYTES);
+      return this.#enqueue(state, { timestamp, message: truncated }, calculateEventSize(truncated));
     }
     const parts = splitMessage(message, this.#maxMessageBytes);
     this.#eventsSplit++;
@@ -525,7 +494,7 @@ export class BatchBufferImpl implements BatchBuffer {
     // All parts are enqueued now, in order, before any later add() can come between them: each
     // is buffered at once or queued (first come, first served) behind whoever already waits.
     const split: SplitEvent = { accepted: false };
-    const pending = parts.map((part) => this.#enqueue(state, { timestamp, message: part }, utf8ByteLength(part) + EVENT_OVERHEAD_BYTES, split));
+    const pending = parts.map((part) => this.#enqueue(state, { timestamp, message: part }, calculateEventSize(part), split));
     await Promise.all(pending);
   }
 
@@ -1404,7 +1373,7 @@ function lastTimestamp(batch: PlannedBatch): number {
 }
 
 function sizeOf(event: InputLogEvent): number {
-  return utf8ByteLength(event.message) + EVENT_OVERHEAD_BYTES;
+  return calculateEventSize(event.message);
 }
 
 function sumSizes(events: readonly InputLogEvent[]): number {
@@ -1413,30 +1382,10 @@ function sumSizes(events: readonly InputLogEvent[]): number {
   return total;
 }
 
-/**
- * The events a rejectedLogEventsInfo names, by reason. AWS's semantics: too-old/expired are
- * leading prefixes (exclusive ends), too-new a suffix from its start index. Where the two
- * prefixes overlap, "too old" is reported. Empty groups are left out.
- */
+/** The events a rejectedLogEventsInfo names, by reason (the index semantics: rules.ts, rejectedRanges). */
 function rejectedGroups(
   events: InputLogEvent[],
   info: NonNullable<FlushResult['rejectedLogEventsInfo']>,
 ): Array<[RejectReason, InputLogEvent[]]> {
-  const n = events.length;
-  const tooOldEnd = index(info.tooOldLogEventEndIndex, n, 0);
-  const expiredEnd = index(info.expiredLogEventEndIndex, n, 0);
-  const tooNewStart = index(info.tooNewLogEventStartIndex, n, n);
-  const prefixEnd = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
-  const groups: Array<[RejectReason, InputLogEvent[]]> = [
-    ['too-old', events.slice(0, Math.min(tooOldEnd, prefixEnd))],
-    ['expired', events.slice(Math.min(tooOldEnd, prefixEnd), prefixEnd)],
-    ['too-new', events.slice(tooNewStart)],
-  ];
-  return groups.filter(([, rejected]) => rejected.length > 0);
-}
-
-/** An index from rejectedLogEventsInfo, clamped to [0, n]; `fallback` when absent or not a number. */
-function index(value: unknown, n: number, fallback: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
-  return Math.min(n, Math.max(0, Math.trunc(value)));
+  return rejectedRanges(info, events.length).map(({ reason, start, end }) => [reason, events.slice(start, end)]);
 }

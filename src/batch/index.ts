@@ -26,12 +26,13 @@ export {
   MAX_EVENT_FUTURE_MS,
   MAX_NAME_LENGTH,
 } from './limits.js';
+export type { BatchLimits } from './limits.js';
 export { planBatches, sortByTimestamp } from './planner.js';
 export type { PlanLimits, PlannedBatch } from './planner.js';
 export { backoffDelay, classifyError, isRetryable } from './retry.js';
 export type { ErrorKind } from './retry.js';
 export { findBatchViolation, logGroupNameProblem, logStreamNameProblem } from './rules.js';
-export type { BatchLimits, BatchViolation } from './rules.js';
+export type { BatchViolation } from './rules.js';
 export { SequenceTokenManager } from './sequencing.js';
 export { serializeStructuredEvent } from './structured.js';
 export { SpoolCorruptionError, SpoolLockedError } from './spool.js';

@@ -3,19 +3,19 @@
  * request to a JSON response (or a thrown {@link ServiceError}). Every PutLogEvents rule comes
  * from `src/batch/rules.ts`, the module the buffer's planner uses too, so the two agree.
  */
-import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
-import { utf8ByteLength } from '../batch/event-size.js';
+import { calculateEventSize } from '../batch/event-size.js';
 import {
   findBatchViolation,
   nameValidationMessage,
   nullMessage,
   RETENTION_DAYS,
+  rejectedInfoOf,
   reservedLogGroupNameMessage,
   spanViolation,
   splitByTimeWindow,
   validationMessage,
 } from '../batch/rules.js';
-import type { InputLogEvent, RejectedLogEventsInfo } from '../batch/types.js';
+import type { InputLogEvent } from '../batch/types.js';
 import { LocalStore, lowerBound, newStream } from './store.js';
 import type { LocalLogGroup, LocalLogStream, StoredLogEvent } from './store.js';
 
@@ -261,7 +261,10 @@ function describeLogStreams(ctx: OperationContext, body: Body): unknown {
 
 function putLogEvents(ctx: OperationContext, body: Body): unknown {
   // Request validation first, as AWS validates the model before looking anything up.
-  checkName('group', body.logGroupName, 'logGroupName');
+  const groupName = checkName('group', body.logGroupName, 'logGroupName');
+  // The reserved aws/ namespace: the same rule the buffer applies at add() (rules.ts).
+  const reserved = reservedLogGroupNameMessage(groupName);
+  if (reserved !== undefined) throw invalidParameter(reserved);
   checkName('stream', body.logStreamName, 'logStreamName');
   const raw = body.logEvents;
   if (raw == null) {
@@ -289,7 +292,7 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
 
   const sizes = new Array<number>(events.length);
   for (let i = split.acceptedStart; i < split.tooNewStart; i++) {
-    sizes[i] = utf8ByteLength((events[i] as InputLogEvent).message) + EVENT_OVERHEAD_BYTES;
+    sizes[i] = calculateEventSize((events[i] as InputLogEvent).message);
   }
   ctx.store.append(stream, events, split.acceptedStart, split.tooNewStart, sizes, now);
   ctx.stats.eventsStored += split.tooNewStart - split.acceptedStart;
@@ -300,12 +303,9 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
     ctx.onStored(group.name, stream.name, events, split.acceptedStart, split.tooNewStart);
   }
 
-  const rejected: RejectedLogEventsInfo = {};
-  if (split.tooOldEnd > 0) rejected.tooOldLogEventEndIndex = split.tooOldEnd;
-  if (split.expiredEnd > 0) rejected.expiredLogEventEndIndex = split.expiredEnd;
-  if (split.tooNewStart < events.length) rejected.tooNewLogEventStartIndex = split.tooNewStart;
+  const rejected = rejectedInfoOf(split, events.length);
   const result: Record<string, unknown> = { nextSequenceToken: sequenceToken(stream) };
-  if (Object.keys(rejected).length > 0) result.rejectedLogEventsInfo = rejected;
+  if (rejected !== undefined) result.rejectedLogEventsInfo = rejected;
   return result;
 }
 
@@ -356,7 +356,7 @@ function getLogEvents(ctx: OperationContext, body: Body): unknown {
     end = start;
     let bytes = 0;
     while (end < hi && end - start < limit) {
-      const size = utf8ByteLength((events[end] as StoredLogEvent).message) + EVENT_OVERHEAD_BYTES;
+      const size = calculateEventSize((events[end] as StoredLogEvent).message);
       if (end > start && bytes + size > MAX_READ_BYTES) break;
       bytes += size;
       end++;
@@ -366,7 +366,7 @@ function getLogEvents(ctx: OperationContext, body: Body): unknown {
     start = end;
     let bytes = 0;
     while (start > lo && end - start < limit) {
-      const size = utf8ByteLength((events[start - 1] as StoredLogEvent).message) + EVENT_OVERHEAD_BYTES;
+      const size = calculateEventSize((events[start - 1] as StoredLogEvent).message);
       if (start < end && bytes + size > MAX_READ_BYTES) break;
       bytes += size;
       start--;
@@ -441,7 +441,7 @@ function filterLogEvents(ctx: OperationContext, body: Body): unknown {
     cur.index++;
     if (!matches(e.message)) continue;
     if (seen++ < skip) continue;
-    const size = utf8ByteLength(e.message) + EVENT_OVERHEAD_BYTES;
+    const size = calculateEventSize(e.message);
     if (out.length >= limit || (out.length > 0 && bytes + size > MAX_READ_BYTES)) {
       more = true;
       break;
