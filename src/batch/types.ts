@@ -134,8 +134,12 @@ export interface BatchConfig {
 export interface BatchHooks {
   /** Events the service refused one by one (they are not re-sent). */
   onRejected?: ((events: InputLogEvent[], reason: RejectReason, logGroup: string, logStream: string) => void) | undefined;
-  /** Events dropped by policy, with the reason and, where there is one, the error. */
-  onDrop?: ((events: InputLogEvent[], reason: DropReason, error?: unknown) => void) | undefined;
+  /**
+   * Events dropped by policy, with the reason, the error where there is one (else `undefined`),
+   * and the log group and stream they were added to (one call per stream). The last two were
+   * added later: a callback that takes only the first three works as before.
+   */
+  onDrop?: ((events: InputLogEvent[], reason: DropReason, error: unknown, logGroup: string, logStream: string) => void) | undefined;
   /** Background errors (timer flushes, callbacks that threw). Defaults to a console warning. */
   onError?: ((error: unknown) => void) | undefined;
   /** Each event over `maxEventBytes`, after the policy was applied. */
