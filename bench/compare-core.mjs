@@ -1,66 +1,112 @@
 #!/usr/bin/env node
 /**
- * bench:core for two builds, alternated in one run (a noisy machine drifts; alternating spreads
- * the drift over both). Usage:
+ * bench:core's measurements for two builds of the core, alternated in one run: the way to tell
+ * whether a change (a refactor, say) made add() slower on a machine whose speed drifts. Usage:
  *
- *   node bench/compare-core.mjs --base /tmp/base-dist --head dist [--runs 4] [--events N] [--rounds N]
+ *   node bench/compare-core.mjs --base /tmp/base/dist [--head dist] [--events N] [--rounds N]
  *
- * Each run is one `bench/core.mjs --json --dist X` (its own processes, its own in-run baseline).
- * Prints, per case, the median over runs of the core's events/s (and of its ratio to the in-run
- * baseline, which cancels some of the machine's drift), the spread (min to max), and head/base.
+ * Throughput: for each stream count (1 and 1,000, as bench:core), one fresh process loads both
+ * builds and alternates rounds of N awaited add() (120-byte ASCII events, no-op flush function),
+ * flipping which goes first each round, so that drift falls on both alike. Reports each build's
+ * median events/s, the spread (min..max), and the median of the paired ratios head/base (each
+ * head round over the base round beside it). Memory per buffered event: bench/core.mjs's child,
+ * run alternately for each build, medians.
  */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { Buffer } from 'node:buffer';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+
+if (typeof globalThis.gc !== 'function') {
+  const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}
 
 const { values: opts } = parseArgs({
   options: {
     base: { type: 'string' },
     head: { type: 'string', default: 'dist' },
-    runs: { type: 'string', default: '4' },
-    events: { type: 'string', default: '1000000' },
-    rounds: { type: 'string', default: '5' },
+    events: { type: 'string', default: '300000' },
+    rounds: { type: 'string', default: '15' },
+    'memory-runs': { type: 'string', default: '3' },
+    streams: { type: 'string' },
   },
 });
 if (opts.base === undefined) throw new Error('--base DIR (the dist folder of the build to compare against) is required');
-
-const core = fileURLToPath(new URL('core.mjs', import.meta.url));
-const samples = { base: [], head: [] };
-for (let r = 0; r < Number(opts.runs); r++) {
-  // Alternate which goes first, so neither always runs on the warmer (or busier) machine.
-  const order = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
-  for (const which of order) {
-    const child = spawnSync(
-      process.execPath,
-      [core, '--json', '--dist', opts[which], '--events', opts.events, '--rounds', opts.rounds],
-      { encoding: 'utf8', maxBuffer: 1 << 22 },
-    );
-    if (child.stdout.trim() === '') throw new Error(`${which} run failed: ${child.stderr}`);
-    const result = JSON.parse(child.stdout);
-    samples[which].push(result);
-    process.stderr.write(`run ${r + 1} ${which}: ${Object.entries(result.throughput).map(([k, v]) => `${k} ${Math.round(v.core)} ev/s (x${v.ratio.toFixed(3)})`).join(', ')}; memory ${result.memory.core.toFixed(1)} B\n`);
-  }
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
+
+if (opts.streams !== undefined) {
+  // Child: one stream count, both builds in this process.
+  const load = async (dir) => (await import(pathToFileURL(`${resolve(dir)}/batch/index.js`).href)).BatchBufferImpl;
+  const builds = { base: await load(opts.base), head: await load(opts.head) };
+  const N = Number(opts.events);
+  const streamCount = Number(opts.streams);
+  const template = Buffer.from(`bench event ${'x'.repeat(120)}`.slice(0, 120), 'latin1');
+  const messages = Array.from({ length: 4096 }, (_, i) => {
+    template.write(String(i).padStart(12, '0'), 108, 'latin1');
+    return template.toString('latin1');
+  });
+  const streams = Array.from({ length: streamCount }, (_, i) => `stream-${i}`);
+  const T0 = 1_764_000_000_000;
+  const round = async (Impl) => {
+    for (let i = 0; i < 2; i++) globalThis.gc();
+    let delivered = 0;
+    const buffer = new Impl(async (_g, _s, events) => {
+      delivered += events.length;
+    });
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) await buffer.add('/bench/core', streams[i % streamCount], { timestamp: T0 + i, message: messages[i & 4095] });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await buffer.stop();
+    if (delivered !== N || buffer.getMetrics().eventsDelivered !== N) throw new Error(`delivered ${delivered} of ${N}`);
+    return N / seconds;
+  };
+  await round(builds.base);
+  await round(builds.head);
+  const rates = { base: [], head: [] };
+  const paired = [];
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    const order = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+    const got = {};
+    for (const which of order) got[which] = await round(builds[which]);
+    rates.base.push(got.base);
+    rates.head.push(got.head);
+    paired.push(got.head / got.base);
+  }
+  process.stdout.write(JSON.stringify({ rates, paired }) + '\n');
+  process.exit(0);
+}
+
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 const spread = (xs) => `${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))}`;
-
-console.log(`bench:core, base ${opts.base} vs head ${opts.head}, ${opts.runs} runs each, alternated; ${opts.events} events x ${opts.rounds} rounds per run`);
-for (const name of Object.keys(samples.base[0].throughput)) {
-  const b = samples.base.map((s) => s.throughput[name].core);
-  const h = samples.head.map((s) => s.throughput[name].core);
-  const br = samples.base.map((s) => s.throughput[name].ratio);
-  const hr = samples.head.map((s) => s.throughput[name].ratio);
+console.log(`compare-core: base ${opts.base} vs head ${opts.head}; ${opts.events} awaited add() per round, ${opts.rounds} rounds each, alternated (Node ${process.version})`);
+for (const streamCount of [1, 1000]) {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), '--streams', String(streamCount), '--base', opts.base, '--head', opts.head, '--events', opts.events, '--rounds', opts.rounds],
+    { encoding: 'utf8', maxBuffer: 1 << 22 },
+  );
+  if (child.status !== 0) throw new Error(`child (${streamCount} streams) failed: ${child.stderr}`);
+  const { rates, paired } = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  const sortedPaired = [...paired].sort((a, b) => a - b);
   console.log(
-    `  ${name.padEnd(11)} base ${fmt(median(b))} ev/s [${spread(b)}]  head ${fmt(median(h))} ev/s [${spread(h)}]  head/base ${(median(h) / median(b)).toFixed(3)}` +
-      `  | ratio to in-run baseline: base ${median(br).toFixed(3)} head ${median(hr).toFixed(3)} (head/base ${(median(hr) / median(br)).toFixed(3)})`,
+    `  ${String(streamCount).padStart(4)} stream(s): base ${fmt(median(rates.base))} ev/s [${spread(rates.base)}]  head ${fmt(median(rates.head))} ev/s [${spread(rates.head)}]` +
+      `  head/base: ratio of medians ${(median(rates.head) / median(rates.base)).toFixed(3)}, median paired ${median(paired).toFixed(3)} [${sortedPaired[0].toFixed(3)}..${sortedPaired.at(-1).toFixed(3)}]`,
   );
 }
-const bm = samples.base.map((s) => s.memory.core);
-const hm = samples.head.map((s) => s.memory.core);
-console.log(`  memory per event: base ${median(bm).toFixed(1)} B  head ${median(hm).toFixed(1)} B  head/base ${(median(hm) / median(bm)).toFixed(3)}`);
+const core = fileURLToPath(new URL('core.mjs', import.meta.url));
+const memory = { base: [], head: [] };
+for (let r = 0; r < Number(opts['memory-runs']); r++) {
+  for (const which of r % 2 === 0 ? ['base', 'head'] : ['head', 'base']) {
+    const child = spawnSync(process.execPath, ['--expose-gc', core, '--memory', 'core', '--dist', opts[which]], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`memory child failed: ${child.stderr}`);
+    memory[which].push(JSON.parse(child.stdout.trim().split('\n').at(-1)).perEvent);
+  }
+}
+console.log(`  memory per buffered event: base ${median(memory.base).toFixed(1)} B  head ${median(memory.head).toFixed(1)} B  head/base ${(median(memory.head) / median(memory.base)).toFixed(3)}`);

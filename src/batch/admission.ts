@@ -10,6 +10,7 @@ import { calculateEventSize } from './event-size.js';
 import type { Ledger } from './ledger.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notices } from './notices.js';
+import type { Scheduler } from './scheduler.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';
 import type { DropReason, InputLogEvent, OverflowPolicy } from './types.js';
@@ -52,12 +53,17 @@ interface SpaceWaiter {
 export interface AdmissionDeps {
   readonly policy: OverflowPolicy;
   readonly maxBufferedBytes: number;
-  readonly ledger: Pick<Ledger, 'bytesInMemory' | 'acceptedForDrop' | 'unbuffered'>;
+  readonly ledger: Pick<Ledger, 'bytesInMemory' | 'acceptedForDrop' | 'unbuffered' | 'buffered'>;
   readonly lifecycle: Pick<Lifecycle, 'closed' | 'setAddsWaiting'>;
   readonly streams: Pick<StreamRegistry, 'all'>;
   readonly notices: Pick<Notices, 'hold' | 'release'>;
-  /** Puts an admitted event into its stream's buffer (buffer.ts: stream buffer, spool, scheduler, ledger). */
-  readonly push: (target: StreamBuffer, event: InputLogEvent, size: number) => void;
+  /** Most events and bytes per batch: an event that would break either starts a flush first. */
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+  /** Told of each event that enters a stream's buffer, and of a batch about to be full. */
+  readonly scheduler: Pick<Scheduler, 'batchFull' | 'buffered'>;
+  /** Durable mode: appends each entering event to the spool; undefined without one. */
+  readonly recorder: { record(target: StreamBuffer, event: InputLogEvent): void } | undefined;
   /** Counts and reports a drop (settlement.ts). */
   readonly drop: (target: StreamBuffer, events: InputLogEvent[], reason: DropReason, error: unknown) => void;
   /** The buffer is full: send every idle stream (scheduler.ts). */
@@ -76,7 +82,10 @@ export class Admission {
   readonly #lifecycle: AdmissionDeps['lifecycle'];
   readonly #streams: AdmissionDeps['streams'];
   readonly #notices: AdmissionDeps['notices'];
-  readonly #push: AdmissionDeps['push'];
+  readonly #maxEvents: number;
+  readonly #maxBytes: number;
+  readonly #scheduler: AdmissionDeps['scheduler'];
+  readonly #recorder: AdmissionDeps['recorder'];
   readonly #drop: AdmissionDeps['drop'];
   readonly #sendIdle: () => void;
   readonly #armTimer: () => void;
@@ -92,7 +101,10 @@ export class Admission {
     this.#lifecycle = deps.lifecycle;
     this.#streams = deps.streams;
     this.#notices = deps.notices;
-    this.#push = deps.push;
+    this.#maxEvents = deps.maxEvents;
+    this.#maxBytes = deps.maxBytes;
+    this.#scheduler = deps.scheduler;
+    this.#recorder = deps.recorder;
     this.#drop = deps.drop;
     this.#sendIdle = deps.sendIdle;
     this.#armTimer = deps.armTimer;
@@ -138,6 +150,20 @@ export class Admission {
   }
 
   /**
+   * An admitted event enters its stream's buffer: the spool (durable mode), the stream, the
+   * ledger and the scheduler hear of it. Also the way in for events replayed from the spool.
+   */
+  enter(target: StreamBuffer, event: InputLogEvent, size: number): void {
+    // Flush before a batch would break a limit, never after.
+    if (target.wouldFillBatch(size, this.#maxEvents, this.#maxBytes)) this.#scheduler.batchFull(target);
+    // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
+    if (this.#recorder !== undefined) this.#recorder.record(target, event);
+    target.push(event, size);
+    this.#ledger.buffered(size);
+    this.#scheduler.buffered(target);
+  }
+
+  /**
    * Room may have freed up: replays more of the spool first (older), then admits waiting add()
    * calls, first come first served, while there is room (none while replay is pending).
    */
@@ -155,7 +181,7 @@ export class Admission {
       this.#waitingBytes -= next.size;
       if (waiters.length === 0) this.#lifecycle.setAddsWaiting(false);
       try {
-        this.#push(next.target, next.event, next.size);
+        this.enter(next.target, next.event, next.size);
         if (next.split !== undefined) next.split.accepted = true;
         if (disk === undefined) next.resolve();
         else disk.durable().then(next.resolve, next.reject);
@@ -173,7 +199,7 @@ export class Admission {
   closeWaiters(): void {
     for (const waiter of this.#waiters.splice(0)) {
       if (waiter.split?.accepted === true) {
-        this.#push(waiter.target, waiter.event, waiter.size);
+        this.enter(waiter.target, waiter.event, waiter.size);
         waiter.resolve();
       } else {
         waiter.reject(new BufferStoppedError());
@@ -189,7 +215,7 @@ export class Admission {
   }
 
   #accept(target: StreamBuffer, event: InputLogEvent, size: number, split: SplitEvent | undefined): Promise<void> {
-    this.#push(target, event, size);
+    this.enter(target, event, size);
     if (split !== undefined) split.accepted = true;
     // fsync 'always': resolves after the fsync shared by this turn's appends (group commit).
     return this.#disk?.durable() ?? ADMITTED;

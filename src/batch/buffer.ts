@@ -52,8 +52,6 @@ export class BatchBufferImpl implements BatchBuffer {
   readonly #hooks: BatchHooks;
   readonly #now: () => number;
   // The limits add() reads on every call, kept as fields of their own (one load, not two).
-  readonly #maxEvents: number;
-  readonly #maxBytes: number;
   readonly #maxEventBytes: number;
   readonly #maxMessageBytes: number;
   readonly #lifecycle = new Lifecycle();
@@ -83,15 +81,13 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
     const random = options.random ?? Math.random;
-    this.#maxEvents = config.maxEvents;
-    this.#maxBytes = config.maxBytes;
     this.#maxEventBytes = config.maxEventBytes;
     this.#maxMessageBytes = config.maxEventBytes - EVENT_OVERHEAD_BYTES;
     this.#notices = new Notices(options);
     this.#fairness = new Fairness(config.maxBytes);
     const tokens = new SequenceTokenManager();
     const lifecycle = this.#lifecycle;
-    const push = (target: StreamBuffer, event: InputLogEvent, size: number): void => this.#push(target, event, size);
+    const enter = (target: StreamBuffer, event: InputLogEvent, size: number): void => this.#admission.enter(target, event, size);
     // Events a previous process left in the spool go first, in the order they were written:
     // as many as fit under maxBufferedBytes now, the rest as room frees up (replayed at the end).
     this.#durable =
@@ -99,7 +95,7 @@ export class BatchBufferImpl implements BatchBuffer {
         ? undefined
         : new Durable(options.spool, {
             streams: this.#streams,
-            push,
+            enter,
             fits: (size) => this.#admission.fits(size),
             lifecycle,
             notices: this.#notices,
@@ -157,7 +153,10 @@ export class BatchBufferImpl implements BatchBuffer {
       lifecycle,
       streams: this.#streams,
       notices: this.#notices,
-      push,
+      maxEvents: config.maxEvents,
+      maxBytes: config.maxBytes,
+      scheduler: this.#scheduler,
+      recorder: durable,
       drop: (target, events, reason, error) => this.#settlement.drop(target, events, reason, error),
       sendIdle: () => this.#scheduler.sendIdle(),
       armTimer: () => this.#scheduler.armTimer(),
@@ -197,9 +196,9 @@ export class BatchBufferImpl implements BatchBuffer {
       if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
       const checked = checkEvent(event);
       const target = this.#streams.get(logGroup, logStream);
-      const size = checked.size;
-      if (size > this.#maxEventBytes) return this.#addOversized(target, checked.event, size);
-      const accepted = this.#admission.admit(target, checked.event, size);
+      const size = calculateEventSize(checked.message);
+      if (size > this.#maxEventBytes) return this.#addOversized(target, checked, size);
+      const accepted = this.#admission.admit(target, checked, size);
       if (accepted !== ADMITTED) return accepted;
       // A caller awaiting add() in a burst never reaches the event loop (fairness.ts): resolve
       // after one turn of it when flush runs are waiting for I/O.
@@ -221,7 +220,7 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#lifecycle.closed) throw new BufferStoppedError();
     const checked = checkEvent(event);
     const target = this.#streams.get(logGroup, logStream);
-    const size = checked.size;
+    const size = calculateEventSize(checked.message);
     // Durable mode: records are written once per event-loop turn (group commit) and add()
     // resolves after the write, so tryAdd() cannot acknowledge an event synchronously.
     if (size > this.#maxEventBytes || this.#durable !== undefined) return false;
@@ -231,7 +230,7 @@ export class BatchBufferImpl implements BatchBuffer {
     // Never refused only to give the event loop a turn, as add() does: a caller of tryAdd() is
     // usually inside a synchronous burst it cannot leave (a winston log call), and a refusal
     // would send the rest of its burst down the slow path. Counted, so that add() looks on time.
-    void this.#admission.admit(target, checked.event, size);
+    void this.#admission.admit(target, checked, size);
     this.#fairness.countAccepted(size);
     return true;
   }
@@ -295,17 +294,6 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#stopping = this.#stop(timeoutMs);
     }
     return this.#stopping;
-  }
-
-  /** An admitted event enters its stream's buffer (and the spool, the ledger, the scheduler's view). */
-  #push(target: StreamBuffer, event: InputLogEvent, size: number): void {
-    // Flush before a batch would break a limit, never after.
-    if (target.wouldFillBatch(size, this.#maxEvents, this.#maxBytes)) this.#scheduler.batchFull(target);
-    // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
-    this.#durable?.record(target, event);
-    target.push(event, size);
-    this.#ledger.buffered(size);
-    this.#scheduler.buffered(target);
   }
 
   /** An event over maxEventBytes: dropped, truncated or split, per `oversizedEventPolicy`. */
@@ -373,7 +361,7 @@ export class BatchBufferImpl implements BatchBuffer {
   /** stop()'s deadline passed: whatever is still buffered could not be delivered in time. */
   async #dropWhatIsLeft(): Promise<void> {
     for (const target of this.#streams.all()) {
-      if (target.run.running !== undefined) await target.run.running.catch(() => undefined);
+      if (target.running !== undefined) await target.running.catch(() => undefined);
       if (target.count === 0) continue;
       const left = target.takeAll();
       this.#ledger.unbuffered(left.events.length, left.bytes);

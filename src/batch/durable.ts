@@ -16,8 +16,8 @@ import type { InputLogEvent, SpoolOptions } from './types.js';
 /** What durable mode needs. */
 export interface DurableDeps {
   readonly streams: Pick<StreamRegistry, 'get'>;
-  /** Puts a replayed event into its stream's buffer (buffer.ts; it calls {@link Durable.record}, which skips it). */
-  readonly push: (target: StreamBuffer, event: InputLogEvent, size: number) => void;
+  /** Puts a replayed event into its stream's buffer (admission.ts; it calls {@link Durable.record}, which skips it). */
+  readonly enter: (target: StreamBuffer, event: InputLogEvent, size: number) => void;
   /** The memory bound (admission.ts). */
   readonly fits: (size: number) => boolean;
   readonly lifecycle: Pick<Lifecycle, 'abandoned'>;
@@ -134,6 +134,6 @@ export class Durable implements DiskRoom {
       return;
     }
     this.#segmentOf.set(event, entry);
-    this.#deps.push(target, event, size);
+    this.#deps.enter(target, event, size);
   }
 }

@@ -14,7 +14,7 @@ import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
 import { backoffDelay } from './retry.js';
 import type { Sender } from './sender.js';
 import type { Settlement, RequeuePiece } from './settlement.js';
-import type { StreamBuffer } from './stream-buffer.js';
+import type { StreamBuffer, StreamRun } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';
 import type { BatchConfig } from './types.js';
 
@@ -81,14 +81,14 @@ export class Scheduler {
 
   /** An event was pushed onto `target`: list it as idle if it has no run, and arm the timer. */
   buffered(target: StreamBuffer): void {
-    const run = target.run;
+    const run: StreamRun = target;
     if (!run.listed && run.running === undefined) this.#listIdle(target);
     if (this.#timer === undefined && this.#lifecycle.started) this.armTimer();
   }
 
   /** The next event would break a batch limit: send what `target` holds, unless it backs off after a failure. */
   batchFull(target: StreamBuffer): void {
-    const retryAt = target.run.retryAt;
+    const retryAt = target.retryAt;
     // A stream that just failed waits for its back-off (the timer comes back for it).
     if (retryAt === 0 || retryAt <= this.#now()) this.trigger(target);
   }
@@ -96,10 +96,10 @@ export class Scheduler {
   /** A background flush of one stream; failures go to onError. */
   trigger(target: StreamBuffer): void {
     if (this.#lifecycle.abandoned) return;
-    if (target.run.running !== undefined) {
+    if (target.running !== undefined) {
       // A run is going: ask it for one more pass. A pass that fails with nobody waiting for it
       // is reported once (#endPass); attaching a handler per add() would report it thousands of times.
-      target.run.requested = true;
+      target.requested = true;
       return;
     }
     if (target.count > 0) this.#startRun(target);
@@ -113,7 +113,7 @@ export class Scheduler {
   flush(target: StreamBuffer): Promise<void> {
     // Past stop()'s deadline nothing more is sent: stop() drops what is left as `shutdown`, reported.
     if (this.#lifecycle.abandoned) return RESOLVED;
-    const run = target.run;
+    const run: StreamRun = target;
     if (run.running === undefined) {
       if (target.count === 0) return RESOLVED;
       this.#startRun(target); // takes the events now: its first pass is run.passes
@@ -147,7 +147,7 @@ export class Scheduler {
     const listed = this.#idle;
     this.#idle = [];
     for (const target of listed) {
-      const run = target.run;
+      const run: StreamRun = target;
       run.listed = false;
       // A stream with a run is listed again when the run ends with events left.
       if (target.count === 0 || run.running !== undefined) continue;
@@ -176,25 +176,25 @@ export class Scheduler {
     this.#timer = undefined;
     const now = this.#now();
     for (const target of this.#streams.all()) {
-      if (target.count > 0 && target.run.running === undefined && target.run.retryAt <= now) this.trigger(target);
+      if (target.count > 0 && target.running === undefined && target.retryAt <= now) this.trigger(target);
     }
     this.armTimer();
   }
 
   #listIdle(target: StreamBuffer): void {
-    target.run.listed = true;
+    target.listed = true;
     this.#idle.push(target);
   }
 
   #untilPass(target: StreamBuffer, pass: number): Promise<void> {
-    const run = target.run;
+    const run: StreamRun = target;
     if (pass <= run.passesDone) return RESOLVED;
     return new Promise<void>((resolve, reject) => run.passWaiters.push({ pass, resolve, reject }));
   }
 
   /** A pass ended: flush() calls waiting for it (or an earlier one) settle; a failure nobody waits for is reported. */
   #endPass(target: StreamBuffer, pass: number, error: FlushFailedError | undefined): void {
-    const run = target.run;
+    const run: StreamRun = target;
     if (error === undefined) run.passesDone = pass;
     let told = false;
     // Usually nobody waits (a background flush): then there is no list to rebuild.
@@ -213,7 +213,7 @@ export class Scheduler {
   }
 
   #startRun(target: StreamBuffer): void {
-    const run = target.run;
+    const run: StreamRun = target;
     this.#fairness.runStarted();
     const running: Promise<void> = this.#drain(target).finally(() => {
       this.#fairness.runEnded();
@@ -239,7 +239,7 @@ export class Scheduler {
    * order, and the run rejects.
    */
   async #drain(target: StreamBuffer): Promise<void> {
-    const run = target.run;
+    const run: StreamRun = target;
     const { maxEvents, maxBytes } = this.#config;
     do {
       run.requested = false;
@@ -258,13 +258,13 @@ export class Scheduler {
       run.failureStreak = 0;
       run.retryAt = 0;
       this.#endPass(target, pass, undefined);
-    } while (target.run.requested || target.holdsBatch(maxEvents, maxBytes));
+    } while (target.requested || target.holdsBatch(maxEvents, maxBytes));
   }
 
   /** A pass could not deliver everything: requeue, back off, tell its waiters; returns the error the run rejects with. */
   #failPass(target: StreamBuffer, pass: number, left: RequeuePiece[]): FlushFailedError {
     this.#notices.hold();
-    const run = target.run;
+    const run: StreamRun = target;
     const kept = this.#settlement.requeue(target, left);
     this.#ledger.flushFailed();
     run.failureStreak++;

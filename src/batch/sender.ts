@@ -192,7 +192,7 @@ export class Sender {
       const now = isRetryable(kind) ? this.#now() : 0;
       const step = nextStep(
         kind,
-        { events: events.length, attempt, failureStreak: target.run.failureStreak, now, deadline: lifecycle.deadline, random: this.#random },
+        { events: events.length, attempt, failureStreak: target.failureStreak, now, deadline: lifecycle.deadline, random: this.#random },
         this.#policy,
       );
       switch (step.kind) {

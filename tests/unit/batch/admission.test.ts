@@ -29,10 +29,10 @@ function setup(policy: OverflowPolicy, maxBufferedBytes = 3 * SIZE) {
     lifecycle,
     streams: { all: () => [a, b][Symbol.iterator]() },
     notices: new Notices({}),
-    push: (target, event, size) => {
-      target.push(event, size);
-      ledger.buffered(size);
-    },
+    maxEvents: 10_000,
+    maxBytes: 1_048_576,
+    scheduler: { batchFull: () => undefined, buffered: () => undefined },
+    recorder: undefined,
     drop: (target, events, reason) => drops.push([target.stream, reason, events.map((e) => e.timestamp - ev(0).timestamp)]),
     sendIdle: () => sendIdle++,
     armTimer: () => undefined,
