@@ -13,7 +13,7 @@ import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { CwbatchError, describe, InvalidNameError } from '../batch/errors.js';
 import { logGroupNameProblem } from '../batch/rules.js';
 export { eventTimestamp } from '../batch/event-timestamp.js';
-import type { SpoolOptions } from '../batch/spool.js';
+import type { SpoolOptions } from '../batch/types.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
 import type { LogEventsService } from './service.js';

@@ -7,7 +7,7 @@ import { calculateEventSize } from './event-size.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notices } from './notices.js';
-import { Spool, type SpoolEntry } from './spool.js';
+import { Spool, type SpoolEntry } from './spool/index.js';
 import type { DiskRoom } from './admission.js';
 import type { StreamBuffer } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';

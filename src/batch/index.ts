@@ -35,7 +35,7 @@ export { findBatchViolation, logGroupNameProblem, logStreamNameProblem } from '.
 export type { BatchViolation } from './rules.js';
 export { SequenceTokenManager } from './sequencing.js';
 export { serializeStructuredEvent } from './structured.js';
-export { SpoolCorruptionError, SpoolLockedError } from './spool.js';
+export { SpoolCorruptionError, SpoolLockedError } from './spool/index.js';
 export { installShutdownHandlers, type ShutdownHandlerOptions, type ShutdownInfo, type ShutdownReason } from './shutdown.js';
 export type {
   BatchBuffer,
