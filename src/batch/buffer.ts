@@ -13,23 +13,22 @@
  * The accounting identity (architecture.md, "Nothing is lost silently"; ledger.ts): at every moment
  * eventsAccepted = eventsDelivered + eventsRejected + eventsDropped + eventsBuffered + eventsInFlight.
  */
-import { Admission, ADMITTED, type SplitEvent } from './admission.js';
+import { ADMITTED, type Admission, type SplitEvent } from './admission.js';
+import { assemble } from './assembly.js';
 import { checkEvent } from './check-event.js';
 import { validateBatchConfig } from './config.js';
-import { Durable } from './durable.js';
+import type { Durable } from './durable.js';
 import { BufferStoppedError, InvalidLogEventError } from './errors.js';
 import { calculateEventSize, splitMessage, truncateMessage } from './event-size.js';
-import { Fairness } from './fairness.js';
-import { Ledger } from './ledger.js';
-import { Lifecycle } from './lifecycle.js';
+import type { Fairness } from './fairness.js';
+import type { Ledger } from './ledger.js';
+import type { Lifecycle } from './lifecycle.js';
 import { EVENT_OVERHEAD_BYTES } from './limits.js';
-import { Notices } from './notices.js';
-import { Scheduler } from './scheduler.js';
-import { ConcurrencySlots, Sender } from './sender.js';
-import { SequenceTokenManager } from './sequencing.js';
-import { Settlement } from './settlement.js';
+import type { Notices } from './notices.js';
+import type { Scheduler } from './scheduler.js';
+import type { Settlement } from './settlement.js';
 import type { StreamBuffer } from './stream-buffer.js';
-import { StreamRegistry } from './stream-registry.js';
+import type { StreamRegistry } from './stream-registry.js';
 import { serializeStructuredEvent } from './structured.js';
 import type {
   BatchBuffer,
@@ -54,9 +53,9 @@ export class BatchBufferImpl implements BatchBuffer {
   // The limits add() reads on every call, kept as fields of their own (one load, not two).
   readonly #maxEventBytes: number;
   readonly #maxMessageBytes: number;
-  readonly #lifecycle = new Lifecycle();
-  readonly #ledger = new Ledger();
-  readonly #streams = new StreamRegistry();
+  readonly #lifecycle: Lifecycle;
+  readonly #ledger: Ledger;
+  readonly #streams: StreamRegistry;
   readonly #notices: Notices;
   readonly #fairness: Fairness;
   /** Durable mode (the spool); undefined otherwise. */
@@ -80,89 +79,21 @@ export class BatchBufferImpl implements BatchBuffer {
     this.#config = config;
     this.#hooks = options;
     this.#now = options.now ?? Date.now;
-    const random = options.random ?? Math.random;
     this.#maxEventBytes = config.maxEventBytes;
     this.#maxMessageBytes = config.maxEventBytes - EVENT_OVERHEAD_BYTES;
-    this.#notices = new Notices(options);
-    this.#fairness = new Fairness(config.maxBytes);
-    const tokens = new SequenceTokenManager();
-    const lifecycle = this.#lifecycle;
-    const enter = (target: StreamBuffer, event: InputLogEvent, size: number): void => this.#admission.enter(target, event, size);
+    const parts = assemble({ flushFunction, config, options, now: this.#now, random: options.random ?? Math.random });
+    this.#lifecycle = parts.lifecycle;
+    this.#ledger = parts.ledger;
+    this.#streams = parts.streams;
+    this.#notices = parts.notices;
+    this.#fairness = parts.fairness;
+    this.#durable = parts.durable;
+    this.#settlement = parts.settlement;
+    this.#scheduler = parts.scheduler;
+    this.#admission = parts.admission;
     // Events a previous process left in the spool go first, in the order they were written:
-    // as many as fit under maxBufferedBytes now, the rest as room frees up (replayed at the end).
-    this.#durable =
-      options.spool === undefined
-        ? undefined
-        : new Durable(options.spool, {
-            streams: this.#streams,
-            enter,
-            fits: (size) => this.#admission.fits(size),
-            lifecycle,
-            notices: this.#notices,
-            replayDone: () => {
-              // add()s that waited behind the replay: admit them (they are newer).
-              if (this.#admission.waiting) this.#admission.roomFreed();
-            },
-            replayFull: () => {
-              // The buffer is full of replayed events: send them (as a full buffer does).
-              if (lifecycle.started || this.#admission.waiting) this.#scheduler.sendIdle();
-            },
-          });
-    const durable = this.#durable;
-    this.#settlement = new Settlement({
-      ledger: this.#ledger,
-      tokens,
-      notices: this.#notices,
-      hooks: options,
-      maxRequeues: config.maxRequeues,
-      unspool: durable === undefined ? undefined : (events) => durable.unspool(events),
-      roomFreed: () => this.#admission.roomFreed(),
-      requeued: () => this.#scheduler.armTimer(),
-    });
-    const sender = new Sender({
-      flushFunction,
-      policy: config,
-      tokens,
-      pacer: new ConcurrencySlots(config.maxConcurrentFlushes),
-      lifecycle,
-      ledger: this.#ledger,
-      fairness: this.#fairness,
-      settlement: this.#settlement,
-      notices: this.#notices,
-      hooks: options,
-      now: this.#now,
-      random,
-    });
-    this.#scheduler = new Scheduler({
-      config,
-      streams: this.#streams,
-      ledger: this.#ledger,
-      sender,
-      settlement: this.#settlement,
-      lifecycle,
-      fairness: this.#fairness,
-      notices: this.#notices,
-      addsWaiting: () => this.#admission.waiting,
-      now: this.#now,
-      random,
-    });
-    this.#admission = new Admission({
-      policy: config.overflowPolicy,
-      maxBufferedBytes: config.maxBufferedBytes,
-      ledger: this.#ledger,
-      lifecycle,
-      streams: this.#streams,
-      notices: this.#notices,
-      maxEvents: config.maxEvents,
-      maxBytes: config.maxBytes,
-      scheduler: this.#scheduler,
-      recorder: durable,
-      drop: (target, events, reason, error) => this.#settlement.drop(target, events, reason, error),
-      sendIdle: () => this.#scheduler.sendIdle(),
-      armTimer: () => this.#scheduler.armTimer(),
-      disk: durable,
-    });
-    durable?.replayMore();
+    // as many as fit under maxBufferedBytes now, the rest as room frees up.
+    parts.durable?.replayMore();
   }
 
   /** The resolved configuration (defaults filled in). */

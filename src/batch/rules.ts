@@ -85,6 +85,33 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       validationMessage('[...]', 'logEvents', `Member must have length less than or equal to ${maxEvents}`),
     );
   }
+  const eventProblem = fieldViolation(events);
+  if (eventProblem !== undefined) return eventProblem;
+  let total = 0;
+  for (let i = 0; i < events.length; i++) {
+    const size = calculateEventSize((events[i] as InputLogEvent).message);
+    if (size > maxEventBytes) {
+      return { ...invalid('event-size', `Log event too large: ${size} bytes exceeds limit of ${maxEventBytes}`), index: i };
+    }
+    total += size;
+  }
+  if (total > maxBytes) {
+    return invalid('batch-size', `Upload too large: ${total} bytes exceeds limit of ${maxBytes}`);
+  }
+  for (let i = 1; i < events.length; i++) {
+    if ((events[i] as InputLogEvent).timestamp < (events[i - 1] as InputLogEvent).timestamp) {
+      return {
+        ...invalid('order', 'Log events in a single PutLogEvents request must be in chronological order.'),
+        index: i,
+      };
+    }
+  }
+  const span = spanViolation(events, limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
+  return span;
+}
+
+/** The first event whose message or timestamp breaks the service model, with AWS's message. */
+function fieldViolation(events: readonly InputLogEvent[]): BatchViolation | undefined {
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as InputLogEvent;
     if (messageProblem(event.message) !== undefined) {
@@ -118,27 +145,7 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       };
     }
   }
-  let total = 0;
-  for (let i = 0; i < events.length; i++) {
-    const size = calculateEventSize((events[i] as InputLogEvent).message);
-    if (size > maxEventBytes) {
-      return { ...invalid('event-size', `Log event too large: ${size} bytes exceeds limit of ${maxEventBytes}`), index: i };
-    }
-    total += size;
-  }
-  if (total > maxBytes) {
-    return invalid('batch-size', `Upload too large: ${total} bytes exceeds limit of ${maxBytes}`);
-  }
-  for (let i = 1; i < events.length; i++) {
-    if ((events[i] as InputLogEvent).timestamp < (events[i - 1] as InputLogEvent).timestamp) {
-      return {
-        ...invalid('order', 'Log events in a single PutLogEvents request must be in chronological order.'),
-        index: i,
-      };
-    }
-  }
-  const span = spanViolation(events, limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
-  return span;
+  return undefined;
 }
 
 /** The 24 h rule alone, over events already known to be in order. */

@@ -13,7 +13,7 @@ import type { Ledger } from './ledger.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notices } from './notices.js';
 import type { PlannedBatch } from './planner.js';
-import { classifyError, expectedSequenceToken, isRetryable, nextStep, type RetryPolicy } from './retry.js';
+import { classifyError, expectedSequenceToken, isRetryable, nextStep, type NextStep, type RetryPolicy } from './retry.js';
 import type { SequenceTokenManager } from './sequencing.js';
 import type { RequeuePiece, Settlement } from './settlement.js';
 import type { StreamBuffer } from './stream-buffer.js';
@@ -31,6 +31,7 @@ export interface Pacer {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const GIVE_UP_RETRYABLE: NextStep = { kind: 'give-up', retryable: true };
 
 /** The pacer of today: at most `limit` calls at once across every stream, first come first served. */
 export class ConcurrencySlots implements Pacer {
@@ -157,44 +158,14 @@ export class Sender {
         this.#pacer.release('not-called');
         return { events, error: new BufferStoppedError(), retryable: true };
       }
-      let result: unknown;
-      let error: unknown;
-      let failed = false;
-      this.#ledger.callStarted();
-      try {
-        result = await callFlushFunction(
-          this.#flushFunction,
-          target.group,
-          target.stream,
-          events,
-          this.#tokens.getToken(target.group, target.stream),
-          this.#policy.flushTimeoutMs,
-          lifecycle,
-        );
-      } catch (e) {
-        failed = true;
-        error = e;
-      } finally {
-        this.#ledger.callEnded();
-        this.#fairness.callSettled();
-      }
-      if (!failed) {
+      const outcome = await this.#call(target, events);
+      if (outcome.ok) {
         this.#pacer.release('delivered');
-        this.#settlement.delivered(target, events, bytes, result);
+        this.#settlement.delivered(target, events, bytes, outcome.result);
         return undefined;
       }
-      const kind = classifyError(error);
-      this.#pacer.release(kind === 'throttling' ? 'throttled' : 'failed');
-      if (lifecycle.abandoned) return { events, error, retryable: true };
-      if (kind === 'sequence-token') this.#repairToken(target, error);
-      // The clock is read only for errors that may be retried (as it always was: an injected
-      // clock sees the same calls).
-      const now = isRetryable(kind) ? this.#now() : 0;
-      const step = nextStep(
-        kind,
-        { events: events.length, attempt, failureStreak: target.failureStreak, now, deadline: lifecycle.deadline, random: this.#random },
-        this.#policy,
-      );
+      const error = outcome.error;
+      const step = this.#afterFailure(target, events.length, attempt, error);
       switch (step.kind) {
         case 'settle':
           if (step.as === 'delivered') this.#settlement.delivered(target, events, bytes, undefined);
@@ -210,6 +181,34 @@ export class Sender {
           await lifecycle.sleep(step.delayMs);
       }
     }
+  }
+
+  /** One call of the flush function, counted while it runs. */
+  async #call(target: StreamBuffer, events: InputLogEvent[]): Promise<{ ok: true; result: unknown } | { ok: false; error: unknown }> {
+    this.#ledger.callStarted();
+    try {
+      const token = this.#tokens.getToken(target.group, target.stream);
+      const result = await callFlushFunction(this.#flushFunction, target.group, target.stream, events, token, this.#policy.flushTimeoutMs, this.#lifecycle);
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      this.#ledger.callEnded();
+      this.#fairness.callSettled();
+    }
+  }
+
+  /** A call failed: tells the pacer, repairs a legacy token, and asks retry.ts what next. */
+  #afterFailure(target: StreamBuffer, count: number, attempt: number, error: unknown): NextStep {
+    const kind = classifyError(error);
+    this.#pacer.release(kind === 'throttling' ? 'throttled' : 'failed');
+    if (this.#lifecycle.abandoned) return GIVE_UP_RETRYABLE;
+    if (kind === 'sequence-token') this.#repairToken(target, error);
+    // The clock is read only for errors that may be retried (as it always was: an injected
+    // clock sees the same calls).
+    const now = isRetryable(kind) ? this.#now() : 0;
+    const state = { events: count, attempt, failureStreak: target.failureStreak, now, deadline: this.#lifecycle.deadline, random: this.#random };
+    return nextStep(kind, state, this.#policy);
   }
 
   /** Sends each half of a batch the service calls invalid; the right half waits for the left. */
