@@ -61,25 +61,34 @@ if (opts.streams !== undefined) {
       delivered += events.length;
     });
     const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < N; i++) await buffer.add('/bench/core', streams[i % streamCount], { timestamp: T0 + i, message: messages[i & 4095] });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
     await buffer.stop();
     if (delivered !== N || buffer.getMetrics().eventsDelivered !== N) throw new Error(`delivered ${delivered} of ${N}`);
-    return N / seconds;
+    // Events per second of wall time, and per second of this process's CPU time (user + system,
+    // all threads): the second counts less of the time other processes take the cores from us.
+    return { wall: N / seconds, cpu: N / ((cpu.user + cpu.system) / 1e6) };
   };
   await round(builds.base);
   await round(builds.head);
   const rates = { base: [], head: [] };
+  const cpu = { base: [], head: [] };
   const paired = [];
+  const pairedCpu = [];
   for (let r = 0; r < Number(opts.rounds); r++) {
     const order = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
     const got = {};
     for (const which of order) got[which] = await round(builds[which]);
-    rates.base.push(got.base);
-    rates.head.push(got.head);
-    paired.push(got.head / got.base);
+    for (const which of ['base', 'head']) {
+      rates[which].push(got[which].wall);
+      cpu[which].push(got[which].cpu);
+    }
+    paired.push(got.head.wall / got.base.wall);
+    pairedCpu.push(got.head.cpu / got.base.cpu);
   }
-  process.stdout.write(JSON.stringify({ rates, paired }) + '\n');
+  process.stdout.write(JSON.stringify({ rates, paired, cpu, pairedCpu }) + '\n');
   process.exit(0);
 }
 
@@ -93,12 +102,16 @@ for (const streamCount of [1, 1000]) {
     { encoding: 'utf8', maxBuffer: 1 << 22 },
   );
   if (child.status !== 0) throw new Error(`child (${streamCount} streams) failed: ${child.stderr}`);
-  const { rates, paired } = JSON.parse(child.stdout.trim().split('\n').at(-1));
-  const sortedPaired = [...paired].sort((a, b) => a - b);
-  console.log(
-    `  ${String(streamCount).padStart(4)} stream(s): base ${fmt(median(rates.base))} ev/s [${spread(rates.base)}]  head ${fmt(median(rates.head))} ev/s [${spread(rates.head)}]` +
-      `  head/base: ratio of medians ${(median(rates.head) / median(rates.base)).toFixed(3)}, median paired ${median(paired).toFixed(3)} [${sortedPaired[0].toFixed(3)}..${sortedPaired.at(-1).toFixed(3)}]`,
-  );
+  const { rates, paired, cpu, pairedCpu } = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  const line = (label, r, p) => {
+    const sorted = [...p].sort((a, b) => a - b);
+    console.log(
+      `  ${String(streamCount).padStart(4)} stream(s), ${label}: base ${fmt(median(r.base))} ev/s [${spread(r.base)}]  head ${fmt(median(r.head))} ev/s [${spread(r.head)}]` +
+        `  head/base: ratio of medians ${(median(r.head) / median(r.base)).toFixed(3)}, median paired ${median(p).toFixed(3)} [${sorted[0].toFixed(3)}..${sorted.at(-1).toFixed(3)}]`,
+    );
+  };
+  line('wall', rates, paired);
+  line('CPU ', cpu, pairedCpu);
 }
 const core = fileURLToPath(new URL('core.mjs', import.meta.url));
 const memory = { base: [], head: [] };
