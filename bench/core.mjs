@@ -11,11 +11,14 @@
  *
  * Several rounds, alternating baseline and core; medians; ratios. Targets: >= 0.75 x baseline
  * events/s in both cases, <= 1.5 x message bytes + 100 bytes per buffered event.
- * Run with `npm run bench:core` (builds first). Options: --events N, --rounds N, --json.
+ * Run with `npm run bench:core` (builds first). Options: --events N, --rounds N, --json, and
+ * --dist DIR to measure another build (default: this checkout's dist/), e.g. the commit before a
+ * refactor, built in a worktree; bench/compare-core.mjs alternates two builds in one run.
  */
 import { spawnSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 // Throughput rounds need gc() between rounds: re-run this script with --expose-gc if it lacks it.
@@ -26,10 +29,9 @@ if (typeof globalThis.gc !== 'function') {
   process.exit(status ?? 1);
 }
 
-const { BatchBufferImpl } = await import(new URL('../dist/batch/index.js', import.meta.url).href);
-
 const { values: opts } = parseArgs({
   options: {
+    dist: { type: 'string' },
     events: { type: 'string', default: '1000000' },
     rounds: { type: 'string', default: '5' },
     'memory-events': { type: 'string', default: '200000' },
@@ -38,6 +40,11 @@ const { values: opts } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
+
+const distUrl = opts.dist === undefined ? new URL('../dist/', import.meta.url) : pathToFileURL(`${resolve(opts.dist)}/`);
+const { BatchBufferImpl } = await import(new URL('batch/index.js', distUrl).href);
+/** Children measure the same build. */
+const distArgs = opts.dist === undefined ? [] : ['--dist', resolve(opts.dist)];
 
 const MESSAGE_BYTES = 120;
 const GROUP = '/bench/core';
@@ -122,7 +129,7 @@ if (opts.memory !== undefined) {
 function measureMemory(kind) {
   const child = spawnSync(
     process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), '--memory', kind, '--memory-events', opts['memory-events']],
+    ['--expose-gc', fileURLToPath(import.meta.url), '--memory', kind, '--memory-events', opts['memory-events'], ...distArgs],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   if (child.status !== 0) throw new Error(`memory child (${kind}) failed: ${child.stderr}`);
@@ -220,7 +227,7 @@ const results = {};
 for (const streamCount of [1, 1000]) {
   const child = spawnSync(
     process.execPath,
-    ['--expose-gc', fileURLToPath(import.meta.url), '--streams', String(streamCount), '--events', String(N), '--rounds', String(rounds)],
+    ['--expose-gc', fileURLToPath(import.meta.url), '--streams', String(streamCount), '--events', String(N), '--rounds', String(rounds), ...distArgs],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   if (child.status !== 0) throw new Error(`throughput child (${streamCount} streams) failed: ${child.stderr}`);

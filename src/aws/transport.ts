@@ -13,7 +13,7 @@ import { DEFAULT_BATCH_CONFIG } from '../batch/config.js';
 import { CwbatchError, describe } from '../batch/errors.js';
 import { compileNameTemplate, type NameSource, type NameTemplate } from '../batch/name-template.js';
 export { eventTimestamp } from '../batch/event-timestamp.js';
-import type { SpoolOptions } from '../batch/spool.js';
+import type { SpoolOptions } from '../batch/types.js';
 import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
 import type { LogGroupClass } from './group-options.js';

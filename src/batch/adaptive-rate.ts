@@ -28,6 +28,8 @@
  * throttles with the defaults): the premise is an account quota, where slowing down ends throttles.
  */
 
+import type { CallOutcome, Pacer } from './sender.js';
+
 /** Tuning of {@link AdaptiveRate}. Every field is optional. */
 export interface AdaptiveRateOptions {
   /** Clock, ms; default `Date.now`. Only differences are used. */
@@ -266,4 +268,32 @@ function num(name: string, value: unknown, fallback: number, ok: (v: number) => 
   if (typeof value !== 'number') throw new TypeError(`Expected \`${name}\` to be ${what}, got ${typeof value}`);
   if (Number.isNaN(value) || !ok(value)) throw new RangeError(`Expected \`${name}\` to be ${what}, got ${value}`);
   return value;
+}
+
+/**
+ * The {@link Pacer} of a buffer with `adaptiveRate` (the sender asks it before each call): first
+ * the request rate ({@link AdaptiveRate}: no wait until the first throttle), then the concurrency
+ * slots. `sleep` is the buffer's own, which stop()'s deadline ends.
+ */
+export class AdaptivePacer implements Pacer {
+  readonly #slots: Pacer;
+  readonly #rate: AdaptiveRate;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(slots: Pacer, rate: AdaptiveRate, sleep: (ms: number) => Promise<void>) {
+    this.#slots = slots;
+    this.#rate = rate;
+    this.#sleep = sleep;
+  }
+
+  async acquire(): Promise<void> {
+    const wait = this.#rate.reserve();
+    if (wait > 0) await this.#sleep(wait);
+    await this.#slots.acquire();
+  }
+
+  release(outcome: CallOutcome): void {
+    if (outcome !== 'not-called') this.#rate.onResult(outcome === 'throttled');
+    this.#slots.release(outcome);
+  }
 }

@@ -54,3 +54,10 @@ function cutPoint(bytes: Buffer, start: number, max: number): number {
   while (end > start && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return end;
 }
+
+/** Sum of {@link calculateEventSize} over `events`. */
+export function totalEventSize(events: readonly InputLogEvent[]): number {
+  let total = 0;
+  for (const event of events) total += calculateEventSize(event.message);
+  return total;
+}

@@ -26,6 +26,7 @@ export {
   MAX_EVENT_FUTURE_MS,
   MAX_NAME_LENGTH,
 } from './limits.js';
+export type { BatchLimits } from './limits.js';
 export { compileNameTemplate, DEFAULT_FIELD_VALUE, sanitizeNamePart } from './name-template.js';
 export type { NameFunction, NameKind, NameSource, NameTemplate, NameTemplateSources } from './name-template.js';
 export { planBatches, sortByTimestamp } from './planner.js';
@@ -33,11 +34,10 @@ export type { PlanLimits, PlannedBatch } from './planner.js';
 export { backoffDelay, classifyError, isRetryable } from './retry.js';
 export type { ErrorKind } from './retry.js';
 export { findBatchViolation, logGroupNameProblem, logStreamNameProblem } from './rules.js';
-export type { BatchLimits, BatchViolation } from './rules.js';
+export type { BatchViolation } from './rules.js';
 export { SequenceTokenManager } from './sequencing.js';
 export { serializeStructuredEvent } from './structured.js';
-export { SpoolCorruptionError, SpoolLockedError } from './spool.js';
-export type { SpoolFsync, SpoolOptions } from './spool.js';
+export { SpoolCorruptionError, SpoolLockedError } from './spool/index.js';
 export { installShutdownHandlers, type ShutdownHandlerOptions, type ShutdownInfo, type ShutdownReason } from './shutdown.js';
 export type {
   BatchBuffer,
@@ -56,6 +56,8 @@ export type {
   RejectedLogEventsInfo,
   RejectReason,
   RetryInfo,
+  SpoolFsync,
+  SpoolOptions,
   StopOptions,
   StructuredLogEvent,
 } from './types.js';

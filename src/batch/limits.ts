@@ -34,3 +34,18 @@ export const MAX_EVENT_FUTURE_MS = 2 * 60 * 60 * 1000;
 
 /** Log group and stream names: 1 to 512 characters (CreateLogGroup / CreateLogStream reference). */
 export const MAX_NAME_LENGTH = 512;
+
+/**
+ * The one limits type: what a batch is checked against (rules.ts) and cut by (planner.ts, as
+ * {@link PlanLimits}). Each field defaults to the AWS maximum above when absent.
+ */
+export interface BatchLimits {
+  /** Most events per batch. Default {@link MAX_BATCH_EVENTS}. */
+  maxEvents?: number;
+  /** Most bytes per batch, counting UTF-8 bytes + 26 per event. Default {@link MAX_BATCH_BYTES}. */
+  maxBytes?: number;
+  /** Largest single event, bytes including the 26-byte overhead. Default {@link MAX_EVENT_BYTES}. */
+  maxEventBytes?: number;
+  /** Widest span of timestamps in one batch, ms. Default {@link MAX_BATCH_SPAN_MS} (24 h). */
+  maxSpanMs?: number;
+}

@@ -3,18 +3,15 @@
  * every PutLogEvents rule (count, bytes, order, 24 h span). Events are assumed individually
  * valid (checked by `add()`), and each at most `maxEventBytes`, itself at most `maxBytes`.
  */
-import { utf8ByteLength } from './event-size.js';
-import { EVENT_OVERHEAD_BYTES, MAX_BATCH_SPAN_MS } from './limits.js';
+import { calculateEventSize } from './event-size.js';
+import { type BatchLimits, MAX_BATCH_SPAN_MS } from './limits.js';
 import type { InputLogEvent } from './types.js';
 
-/** The limits a plan obeys. */
-export interface PlanLimits {
-  /** Most events per batch. */
-  maxEvents: number;
-  /** Most bytes per batch, counting UTF-8 bytes + 26 per event. */
-  maxBytes: number;
-  /** Widest span of timestamps in one batch, ms; default 24 h. */
-  maxSpanMs?: number;
+/**
+ * The limits a plan obeys: {@link BatchLimits} (the one limits type) with `maxEvents` and
+ * `maxBytes` required, plus how to cut.
+ */
+export interface PlanLimits extends Pick<BatchLimits, 'maxSpanMs'>, Required<Pick<BatchLimits, 'maxEvents' | 'maxBytes'>> {
   /**
    * Prefer cuts between two timestamps: where a limit would cut through a run of equal
    * timestamps, end the batch before that run instead (the run starts the next batch), as long
@@ -79,7 +76,7 @@ export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits
   let runStart = 0;
   let runBytes = 0;
   for (const event of sorted) {
-    const size = utf8ByteLength(event.message) + EVENT_OVERHEAD_BYTES;
+    const size = calculateEventSize(event.message);
     const count = current.length;
     if (count > 0 && (count >= limits.maxEvents || bytes + size > limits.maxBytes || event.timestamp - first > maxSpan)) {
       if (

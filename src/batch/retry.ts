@@ -126,3 +126,62 @@ export function expectedSequenceToken(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What the sender does next with a batch whose call failed (see {@link nextStep}). */
+export type NextStep =
+  /** Settled without a retry: `delivered` (the service already stored it), or `invalid` (one event the service refuses: dropped). */
+  | { readonly kind: 'settle'; readonly as: 'delivered' | 'invalid' }
+  /** The service calls the batch invalid: send each half on its own, to isolate the events it refuses. */
+  | { readonly kind: 'bisect' }
+  /** Call again after `delayMs`. */
+  | { readonly kind: 'retry'; readonly delayMs: number }
+  /** Stop trying; the events go back to the buffer (`retryable`) or count toward maxRequeues. */
+  | { readonly kind: 'give-up'; readonly retryable: boolean };
+
+/** The retry settings {@link nextStep} reads (BatchConfig's fields of the same names). */
+export interface RetryPolicy {
+  readonly maxRetries: number;
+  readonly retryBaseDelayMs: number;
+  readonly throttleBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+}
+
+/** Where one batch stands when its call failed. */
+export interface AttemptState {
+  /** Events in the batch. */
+  readonly events: number;
+  /** 1 for the first call of this batch. */
+  readonly attempt: number;
+  /** Consecutive failed runs of its stream before this one: grows the back-off across runs. */
+  readonly failureStreak: number;
+  /** The buffer's clock, ms. */
+  readonly now: number;
+  /** stop()'s deadline while stop() runs: retry until then instead of maxRetries. */
+  readonly deadline: number | undefined;
+  /** Random source in [0, 1) for the jitter. */
+  readonly random: () => number;
+}
+
+/**
+ * Pure: what to do after a failed call of kind `kind`. A bisection budget (a cap on the calls a
+ * bad batch may cost) belongs here, as one more input.
+ */
+export function nextStep(kind: ErrorKind, state: AttemptState, policy: RetryPolicy): NextStep {
+  // Legacy: the service already stored this data. Never send it again.
+  if (kind === 'already-accepted') return SETTLE_DELIVERED;
+  if (kind === 'invalid') return state.events === 1 ? SETTLE_INVALID : BISECT;
+  if (!isRetryable(kind)) return GIVE_UP_FINAL;
+  const { attempt, deadline, now } = state;
+  const withinBudget = deadline === undefined ? attempt <= policy.maxRetries : now < deadline;
+  if (!withinBudget) return GIVE_UP_RETRYABLE;
+  const base = kind === 'throttling' ? policy.throttleBaseDelayMs : policy.retryBaseDelayMs;
+  let delayMs = backoffDelay(state.failureStreak + attempt, base, policy.retryMaxDelayMs, state.random);
+  if (deadline !== undefined) delayMs = Math.min(delayMs, Math.max(0, deadline - now));
+  return { kind: 'retry', delayMs };
+}
+
+const SETTLE_DELIVERED: NextStep = { kind: 'settle', as: 'delivered' };
+const SETTLE_INVALID: NextStep = { kind: 'settle', as: 'invalid' };
+const BISECT: NextStep = { kind: 'bisect' };
+const GIVE_UP_FINAL: NextStep = { kind: 'give-up', retryable: false };
+const GIVE_UP_RETRYABLE: NextStep = { kind: 'give-up', retryable: true };

@@ -3,9 +3,9 @@
  * input and to plan batches) and by the embedded endpoint (to refuse what AWS refuses, with AWS's
  * messages), so that the two can never disagree. See `shared/spec/cloudwatch-logs-rules.md`.
  */
-import { utf8ByteLength } from './event-size.js';
+import { calculateEventSize } from './event-size.js';
 import {
-  EVENT_OVERHEAD_BYTES,
+  type BatchLimits,
   MAX_BATCH_BYTES,
   MAX_BATCH_EVENTS,
   MAX_BATCH_SPAN_MS,
@@ -14,7 +14,7 @@ import {
   MAX_EVENT_FUTURE_MS,
   MAX_NAME_LENGTH,
 } from './limits.js';
-import type { InputLogEvent } from './types.js';
+import type { InputLogEvent, RejectedLogEventsInfo, RejectReason } from './types.js';
 
 /** AWS's pattern for log group names (CreateLogGroup reference). */
 export const LOG_GROUP_NAME_PATTERN = /^[.\-_/#A-Za-z0-9]+$/;
@@ -27,7 +27,7 @@ export function logGroupNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') return 'must be a string';
   if (name.length < 1 || name.length > MAX_NAME_LENGTH) return `must be 1 to ${MAX_NAME_LENGTH} characters`;
   if (!LOG_GROUP_NAME_PATTERN.test(name)) return 'may only contain the characters [.-_/#A-Za-z0-9]';
-  if (name.startsWith('aws/')) return 'must not start with "aws/" (reserved by AWS)';
+  if (isReservedLogGroupName(name)) return 'must not start with "aws/" (reserved by AWS)';
   return undefined;
 }
 
@@ -54,13 +54,6 @@ export function messageProblem(message: unknown): string | undefined {
   return undefined;
 }
 
-/** Limits a batch is checked against; each defaults to the AWS maximum. */
-export interface BatchLimits {
-  maxEvents?: number;
-  maxBytes?: number;
-  maxEventBytes?: number;
-  maxSpanMs?: number;
-}
 
 /** A rule a batch breaks, with the error AWS answers for it. */
 export interface BatchViolation {
@@ -92,6 +85,33 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       validationMessage('[...]', 'logEvents', `Member must have length less than or equal to ${maxEvents}`),
     );
   }
+  const eventProblem = fieldViolation(events);
+  if (eventProblem !== undefined) return eventProblem;
+  let total = 0;
+  for (let i = 0; i < events.length; i++) {
+    const size = calculateEventSize((events[i] as InputLogEvent).message);
+    if (size > maxEventBytes) {
+      return { ...invalid('event-size', `Log event too large: ${size} bytes exceeds limit of ${maxEventBytes}`), index: i };
+    }
+    total += size;
+  }
+  if (total > maxBytes) {
+    return invalid('batch-size', `Upload too large: ${total} bytes exceeds limit of ${maxBytes}`);
+  }
+  for (let i = 1; i < events.length; i++) {
+    if ((events[i] as InputLogEvent).timestamp < (events[i - 1] as InputLogEvent).timestamp) {
+      return {
+        ...invalid('order', 'Log events in a single PutLogEvents request must be in chronological order.'),
+        index: i,
+      };
+    }
+  }
+  const span = spanViolation(events, limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
+  return span;
+}
+
+/** The first event whose message or timestamp breaks the service model, with AWS's message. */
+function fieldViolation(events: readonly InputLogEvent[]): BatchViolation | undefined {
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as InputLogEvent;
     if (messageProblem(event.message) !== undefined) {
@@ -125,27 +145,7 @@ export function findBatchViolation(events: readonly InputLogEvent[], limits: Bat
       };
     }
   }
-  let total = 0;
-  for (let i = 0; i < events.length; i++) {
-    const size = utf8ByteLength((events[i] as InputLogEvent).message) + EVENT_OVERHEAD_BYTES;
-    if (size > maxEventBytes) {
-      return { ...invalid('event-size', `Log event too large: ${size} bytes exceeds limit of ${maxEventBytes}`), index: i };
-    }
-    total += size;
-  }
-  if (total > maxBytes) {
-    return invalid('batch-size', `Upload too large: ${total} bytes exceeds limit of ${maxBytes}`);
-  }
-  for (let i = 1; i < events.length; i++) {
-    if ((events[i] as InputLogEvent).timestamp < (events[i - 1] as InputLogEvent).timestamp) {
-      return {
-        ...invalid('order', 'Log events in a single PutLogEvents request must be in chronological order.'),
-        index: i,
-      };
-    }
-  }
-  const span = spanViolation(events, limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
-  return span;
+  return undefined;
 }
 
 /** The 24 h rule alone, over events already known to be in order. */
@@ -204,7 +204,18 @@ export function nameValidationMessage(kind: 'group' | 'stream', name: unknown, p
  * Inferred wording (AWS documents the rule, not the text).
  */
 export function reservedLogGroupNameMessage(name: string): string | undefined {
-  return name.startsWith('aws/') ? 'Log group names starting with "aws/" are reserved for AWS.' : undefined;
+  return isReservedLogGroupName(name) ? 'Log group names starting with "aws/" are reserved for AWS.' : undefined;
+}
+
+/**
+ * Whether a log group name is in the namespace AWS keeps for itself. The CreateLogGroup reference
+ * lists "Log group names can't start with the string aws/" among its naming rules; no API lets a
+ * caller make such a group, so nothing this library writes can ever land in one. Both sides apply
+ * it: the buffer refuses such a group at add() (InvalidNameError), and the embedded endpoint at
+ * CreateLogGroup and at PutLogEvents (InvalidParameterException, before the group is looked up).
+ */
+export function isReservedLogGroupName(name: string): boolean {
+  return name.startsWith('aws/');
 }
 
 /** The retention periods PutRetentionPolicy accepts, in days (service model enum). */
@@ -260,6 +271,53 @@ export function splitByTimeWindow(
   // accepted range well-formed whatever the input.
   if (tooNewStart < acceptedStart) tooNewStart = acceptedStart;
   return { tooOldEnd, expiredEnd, tooNewStart, acceptedStart };
+}
+
+/**
+ * The `rejectedLogEventsInfo` PutLogEvents answers for a batch split by time window (producer:
+ * the embedded endpoint), or `undefined` when nothing was rejected. The reader is
+ * {@link rejectedRanges}: the two are kept side by side so the index semantics live in one place.
+ */
+export function rejectedInfoOf(split: TimeWindowSplit, n: number): RejectedLogEventsInfo | undefined {
+  const info: RejectedLogEventsInfo = {};
+  if (split.tooOldEnd > 0) info.tooOldLogEventEndIndex = split.tooOldEnd;
+  if (split.expiredEnd > 0) info.expiredLogEventEndIndex = split.expiredEnd;
+  if (split.tooNewStart < n) info.tooNewLogEventStartIndex = split.tooNewStart;
+  return Object.keys(info).length > 0 ? info : undefined;
+}
+
+/** One reason's share of a batch a `rejectedLogEventsInfo` names: events `[start, end)`. */
+export interface RejectedRange {
+  reason: RejectReason;
+  start: number;
+  end: number;
+}
+
+/**
+ * The events of a batch of `n` that a `rejectedLogEventsInfo` names, by reason (reader: the
+ * buffer's settlement). AWS's semantics: too-old and expired are leading prefixes (exclusive
+ * ends), too-new a suffix from its (inclusive) start index. Where the two prefixes overlap, "too
+ * old" is reported. Indices that are absent or not numbers are ignored; the rest are clamped to
+ * [0, n]. Empty ranges are left out; the ranges never overlap.
+ */
+export function rejectedRanges(info: RejectedLogEventsInfo, n: number): RejectedRange[] {
+  const tooOldEnd = clampIndex(info.tooOldLogEventEndIndex, n, 0);
+  const expiredEnd = clampIndex(info.expiredLogEventEndIndex, n, 0);
+  const tooNewStart = clampIndex(info.tooNewLogEventStartIndex, n, n);
+  const prefixEnd = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
+  const oldEnd = Math.min(tooOldEnd, prefixEnd);
+  const ranges: RejectedRange[] = [
+    { reason: 'too-old', start: 0, end: oldEnd },
+    { reason: 'expired', start: oldEnd, end: prefixEnd },
+    { reason: 'too-new', start: tooNewStart, end: n },
+  ];
+  return ranges.filter((range) => range.end > range.start);
+}
+
+/** An index from rejectedLogEventsInfo, clamped to [0, n]; `fallback` when absent or not a number. */
+function clampIndex(value: unknown, n: number, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  return Math.min(n, Math.max(0, Math.trunc(value)));
 }
 
 function invalid(rule: BatchViolation['rule'], message: string): BatchViolation {

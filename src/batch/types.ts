@@ -1,5 +1,3 @@
-import type { SpoolOptions } from './spool.js';
-
 /** One CloudWatch Logs event, exactly the shape PutLogEvents takes. */
 export interface InputLogEvent {
   /** Milliseconds since the Unix epoch; an integer >= 0. */
@@ -144,8 +142,12 @@ export interface BatchConfig {
 export interface BatchHooks {
   /** Events the service refused one by one (they are not re-sent). */
   onRejected?: ((events: InputLogEvent[], reason: RejectReason, logGroup: string, logStream: string) => void) | undefined;
-  /** Events dropped by policy, with the reason and, where there is one, the error. */
-  onDrop?: ((events: InputLogEvent[], reason: DropReason, error?: unknown) => void) | undefined;
+  /**
+   * Events dropped by policy, with the reason, the error where there is one (else `undefined`),
+   * and the log group and stream they were added to (one call per stream). The last two were
+   * added later: a callback that takes only the first three works as before.
+   */
+  onDrop?: ((events: InputLogEvent[], reason: DropReason, error: unknown, logGroup: string, logStream: string) => void) | undefined;
   /** Background errors (timer flushes, callbacks that threw). Defaults to a console warning. */
   onError?: ((error: unknown) => void) | undefined;
   /** Each event over `maxEventBytes`, after the policy was applied. */
@@ -221,4 +223,24 @@ export interface BatchBuffer {
   flushAll(): Promise<void>;
   getMetrics(): BatchMetrics;
   stop(options?: StopOptions): Promise<void>;
+}
+
+/** When appended records reach the disk. */
+export type SpoolFsync = 'always' | 'batch' | 'never';
+
+/** Options of durable mode (`spool` in the buffer's options). */
+export interface SpoolOptions {
+  /** Directory of the spool; created if missing. One process at a time. */
+  dir: string;
+  /**
+   * `'always'`: fsync after every record, before `add()` resolves (slowest, safest);
+   * `'batch'` (default): written before `add()` resolves, fsync'd in the background (libuv's
+   *   thread pool, at most every 100 ms: a power loss can lose about the last 100 ms);
+   * `'never'`: leave it to the operating system (survives a process crash, not a power loss).
+   */
+  fsync?: SpoolFsync | undefined;
+  /** Most bytes of segments on disk; past it, `add()` follows the buffer's overflow policy. Default 1 GiB. */
+  maxBytes?: number | undefined;
+  /** Size at which a new segment is started. Default 8 MiB. */
+  segmentBytes?: number | undefined;
 }

@@ -7,18 +7,18 @@
  * so the two agree. Request members are read with `validate.ts` (wrong JSON type: 400
  * SerializationException; broken constraint: 400 InvalidParameterException; never a 500).
  */
-import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
-import { utf8ByteLength } from '../batch/event-size.js';
+import { calculateEventSize } from '../batch/event-size.js';
 import {
   findBatchViolation,
   nullMessage,
   RETENTION_DAYS,
+  rejectedInfoOf,
   reservedLogGroupNameMessage,
   spanViolation,
   splitByTimeWindow,
   validationMessage,
 } from '../batch/rules.js';
-import type { InputLogEvent, RejectedLogEventsInfo } from '../batch/types.js';
+import type { InputLogEvent } from '../batch/types.js';
 import { checkName, groupArn, groupFromRequest, streamFromRequest } from './lookup.js';
 import type { Handler, OperationContext, PutStats } from './lookup.js';
 import { countMetricFilters, deleteMetricFilter, describeMetricFilters, describeSubscriptionFilters, putMetricFilter } from './metric-filters.js';
@@ -217,7 +217,10 @@ function describeLogStreams(ctx: OperationContext, body: Body): unknown {
 
 function putLogEvents(ctx: OperationContext, body: Body): unknown {
   // Request validation first, as AWS validates the model before looking anything up.
-  checkName('group', body.logGroupName, 'logGroupName');
+  const groupName = checkName('group', body.logGroupName, 'logGroupName');
+  // The reserved aws/ namespace: the same rule the buffer applies at add() (rules.ts).
+  const reserved = reservedLogGroupNameMessage(groupName);
+  if (reserved !== undefined) throw invalidParameter(reserved);
   checkName('stream', body.logStreamName, 'logStreamName');
   const raw = body.logEvents;
   if (raw == null) {
@@ -245,7 +248,7 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
 
   const sizes = new Array<number>(events.length);
   for (let i = split.acceptedStart; i < split.tooNewStart; i++) {
-    sizes[i] = utf8ByteLength((events[i] as InputLogEvent).message) + EVENT_OVERHEAD_BYTES;
+    sizes[i] = calculateEventSize((events[i] as InputLogEvent).message);
   }
   ctx.store.append(stream, events, split.acceptedStart, split.tooNewStart, sizes, now);
   ctx.stats.eventsStored += split.tooNewStart - split.acceptedStart;
@@ -257,12 +260,9 @@ function putLogEvents(ctx: OperationContext, body: Body): unknown {
     ctx.onStored(group.name, stream.name, events, split.acceptedStart, split.tooNewStart);
   }
 
-  const rejected: RejectedLogEventsInfo = {};
-  if (split.tooOldEnd > 0) rejected.tooOldLogEventEndIndex = split.tooOldEnd;
-  if (split.expiredEnd > 0) rejected.expiredLogEventEndIndex = split.expiredEnd;
-  if (split.tooNewStart < events.length) rejected.tooNewLogEventStartIndex = split.tooNewStart;
+  const rejected = rejectedInfoOf(split, events.length);
   const result: Record<string, unknown> = { nextSequenceToken: sequenceToken(stream) };
-  if (Object.keys(rejected).length > 0) result.rejectedLogEventsInfo = rejected;
+  if (rejected !== undefined) result.rejectedLogEventsInfo = rejected;
   return result;
 }
 

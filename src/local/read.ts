@@ -5,8 +5,7 @@
  * {@link eventId}: the same for an event whatever the query.
  */
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
-import { EVENT_OVERHEAD_BYTES } from '../batch/limits.js';
-import { utf8ByteLength } from '../batch/event-size.js';
+import { calculateEventSize } from '../batch/event-size.js';
 import { compileFilterPattern, FilterPatternError } from './filter.js';
 import type { CompiledFilterPattern } from './filter.js';
 import { checkName, groupFromRequest, streamFromRequest } from './lookup.js';
@@ -35,7 +34,7 @@ const YIELD_EVERY = 4_096;
 const STREAM_NAME_RULE = { min: 1, max: 512, pattern: [/^[^:*]*$/, '[^:*]*'] as const };
 
 function eventSize(e: StoredLogEvent): number {
-  return utf8ByteLength(e.message) + EVENT_OVERHEAD_BYTES;
+  return calculateEventSize(e.message);
 }
 
 // ---------------------------------------------------------------------------------------------

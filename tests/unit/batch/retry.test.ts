@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, classifyError, isRetryable, type ErrorKind } from '../../../src/batch/index.js';
+import { nextStep, type AttemptState } from '../../../src/batch/retry.js';
 import { awsError } from './helpers.js';
 
 describe('classifyError (duck typing, never instanceof)', () => {
@@ -66,5 +67,57 @@ describe('backoffDelay (full jitter)', () => {
       expect(d).toBeLessThan(20_000);
       expect(Number.isInteger(d)).toBe(true);
     }
+  });
+});
+
+describe('nextStep (pure: settle | bisect | retry(delay) | give up)', () => {
+  const policy = { maxRetries: 3, retryBaseDelayMs: 100, throttleBaseDelayMs: 500, retryMaxDelayMs: 20_000 };
+  const state = (over: Partial<AttemptState> = {}): AttemptState => ({
+    events: 10,
+    attempt: 1,
+    failureStreak: 0,
+    now: 1_000,
+    deadline: undefined,
+    random: () => 0.5,
+    ...over,
+  });
+
+  it('settles data the service already has as delivered, and one invalid event as invalid', () => {
+    expect(nextStep('already-accepted', state(), policy)).toEqual({ kind: 'settle', as: 'delivered' });
+    expect(nextStep('invalid', state({ events: 1 }), policy)).toEqual({ kind: 'settle', as: 'invalid' });
+  });
+
+  it('bisects an invalid batch of two or more events', () => {
+    expect(nextStep('invalid', state({ events: 2 }), policy)).toEqual({ kind: 'bisect' });
+  });
+
+  it('gives up at once on a fatal error, not retryable', () => {
+    expect(nextStep('fatal', state(), policy)).toEqual({ kind: 'give-up', retryable: false });
+  });
+
+  it('retries with full-jitter back-off (throttling on its own base) until maxRetries, then gives up retryable', () => {
+    expect(nextStep('transient', state({ attempt: 1 }), policy)).toEqual({ kind: 'retry', delayMs: 50 });
+    expect(nextStep('throttling', state({ attempt: 1 }), policy)).toEqual({ kind: 'retry', delayMs: 250 });
+    expect(nextStep('sequence-token', state({ attempt: 3, failureStreak: 1 }), policy)).toEqual({ kind: 'retry', delayMs: 400 });
+    expect(nextStep('transient', state({ attempt: 4 }), policy)).toEqual({ kind: 'give-up', retryable: true });
+  });
+
+  it('while stopping, retries until the deadline (not maxRetries), never sleeping past it', () => {
+    expect(nextStep('transient', state({ attempt: 50, now: 1_000, deadline: 1_030 }), policy)).toEqual({ kind: 'retry', delayMs: 30 });
+    expect(nextStep('transient', state({ attempt: 1, now: 1_030, deadline: 1_030 }), policy)).toEqual({ kind: 'give-up', retryable: true });
+  });
+
+  it('reads the random source only when it retries', () => {
+    let draws = 0;
+    const random = (): number => {
+      draws++;
+      return 0;
+    };
+    nextStep('fatal', state({ random }), policy);
+    nextStep('invalid', state({ random }), policy);
+    nextStep('transient', state({ attempt: 9, random }), policy);
+    expect(draws).toBe(0);
+    nextStep('transient', state({ random }), policy);
+    expect(draws).toBe(1);
   });
 });

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/buffer.js';
 import { SpoolCorruptionError, SpoolLockedError } from '../../../src/batch/index.js';
 import type { BatchBufferOptions, DropReason, InputLogEvent } from '../../../src/batch/index.js';
-import { removeStaleLock, Spool, type ReplayedEvent } from '../../../src/batch/spool.js';
+import { removeStaleLock, Spool, type ReplayedEvent } from '../../../src/batch/spool/index.js';
 import { expectIdentity, recorder } from './helpers.js';
 
 const G = '/app/durable';

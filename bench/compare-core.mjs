@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * bench:core's measurements for two builds of the core, alternated in one run: the way to tell
+ * whether a change (a refactor, say) made add() slower on a machine whose speed drifts. Usage:
+ *
+ *   node bench/compare-core.mjs --base /tmp/base/dist [--head dist] [--events N] [--rounds N]
+ *
+ * Throughput: for each stream count (1 and 1,000, as bench:core), one fresh process loads both
+ * builds and alternates rounds of N awaited add() (120-byte ASCII events, no-op flush function),
+ * flipping which goes first each round, so that drift falls on both alike. Reports each build's
+ * median events/s, the spread (min..max), and the median of the paired ratios head/base (each
+ * head round over the base round beside it). Memory per buffered event: bench/core.mjs's child,
+ * run alternately for each build, medians.
+ */
+import { spawnSync } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+if (typeof globalThis.gc !== 'function') {
+  const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    head: { type: 'string', default: 'dist' },
+    events: { type: 'string', default: '300000' },
+    rounds: { type: 'string', default: '15' },
+    'memory-runs': { type: 'string', default: '3' },
+    streams: { type: 'string' },
+  },
+});
+if (opts.base === undefined) throw new Error('--base DIR (the dist folder of the build to compare against) is required');
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+if (opts.streams !== undefined) {
+  // Child: one stream count, both builds in this process.
+  const load = async (dir) => (await import(pathToFileURL(`${resolve(dir)}/batch/index.js`).href)).BatchBufferImpl;
+  const builds = { base: await load(opts.base), head: await load(opts.head) };
+  const N = Number(opts.events);
+  const streamCount = Number(opts.streams);
+  const template = Buffer.from(`bench event ${'x'.repeat(120)}`.slice(0, 120), 'latin1');
+  const messages = Array.from({ length: 4096 }, (_, i) => {
+    template.write(String(i).padStart(12, '0'), 108, 'latin1');
+    return template.toString('latin1');
+  });
+  const streams = Array.from({ length: streamCount }, (_, i) => `stream-${i}`);
+  const T0 = 1_764_000_000_000;
+  const round = async (Impl) => {
+    for (let i = 0; i < 2; i++) globalThis.gc();
+    let delivered = 0;
+    const buffer = new Impl(async (_g, _s, events) => {
+      delivered += events.length;
+    });
+    const start = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < N; i++) await buffer.add('/bench/core', streams[i % streamCount], { timestamp: T0 + i, message: messages[i & 4095] });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpuStart);
+    await buffer.stop();
+    if (delivered !== N || buffer.getMetrics().eventsDelivered !== N) throw new Error(`delivered ${delivered} of ${N}`);
+    // Events per second of wall time, and per second of this process's CPU time (user + system,
+    // all threads): the second counts less of the time other processes take the cores from us.
+    return { wall: N / seconds, cpu: N / ((cpu.user + cpu.system) / 1e6) };
+  };
+  await round(builds.base);
+  await round(builds.head);
+  const rates = { base: [], head: [] };
+  const cpu = { base: [], head: [] };
+  const paired = [];
+  const pairedCpu = [];
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    const order = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+    const got = {};
+    for (const which of order) got[which] = await round(builds[which]);
+    for (const which of ['base', 'head']) {
+      rates[which].push(got[which].wall);
+      cpu[which].push(got[which].cpu);
+    }
+    paired.push(got.head.wall / got.base.wall);
+    pairedCpu.push(got.head.cpu / got.base.cpu);
+  }
+  process.stdout.write(JSON.stringify({ rates, paired, cpu, pairedCpu }) + '\n');
+  process.exit(0);
+}
+
+const fmt = (x) => Math.round(x).toLocaleString('en-US');
+const spread = (xs) => `${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))}`;
+console.log(`compare-core: base ${opts.base} vs head ${opts.head}; ${opts.events} awaited add() per round, ${opts.rounds} rounds each, alternated (Node ${process.version})`);
+for (const streamCount of [1, 1000]) {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), '--streams', String(streamCount), '--base', opts.base, '--head', opts.head, '--events', opts.events, '--rounds', opts.rounds],
+    { encoding: 'utf8', maxBuffer: 1 << 22 },
+  );
+  if (child.status !== 0) throw new Error(`child (${streamCount} streams) failed: ${child.stderr}`);
+  const { rates, paired, cpu, pairedCpu } = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  const line = (label, r, p) => {
+    const sorted = [...p].sort((a, b) => a - b);
+    console.log(
+      `  ${String(streamCount).padStart(4)} stream(s), ${label}: base ${fmt(median(r.base))} ev/s [${spread(r.base)}]  head ${fmt(median(r.head))} ev/s [${spread(r.head)}]` +
+        `  head/base: ratio of medians ${(median(r.head) / median(r.base)).toFixed(3)}, median paired ${median(p).toFixed(3)} [${sorted[0].toFixed(3)}..${sorted.at(-1).toFixed(3)}]`,
+    );
+  };
+  line('wall', rates, paired);
+  line('CPU ', cpu, pairedCpu);
+}
+const core = fileURLToPath(new URL('core.mjs', import.meta.url));
+const memory = { base: [], head: [] };
+for (let r = 0; r < Number(opts['memory-runs']); r++) {
+  for (const which of r % 2 === 0 ? ['base', 'head'] : ['head', 'base']) {
+    const child = spawnSync(process.execPath, ['--expose-gc', core, '--memory', 'core', '--dist', opts[which]], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`memory child failed: ${child.stderr}`);
+    memory[which].push(JSON.parse(child.stdout.trim().split('\n').at(-1)).perEvent);
+  }
+}
+console.log(`  memory per buffered event: base ${median(memory.base).toFixed(1)} B  head ${median(memory.head).toFixed(1)} B  head/base ${(median(memory.head) / median(memory.base)).toFixed(3)}`);

@@ -1,0 +1,123 @@
+/**
+ * Replay: the records a previous process left, handed out one at a time, in the order written,
+ * reading one segment at a time (its records and its ack file). Pulled, not pushed, so the
+ * buffer takes only as many as fit in memory; a segment not read to its end is never deleted.
+ */
+import { readFileSync } from 'node:fs';
+import { CwbatchError } from '../errors.js';
+import { SpoolCorruptionError } from './errors.js';
+import { parseRecord, readAcks } from './record.js';
+import type { ReplayedEvent, Segment } from './segment.js';
+
+/** What the reader tells the spool. */
+export interface ReplaySink {
+  /** Each torn or corrupted record (skipped), and each segment that cannot be read (left on disk). */
+  readonly onError: (error: unknown) => void;
+  /** A segment was opened and is `bytes` long (the size listed at start may be stale). */
+  readonly resized: (segment: Segment, bytes: number) => void;
+  /** A segment was read to its end: it may go once none of its events is outstanding. */
+  readonly readToEnd: (segment: Segment) => void;
+}
+
+/** Reads the segments a previous process left. */
+export class ReplayReader {
+  readonly #sink: ReplaySink;
+  /** Segments left by a previous process not opened yet, oldest first. */
+  readonly #unread: Segment[];
+  /** The segment being read, its contents, its settled offsets and the next offset to parse. */
+  #reading: Segment | undefined;
+  #readData: Buffer | undefined;
+  #readSettled: Set<number> | undefined;
+  #readOffset = 0;
+  /** The record returned by peek() and not taken yet. */
+  #peeked: ReplayedEvent | undefined;
+  #closed = false;
+
+  constructor(unread: Segment[], sink: ReplaySink) {
+    this.#unread = unread;
+    this.#sink = sink;
+  }
+
+  /** Whether records may still be handed out by {@link peek}. */
+  get pending(): boolean {
+    return !this.#closed && (this.#peeked !== undefined || this.#reading !== undefined || this.#unread.length > 0);
+  }
+
+  /**
+   * The next record not settled, in the order written; the same one again until {@link take};
+   * undefined once all are handed out (or the reader is closed). Reports each torn or corrupted
+   * record (skipped) as it is reached.
+   */
+  peek(): ReplayedEvent | undefined {
+    if (this.#peeked !== undefined || this.#closed) return this.#peeked;
+    for (;;) {
+      const segment = this.#reading;
+      const data = this.#readData;
+      if (segment === undefined || data === undefined) {
+        const next = this.#unread.shift();
+        if (next === undefined) return undefined;
+        try {
+          this.#open(next);
+        } catch (error) {
+          // Unreadable now (removed by hand, EIO): left as it is (never deleted: still unread), not replayed by this process.
+          this.#sink.onError(new CwbatchError('SPOOL_READ', `Spool segment ${next.file}: could not be read; left on disk`, { cause: error }));
+        }
+        continue;
+      }
+      const offset = this.#readOffset;
+      if (offset >= data.length) {
+        this.#reading = undefined;
+        this.#readData = undefined;
+        this.#readSettled = undefined;
+        segment.unread = false;
+        this.#sink.readToEnd(segment);
+        continue;
+      }
+      const parsed = parseRecord(data, offset);
+      if (parsed !== undefined) {
+        this.#readOffset = parsed.end;
+        // Settled by the previous process (its ack survived): not sent again.
+        if (this.#readSettled?.has(offset) === true) continue;
+        this.#peeked = { group: parsed.group, stream: parsed.stream, event: parsed.event, entry: { segment, offset } };
+        return this.#peeked;
+      }
+      this.#skipCorrupted(segment, data, offset);
+    }
+  }
+
+  /** The record {@link peek} returned is now the buffer's: outstanding until settled. */
+  take(): void {
+    const peeked = this.#peeked;
+    if (peeked === undefined) return;
+    this.#peeked = undefined;
+    peeked.entry.segment.outstanding++;
+  }
+
+  /** Stops for good: what was not handed out stays on disk. */
+  close(): void {
+    this.#closed = true;
+    this.#peeked = undefined;
+    this.#reading = undefined;
+    this.#readData = undefined;
+    this.#readSettled = undefined;
+  }
+
+  /** Torn or corrupted: look for the next offset where a whole valid record starts. */
+  #skipCorrupted(segment: Segment, data: Buffer, offset: number): void {
+    let resume = offset + 1;
+    while (resume < data.length && parseRecord(data, resume) === undefined) resume++;
+    const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
+    this.#readOffset = resume;
+    this.#sink.onError(new SpoolCorruptionError(segment.file, offset, resume - offset, reason));
+  }
+
+  /** Starts reading one segment: its contents and its ack file. */
+  #open(segment: Segment): void {
+    const data = readFileSync(segment.file);
+    this.#sink.resized(segment, data.length);
+    this.#reading = segment;
+    this.#readData = data;
+    this.#readSettled = readAcks(segment.ackFile);
+    this.#readOffset = 0;
+  }
+}

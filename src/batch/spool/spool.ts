@@ -1,0 +1,249 @@
+/**
+ * Durable mode: an append-only spool of segment files, so that events survive a hard crash of
+ * the process (kill -9, OOM). Plain files and `node:fs` only.
+ *
+ * Layout of `dir`:
+ * - `LOCK`: the pid of the process that owns the directory (lock.ts).
+ * - `seg-<16-digit number>.log`: segments, appended to in order (writer.ts); a new one every
+ *   `segmentBytes`. Records: record.ts.
+ * - `seg-<16-digit number>.ack`: the byte offsets of the segment's records that are settled
+ *   (delivered, rejected or dropped), so that the next process does not send them again. Acks
+ *   are not fsync'd: a lost ack only means an event is sent twice (at-least-once), never that
+ *   one is lost.
+ *
+ * A segment (and its ack file) is deleted once every event in it is settled (events dropped at
+ * shutdown stay: the next process replays them). Replay is pulled, not pushed (reader.ts): the
+ * constructor only lists what a previous process left. A torn last record (the process died
+ * mid-write) or a corrupted one fails its checksum: it is skipped and reported, never replayed.
+ *
+ * This class keeps the segments on disk and their byte count, and composes the lock, the
+ * writer and the replay reader.
+ */
+import { mkdirSync, openSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CwbatchError } from '../errors.js';
+import type { InputLogEvent, SpoolOptions } from '../types.js';
+import { closeQuietly, unlinkQuietly, writeAll } from './files.js';
+import { lockSpool, unlockSpool } from './lock.js';
+import { ReplayReader } from './reader.js';
+import { ACK_PATTERN, ackRecord, HEADER_BYTES, PAYLOAD_FIXED_BYTES, SEGMENT_PATTERN } from './record.js';
+import type { ReplayedEvent, Segment, SpoolEntry } from './segment.js';
+import { SegmentWriter } from './writer.js';
+
+/** Offsets are u32: a segment never grows past this (one record past `segmentBytes` at most). */
+const MAX_SEGMENT_BYTES = 2 ** 31;
+
+/** The spool of one buffer. */
+export class Spool {
+  readonly #dir: string;
+  readonly #maxBytes: number;
+  readonly #lockFile: string;
+  readonly #onError: (error: unknown) => void;
+  readonly #segments = new Set<Segment>();
+  readonly #writer: SegmentWriter;
+  readonly #reader: ReplayReader;
+  /** Bytes of segments on disk. */
+  #totalBytes = 0;
+  #closed = false;
+
+  /**
+   * Opens (creating if needed) and locks the spool, and lists what a previous process left (read
+   * later, a segment at a time, by {@link peekReplay}).
+   * @param onError receives each {@link SpoolCorruptionError} found while replaying, and write
+   *   failures of a commit (its add()s reject too; the events stay buffered in memory).
+   * @throws SpoolLockedError when another live process (or thread) owns the directory.
+   */
+  constructor(options: SpoolOptions, onError: (error: unknown) => void) {
+    if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir.length === 0) {
+      throw new TypeError('Expected `spool.dir` to be a non-empty string');
+    }
+    const fsyncMode = options.fsync ?? 'batch';
+    if (fsyncMode !== 'always' && fsyncMode !== 'batch' && fsyncMode !== 'never') {
+      throw new RangeError(`Expected \`spool.fsync\` to be one of 'always', 'batch', 'never', got ${String(fsyncMode)}`);
+    }
+    this.#maxBytes = positive('spool.maxBytes', options.maxBytes ?? 1024 * 1024 * 1024);
+    const segmentBytes = positive('spool.segmentBytes', options.segmentBytes ?? 8 * 1024 * 1024);
+    this.#onError = onError;
+    if (segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new RangeError(`Expected \`spool.segmentBytes\` to be at most ${MAX_SEGMENT_BYTES}, got ${segmentBytes}`);
+    }
+    mkdirSync(options.dir, { recursive: true });
+    this.#dir = realpathSync(options.dir);
+    this.#lockFile = join(this.#dir, 'LOCK');
+    lockSpool(this.#dir, this.#lockFile);
+    let listed: { unread: Segment[]; next: number };
+    try {
+      listed = this.#list();
+    } catch (error) {
+      unlockSpool(this.#dir, this.#lockFile);
+      throw error;
+    }
+    this.#reader = new ReplayReader(listed.unread, {
+      onError,
+      resized: (segment, bytes) => {
+        // The size listed at start is what counts against maxBytes; keep it exact.
+        this.#totalBytes += bytes - segment.bytes;
+        segment.bytes = bytes;
+      },
+      readToEnd: (segment) => {
+        if (segment.outstanding <= 0) this.#delete(segment);
+      },
+    });
+    this.#writer = new SegmentWriter(this.#dir, fsyncMode, segmentBytes, listed.next, {
+      opened: (segment) => this.#segments.add(segment),
+      closed: (segment) => {
+        if (segment.outstanding <= 0) this.#delete(segment);
+      },
+      writeFailed: (error) => this.#reportWrite(error),
+    });
+  }
+
+  /** Bytes of segments on disk. */
+  get bytes(): number {
+    return this.#totalBytes;
+  }
+
+  /** Number of segment files on disk (the one being appended to included). */
+  get segmentCount(): number {
+    return this.#segments.size;
+  }
+
+  /** See {@link ReplayReader.peek}. */
+  peekReplay(): ReplayedEvent | undefined {
+    return this.#reader.peek();
+  }
+
+  /** See {@link ReplayReader.take}. */
+  takeReplay(): void {
+    this.#reader.take();
+  }
+
+  /** Whether records left by a previous process may still be handed out by {@link peekReplay}. */
+  get replayPending(): boolean {
+    return this.#reader.pending;
+  }
+
+  /**
+   * Whether appending an event of this group and stream, with a message of `messageBytes` UTF-8
+   * bytes (the buffer has measured it), would take the segments on disk past `maxBytes` (an event
+   * always fits into an empty spool, so no setting can wait forever).
+   */
+  wouldOverflow(group: string, stream: string, messageBytes: number): boolean {
+    if (this.#totalBytes === 0) return false;
+    const recordBytes = HEADER_BYTES + PAYLOAD_FIXED_BYTES + this.#writer.names(group, stream).length + messageBytes;
+    if (this.#totalBytes + recordBytes <= this.#maxBytes) return false;
+    // The segment being appended to is only deleted when closed: if all its events are settled,
+    // close it now, or a spool smaller than one segment would stay full for ever.
+    const current = this.#writer.current;
+    if (current !== undefined && current.outstanding <= 0) {
+      this.#writer.closeCurrent();
+      return this.#totalBytes + recordBytes > this.#maxBytes && this.#totalBytes > 0;
+    }
+    return true;
+  }
+
+  /** Appends one event; returns where it went (see {@link SegmentWriter.append}). */
+  append(group: string, stream: string, event: InputLogEvent): SpoolEntry {
+    if (this.#closed) throw new CwbatchError('SPOOL_CLOSED', 'The spool is closed');
+    const { entry, recordBytes } = this.#writer.append(group, stream, event);
+    this.#totalBytes += recordBytes;
+    return entry;
+  }
+
+  /** See {@link SegmentWriter.durable}. */
+  durable(): Promise<void> {
+    return this.#writer.durable();
+  }
+
+  /**
+   * These events are settled: records their offsets in the segments' ack files, and deletes a
+   * segment (and its ack file) once none of its events is left and it is no longer appended to.
+   */
+  settle(entries: readonly SpoolEntry[]): void {
+    const bySegment = new Map<Segment, number[]>();
+    for (const { segment, offset } of entries) {
+      let offsets = bySegment.get(segment);
+      if (offsets === undefined) bySegment.set(segment, (offsets = []));
+      offsets.push(offset);
+    }
+    for (const [segment, offsets] of bySegment) {
+      segment.outstanding -= offsets.length;
+      if (segment.outstanding <= 0 && !segment.open && !segment.unread) {
+        this.#delete(segment);
+        continue;
+      }
+      if (!this.#segments.has(segment)) continue;
+      try {
+        if (segment.ackFd === undefined) segment.ackFd = openSync(segment.ackFile, 'a');
+        writeAll(segment.ackFd, ackRecord(offsets));
+      } catch {
+        // Without the ack, the next process sends these events again: a duplicate, never a loss.
+      }
+    }
+  }
+
+  /**
+   * Flushes to disk, closes the current segment (deleting it if nothing is outstanding) and
+   * releases the lock. Segments not replayed to their end stay for the next process.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reader.close();
+    this.#writer.close();
+    for (const segment of this.#segments) closeAck(segment);
+    unlockSpool(this.#dir, this.#lockFile);
+  }
+
+  /** Lists what a previous process left: its segments, oldest first, and the next segment's number. */
+  #list(): { unread: Segment[]; next: number } {
+    const names = readdirSync(this.#dir);
+    const files = names.filter((f) => SEGMENT_PATTERN.test(f)).sort();
+    // An ack file whose segment is gone: the process died between the two unlinks.
+    for (const ack of names.filter((f) => ACK_PATTERN.test(f))) {
+      if (!files.includes(ack.replace(/\.ack$/, '.log'))) unlinkQuietly(join(this.#dir, ack));
+    }
+    const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
+    const unread: Segment[] = [];
+    for (const name of files) {
+      const file = join(this.#dir, name);
+      const bytes = statSync(file).size;
+      const segment: Segment = { file, ackFile: file.replace(/\.log$/, '.ack'), bytes, outstanding: 0, open: false, unread: true, ackFd: undefined };
+      this.#segments.add(segment);
+      unread.push(segment);
+      // Counted against maxBytes from the start: the records are on disk.
+      this.#totalBytes += bytes;
+    }
+    return { unread, next: last + 1 };
+  }
+
+  #delete(segment: Segment): void {
+    if (!this.#segments.delete(segment)) return;
+    this.#totalBytes -= segment.bytes;
+    closeAck(segment);
+    // The segment first: an ack file without its segment is cleaned up at the next start.
+    unlinkQuietly(segment.file);
+    unlinkQuietly(segment.ackFile);
+  }
+
+  #reportWrite(error: unknown): void {
+    try {
+      this.#onError(new CwbatchError('SPOOL_WRITE', `Spool ${this.#dir}: write failed; the events stay buffered in memory but are not durable`, { cause: error }));
+    } catch {
+      // A throwing onError must not break the spool.
+    }
+  }
+}
+
+function closeAck(segment: Segment): void {
+  if (segment.ackFd === undefined) return;
+  closeQuietly(segment.ackFd);
+  segment.ackFd = undefined;
+}
+
+function positive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`Expected \`${name}\` to be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

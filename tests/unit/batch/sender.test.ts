@@ -1,0 +1,72 @@
+/**
+ * The sender's pacer: asked before every call of the flush function and told how each went, so
+ * a pacer that adapts the request rate (AIMD on throttles) can replace the concurrency slots.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConcurrencySlots, type CallOutcome, type Pacer } from '../../../src/batch/sender.js';
+import { Sender } from '../../../src/batch/sender.js';
+import { Ledger } from '../../../src/batch/ledger.js';
+import { Lifecycle } from '../../../src/batch/lifecycle.js';
+import { Fairness } from '../../../src/batch/fairness.js';
+import { Notices } from '../../../src/batch/notices.js';
+import { SequenceTokenManager } from '../../../src/batch/sequencing.js';
+import { StreamBuffer } from '../../../src/batch/stream-buffer.js';
+import { calculateEventSize, type InputLogEvent } from '../../../src/batch/index.js';
+import { awsError, ev, settle } from './helpers.js';
+
+describe('ConcurrencySlots', () => {
+  it('lets `limit` calls through, then hands each freed slot to the next waiter, first come first served', async () => {
+    const slots = new ConcurrencySlots(2);
+    const order: number[] = [];
+    await slots.acquire();
+    await slots.acquire();
+    const waiting = [3, 4].map((n) => slots.acquire().then(() => order.push(n)));
+    await settle();
+    expect(order).toEqual([]);
+    slots.release();
+    await settle();
+    expect(order).toEqual([3]);
+    slots.release();
+    await Promise.all(waiting);
+    expect(order).toEqual([3, 4]);
+  });
+});
+
+describe('Sender and its pacer', () => {
+  it('asks the pacer before each call and tells it how the call went (throttled, failed, delivered)', async () => {
+    const log: string[] = [];
+    const pacer: Pacer = {
+      acquire: () => {
+        log.push('acquire');
+        return Promise.resolve();
+      },
+      release: (outcome: CallOutcome) => void log.push(outcome),
+    };
+    const answers = [awsError('ThrottlingException'), awsError('ServiceUnavailableException', 503), undefined];
+    const delivered: number[] = [];
+    const sender = new Sender({
+      flushFunction: async () => {
+        log.push('call');
+        const answer = answers.shift();
+        if (answer !== undefined) throw answer;
+      },
+      policy: { maxRetries: 3, retryBaseDelayMs: 0, throttleBaseDelayMs: 0, retryMaxDelayMs: 0, flushTimeoutMs: 60_000, maxConcurrentFlushes: 1 },
+      tokens: new SequenceTokenManager(),
+      pacer,
+      lifecycle: new Lifecycle(),
+      ledger: new Ledger(),
+      fairness: new Fairness(1_048_576),
+      settlement: { delivered: (_t, events) => void delivered.push(events.length), invalid: () => undefined },
+      notices: new Notices({}),
+      hooks: {},
+      now: () => 0,
+      random: () => 0,
+    });
+    const events: InputLogEvent[] = [ev(0), ev(1)];
+    const bytes = events.reduce((n, e) => n + calculateEventSize(e), 0);
+    const left = await sender.sendRun(new StreamBuffer('g', 's'), [{ events, bytes }]);
+    expect(left).toBeUndefined();
+    expect(delivered).toEqual([2]);
+    expect(log).toEqual(['acquire', 'call', 'throttled', 'acquire', 'call', 'failed', 'acquire', 'call', 'delivered']);
+  });
+});
