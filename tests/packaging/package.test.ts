@@ -228,7 +228,7 @@ describe('the command, installed', () => {
     if (supported) expect(result.stderr).toBe('');
   });
 
-  it('npx cwbatch ship delivers, and prints only its summary line on stderr on a supported Node', async () => {
+  it('npx cwbatch ship delivers (its summary line alone on stderr on a supported Node), npx cwbatch tail reads it back', async () => {
     const result = await run('npx', ['--no', 'cwbatch', 'ship', '-g', 'packaging', '-s', 'ship'], {
       cwd: consumer,
       env: consumerEnv({ ...awsEnv, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint.url }),
@@ -237,6 +237,14 @@ describe('the command, installed', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^cwbatch ship: 3 lines read · 3 events delivered to packaging \/ ship in /);
     if (supported) expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+
+    const tail = await run('npx', ['--no', 'cwbatch', 'tail', '-g', 'packaging', '-s', 'ship', '--json'], {
+      cwd: consumer,
+      env: consumerEnv({ ...awsEnv, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoint.url }),
+    });
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['one', 'two', 'three']);
+    if (supported) expect(tail.stderr).toBe('');
   });
 });
 
