@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { ensureBuilt, ROOT } from '../fixtures/cli/run-cli.js';
 
@@ -25,6 +25,9 @@ interface PackageJson {
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
+
+// npm installs, npx and tsc runs: minutes on a loaded machine, whatever the suite's default.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 300_000 });
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 const subpaths = Object.keys(pkg.exports);
@@ -235,7 +238,7 @@ describe('the command, installed', () => {
       input: 'one\ntwo\nthree\n',
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/^cwbatch ship: 3 lines read · 3 events delivered to packaging \/ ship in /);
+    expect(result.stderr).toMatch(/^cwbatch ship: 3 lines read · 3 events delivered to packaging \/ ship in /m);
     if (supported) expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
 
     const tail = await run('npx', ['--no', 'cwbatch', 'tail', '-g', 'packaging', '-s', 'ship', '--json'], {
@@ -365,7 +368,7 @@ describe('every exports subpath, installed', () => {
       );
       expect({ output: node16!.stdout + node16!.stderr, code: node16!.code }).toEqual({ output: '', code: 0 });
       expect({ output: bundler!.stdout + bundler!.stderr, code: bundler!.code }).toEqual({ output: '', code: 0 });
-    });
+    }, 240_000);
   });
 });
 
