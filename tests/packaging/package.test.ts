@@ -8,7 +8,7 @@
  * npm and npx run on it too); CI runs the suite under each supported line. The `exports` map and
  * the optional peers are read from package.json, so a new subpath is tested without editing here.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
@@ -75,9 +75,13 @@ const awsEnv = {
   AWS_CONFIG_FILE: '/nonexistent/config',
 };
 
+/** Children still running: killed when the file ends (a test that timed out leaves no tsc behind). */
+const running = new Set<ChildProcess>();
+
 function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? consumerEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -88,6 +92,7 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
     timer.unref();
     child.on('error', reject);
     child.on('close', (code) => {
+      running.delete(child);
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
@@ -158,6 +163,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
