@@ -140,13 +140,15 @@ function runUnder(line, command, timeoutMinutes) {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    let tail = '';
-    const keep = (chunk, stream) => {
-      stream.write(chunk);
-      tail = (tail + chunk.toString('utf8')).slice(-20_000);
+    // The last 20,000 characters of each stream (vitest's counts are near the end of stdout;
+    // a long error report on stderr must not push them out).
+    const tails = { stdout: '', stderr: '' };
+    const keep = (chunk, name) => {
+      process[name].write(chunk);
+      tails[name] = (tails[name] + chunk.toString('utf8')).slice(-20_000);
     };
-    child.stdout.on('data', (chunk) => keep(chunk, process.stdout));
-    child.stderr.on('data', (chunk) => keep(chunk, process.stderr));
+    child.stdout.on('data', (chunk) => keep(chunk, 'stdout'));
+    child.stderr.on('data', (chunk) => keep(chunk, 'stderr'));
     const killGroup = (signal) => {
       try {
         process.kill(-child.pid, signal);
@@ -169,7 +171,7 @@ function runUnder(line, command, timeoutMinutes) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     child.on('error', (error) => {
-      tail += `\n${error.message}`;
+      process.stderr.write(`node-lines: ${command[0]}: ${error.message}\n`);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -179,7 +181,7 @@ function runUnder(line, command, timeoutMinutes) {
       const ok = code === 0 && !timedOut;
       const how = timedOut ? 'TIMED OUT' : ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`;
       process.stdout.write(`===== node-lines: Node ${version}: ${how} in ${seconds.toFixed(1)} s =====\n`);
-      resolvePromise({ line, version, ok, how, seconds, counts: counts(tail) });
+      resolvePromise({ line, version, ok, how, seconds, counts: counts(tails.stdout) || counts(tails.stderr) });
     });
   });
 }
