@@ -1,6 +1,6 @@
 /**
  * `cwbatch/aws`: the AWS SDK v3 adapter, and the only code in cwbatch that imports
- * `@aws-sdk/client-cloudwatch-logs` (an optional peer dependency).
+ * `@aws-sdk/client-cloudwatch-logs` (a dependency of cwbatch).
  */
 export { createCloudWatchLogsClient, withSingleAttempt } from './client.js';
 export { awsErrorCode, isResourceAlreadyExists, isResourceNotFound } from './errors.js';
