@@ -121,6 +121,8 @@ const DROP_TEXT: Record<DropReason, string> = {
   failed: 'the service refused them repeatedly (`maxRequeues`)',
   invalid: 'the service called them invalid',
   shutdown: 'not delivered before the shutdown deadline (`shutdownTimeoutMs`)',
+  unknown: 'no answer before the shutdown deadline (`shutdownTimeoutMs`): the service may have stored them',
+  kept: 'kept in the spool for the next run (not delivered before `shutdownTimeoutMs`)',
 };
 const REJECT_TEXT: Record<RejectReason, string> = {
   'too-old': 'older than 14 days (or than the group retention)',
