@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { CwbatchError } from '../errors.js';
 import { SpoolCorruptionError } from './errors.js';
-import { parseRecord, readAcks } from './record.js';
+import { couldStartRecord, parseRecord, readAcks } from './record.js';
 import type { ReplayedEvent, Segment } from './segment.js';
 
 /** What the reader tells the spool. */
 export interface ReplaySink {
   /** Each torn or corrupted record (skipped), and each segment that cannot be read (left on disk). */
   readonly onError: (error: unknown) => void;
+  /** A segment could not be read (reported): left on disk, no longer counted. */
+  readonly unreadable: (segment: Segment) => void;
   /** A segment was opened and is `bytes` long (the size listed at start may be stale). */
   readonly resized: (segment: Segment, bytes: number) => void;
   /** A segment was read to its end: it may go once none of its events is outstanding. */
@@ -32,9 +34,12 @@ export class ReplayReader {
   /** The record returned by peek() and not taken yet. */
   #peeked: ReplayedEvent | undefined;
   #closed = false;
+  /** Problems found when the segments were listed, reported at the first peek(). */
+  #problems: unknown[];
 
-  constructor(unread: Segment[], sink: ReplaySink) {
+  constructor(unread: Segment[], problems: unknown[], sink: ReplaySink) {
     this.#unread = unread;
+    this.#problems = problems;
     this.#sink = sink;
   }
 
@@ -50,6 +55,11 @@ export class ReplayReader {
    */
   peek(): ReplayedEvent | undefined {
     if (this.#peeked !== undefined || this.#closed) return this.#peeked;
+    if (this.#problems.length > 0) {
+      const problems = this.#problems;
+      this.#problems = [];
+      for (const problem of problems) this.#sink.onError(problem);
+    }
     for (;;) {
       const segment = this.#reading;
       const data = this.#readData;
@@ -59,8 +69,10 @@ export class ReplayReader {
         try {
           this.#open(next);
         } catch (error) {
-          // Unreadable now (removed by hand, EIO): left as it is (never deleted: still unread), not replayed by this process.
-          this.#sink.onError(new CwbatchError('SPOOL_READ', `Spool segment ${next.file}: could not be read; left on disk`, { cause: error }));
+          // Unreadable now (removed by hand, permission denied, EIO): left as it is, not replayed by
+          // this process, and no longer counted against maxBytes.
+          this.#sink.unreadable(next);
+          this.#sink.onError(new CwbatchError('SPOOL_READ', `Spool segment ${next.file}: could not be read; left on disk, not counted against spool.maxBytes`, { cause: error }));
         }
         continue;
       }
@@ -102,10 +114,14 @@ export class ReplayReader {
     this.#readSettled = undefined;
   }
 
-  /** Torn or corrupted: look for the next offset where a whole valid record starts. */
+  /**
+   * Torn or corrupted: look for the next offset where a whole valid record starts. Linear in the
+   * bytes skipped: a checksum is computed only where the cheap checks of couldStartRecord() pass
+   * (before, every offset was parsed: 16 MiB of random bytes took 22 s).
+   */
   #skipCorrupted(segment: Segment, data: Buffer, offset: number): void {
     let resume = offset + 1;
-    while (resume < data.length && parseRecord(data, resume) === undefined) resume++;
+    while (resume < data.length && !(couldStartRecord(data, resume) && parseRecord(data, resume) !== undefined)) resume++;
     const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
     this.#readOffset = resume;
     this.#sink.onError(new SpoolCorruptionError(segment.file, offset, resume - offset, reason));
