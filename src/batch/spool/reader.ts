@@ -9,6 +9,14 @@ import { SpoolCorruptionError } from './errors.js';
 import { couldStartRecord, parseRecord, readAcks } from './record.js';
 import type { ReplayedEvent, Segment } from './segment.js';
 
+/**
+ * Bytes of a corrupted region scanned per {@link ReplayReader.peek} call at most (about 10 ms of
+ * CPU): past it, peek() returns undefined with {@link ReplayReader.pending} still true, and the
+ * caller comes back on a later turn of the event loop (durable.ts), so recovering a large
+ * corrupted segment never holds the event loop for long.
+ */
+export const SCAN_BUDGET_BYTES = 1024 * 1024;
+
 /** What the reader tells the spool. */
 export interface ReplaySink {
   /** Each torn or corrupted record (skipped), and each segment that cannot be read (left on disk). */
@@ -31,6 +39,8 @@ export class ReplayReader {
   #readData: Buffer | undefined;
   #readSettled: Set<number> | undefined;
   #readOffset = 0;
+  /** Where the corrupted region being scanned starts (a scan may span several peek() calls). */
+  #corruptFrom: number | undefined;
   /** The record returned by peek() and not taken yet. */
   #peeked: ReplayedEvent | undefined;
   #closed = false;
@@ -51,7 +61,8 @@ export class ReplayReader {
   /**
    * The next record not settled, in the order written; the same one again until {@link take};
    * undefined once all are handed out (or the reader is closed). Reports each torn or corrupted
-   * record (skipped) as it is reached.
+   * record (skipped) as it is reached. Also undefined, with {@link pending} still true, when it
+   * has scanned {@link SCAN_BUDGET_BYTES} of a corrupted region: call again on a later turn.
    */
   peek(): ReplayedEvent | undefined {
     if (this.#peeked !== undefined || this.#closed) return this.#peeked;
@@ -85,6 +96,11 @@ export class ReplayReader {
         this.#sink.readToEnd(segment);
         continue;
       }
+      if (this.#corruptFrom !== undefined) {
+        // A scan that ran out of budget last time goes on from where it stopped.
+        if (!this.#skipCorrupted(segment, data, offset)) return undefined;
+        continue;
+      }
       const parsed = parseRecord(data, offset);
       if (parsed !== undefined) {
         this.#readOffset = parsed.end;
@@ -93,7 +109,8 @@ export class ReplayReader {
         this.#peeked = { group: parsed.group, stream: parsed.stream, event: parsed.event, entry: { segment, offset } };
         return this.#peeked;
       }
-      this.#skipCorrupted(segment, data, offset);
+      this.#corruptFrom = offset;
+      if (!this.#skipCorrupted(segment, data, offset + 1)) return undefined;
     }
   }
 
@@ -112,19 +129,27 @@ export class ReplayReader {
     this.#reading = undefined;
     this.#readData = undefined;
     this.#readSettled = undefined;
+    this.#corruptFrom = undefined;
   }
 
   /**
-   * Torn or corrupted: look for the next offset where a whole valid record starts. Linear in the
-   * bytes skipped: a checksum is computed only where the cheap checks of couldStartRecord() pass
-   * (before, every offset was parsed: 16 MiB of random bytes took 22 s).
+   * Torn or corrupted (from {@link #corruptFrom}): look for the next offset, from `from` on,
+   * where a whole valid record starts. Linear in the bytes skipped: a checksum is computed only
+   * where the cheap checks of couldStartRecord() pass (before, every offset was parsed: 16 MiB of
+   * random bytes took 22 s). Scans at most SCAN_BUDGET_BYTES; returns false when it stopped
+   * there (the scan goes on at the next peek()), true once the region is skipped and reported.
    */
-  #skipCorrupted(segment: Segment, data: Buffer, offset: number): void {
-    let resume = offset + 1;
-    while (resume < data.length && !(couldStartRecord(data, resume) && parseRecord(data, resume) !== undefined)) resume++;
-    const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
+  #skipCorrupted(segment: Segment, data: Buffer, from: number): boolean {
+    const start = this.#corruptFrom ?? from;
+    const stop = Math.min(data.length, from + SCAN_BUDGET_BYTES);
+    let resume = from;
+    while (resume < stop && !(couldStartRecord(data, resume) && parseRecord(data, resume) !== undefined)) resume++;
     this.#readOffset = resume;
-    this.#sink.onError(new SpoolCorruptionError(segment.file, offset, resume - offset, reason));
+    if (resume === stop && stop < data.length) return false;
+    this.#corruptFrom = undefined;
+    const reason = resume >= data.length ? 'torn or corrupted record at the end' : 'corrupted record';
+    this.#sink.onError(new SpoolCorruptionError(segment.file, start, resume - start, reason));
+    return true;
   }
 
   /** Starts reading one segment: its contents and its ack file. */
@@ -135,5 +160,6 @@ export class ReplayReader {
     this.#readData = data;
     this.#readSettled = readAcks(segment.ackFile);
     this.#readOffset = 0;
+    this.#corruptFrom = undefined;
   }
 }
