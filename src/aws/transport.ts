@@ -305,7 +305,7 @@ export class TransportSink {
   #emit(kind: 'dropped' | 'rejected', reason: DropReason | RejectReason, events: InputLogEvent[], why: string, error?: unknown): void {
     const count = events.length;
     const cause =
-      error !== undefined ? `: ${describe(error)}` : reason === 'shutdown' && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
+      error !== undefined ? `: ${describe(error)}` : (reason === 'shutdown' || reason === 'unknown') && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
     const message = `${this.#name}: ${count} event(s) for ${this.logGroupName}/${this.logStreamName} ${kind} (${reason}), ${why}${cause}`;
     this.#safeReport(error === undefined ? { kind, reason, count, message } : { kind, reason, count, message, error });
   }

@@ -128,7 +128,8 @@ describe('shutdown', () => {
       });
       const result = await cli.done;
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/dropped 100 \(shutdown 100\): not delivered within --shutdown-timeout 1.0 s/);
+      // The last call was still in progress (the SDK retrying the 503s) at the deadline: its outcome is unknown.
+      expect(result.stderr).toMatch(/dropped 100 \(unknown 100\)/);
     } finally {
       await down.close();
     }
