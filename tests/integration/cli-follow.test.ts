@@ -128,8 +128,9 @@ describe('shutdown', () => {
       });
       const result = await cli.done;
       expect(result.code).toBe(1);
-      // The last call was still in progress (the SDK retrying the 503s) at the deadline: its outcome is unknown.
-      expect(result.stderr).toMatch(/dropped 100 \(unknown 100\)/);
+      // Whether the deadline finds the last call in progress (the SDK retrying the 503s: outcome
+      // unknown) or in the buffer's back-off (not delivered) depends on timing.
+      expect(result.stderr).toMatch(/dropped 100 \((shutdown|unknown) 100\)/);
     } finally {
       await down.close();
     }
