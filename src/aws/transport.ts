@@ -144,6 +144,8 @@ const DROP_TEXT: Record<DropReason, string> = {
   failed: 'the service refused them repeatedly (`maxRequeues`)',
   invalid: 'the service called them invalid',
   shutdown: 'not delivered before the shutdown deadline (`shutdownTimeoutMs`)',
+  unknown: 'no answer before the shutdown deadline (`shutdownTimeoutMs`): the service may have stored them',
+  kept: 'kept in the spool for the next run (not delivered before `shutdownTimeoutMs`)',
 };
 const REJECT_TEXT: Record<RejectReason, string> = {
   'too-old': 'older than 14 days (or than the group retention)',
@@ -356,7 +358,7 @@ export class TransportSink {
   ): void {
     const count = events.length;
     const cause =
-      error !== undefined ? `: ${describe(error)}` : reason === 'shutdown' && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
+      error !== undefined ? `: ${describe(error)}` : (reason === 'shutdown' || reason === 'unknown') && this.#lastError !== undefined ? `; last error: ${describe(this.#lastError)}` : '';
     const message = `${this.#name}: ${count} event(s) for ${destination} ${kind} (${reason}), ${why}${cause}`;
     this.#safeReport(error === undefined ? { kind, reason, count, message } : { kind, reason, count, message, error });
   }

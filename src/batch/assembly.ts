@@ -93,6 +93,7 @@ function buildSettlement(parts: Parts, { config, options }: Inputs): Settlement 
     hooks: options,
     maxRequeues: config.maxRequeues,
     unspool: durable === undefined ? undefined : (events) => durable.unspool(events),
+    unanswered: (event) => parts.lifecycle.wasUnanswered(event),
     roomFreed: () => parts.admission.roomFreed(),
     requeued: () => parts.scheduler.armTimer(),
   });

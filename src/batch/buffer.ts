@@ -168,14 +168,30 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /**
    * Buffers a structured event as one JSON object (see `serializeStructuredEvent`). The timestamp
-   * defaults to now. Never throws on awkward fields (circular, BigInt, Errors).
+   * defaults to now (the buffer's clock) when it is `undefined` or `null`. Never throws: awkward
+   * fields (circular, BigInt, Errors, getters, `toJSON` or `toString` that throw, Proxies) are
+   * serialised by the documented rules; a timestamp that cannot be read (its getter throws) or is
+   * not an integer >= 0 rejects the returned promise with `InvalidLogEventError` naming
+   * `timestamp`, as `add()` does, and nothing is buffered.
    */
   addStructured(logGroup: string, logStream: string, event: StructuredLogEvent): Promise<void> {
-    if (event === null || typeof event !== 'object') {
-      return Promise.reject(new InvalidLogEventError('event', event, 'must be a structured event object'));
+    try {
+      if (event === null || typeof event !== 'object') {
+        return Promise.reject(new InvalidLogEventError('event', event, 'must be a structured event object'));
+      }
+      let given: unknown;
+      try {
+        // Read once: a getter may throw, or answer differently each time.
+        given = event.timestamp;
+      } catch (error) {
+        return Promise.reject(new InvalidLogEventError('timestamp', undefined, `could not be read (${describeThrown(error)})`));
+      }
+      const timestamp = (given ?? this.#now()) as number;
+      return this.add(logGroup, logStream, { timestamp, message: serializeStructuredEvent(event) });
+    } catch (error) {
+      // Nothing above should throw (the serialiser never does); if anything does, say so through the promise.
+      return Promise.reject(error);
     }
-    const timestamp = event.timestamp ?? this.#now();
-    return this.add(logGroup, logStream, { timestamp, message: serializeStructuredEvent(event) });
   }
 
   /**
@@ -298,6 +314,15 @@ export class BatchBufferImpl implements BatchBuffer {
       this.#ledger.unbuffered(left.events.length, left.bytes);
       this.#settlement.drop(target, left.events, 'shutdown', undefined);
     }
+  }
+}
+
+/** A short description of a thrown value, itself never throwing. */
+function describeThrown(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'unprintable error';
   }
 }
 

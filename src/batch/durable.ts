@@ -13,6 +13,9 @@ import type { StreamBuffer } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';
 import type { InputLogEvent, SpoolOptions } from './types.js';
 
+/** Taken at load: replay's pauses must turn the real event loop, even under a test's fake timers. */
+const realSetImmediate = setImmediate;
+
 /** What durable mode needs. */
 export interface DurableDeps {
   readonly streams: Pick<StreamRegistry, 'get'>;
@@ -40,6 +43,8 @@ export class Durable implements DiskRoom {
    * maxBufferedBytes. While set, new add()s wait behind them (see BatchBufferImpl.add()).
    */
   #replayPending = true;
+  /** A replayMore() is queued for the next turn of the event loop (the reader paused in a corrupted region). */
+  #replayQueued = false;
 
   /** Opens (and locks) the spool; call {@link replayMore} once the buffer is wired. */
   constructor(options: SpoolOptions, deps: DurableDeps) {
@@ -87,18 +92,24 @@ export class Durable implements DiskRoom {
   replayMore(): void {
     if (this.#replaying || !this.#replayPending || this.#deps.lifecycle.abandoned) return;
     this.#replaying = true;
-    let full: boolean;
+    let state: 'full' | 'done' | 'paused';
     try {
-      full = this.#replayWhileRoom();
+      state = this.#replayWhileRoom();
     } catch (error) {
       // peekReplay reports what it skips through onError; anything else ends replay in this process
       // (the records stay on disk).
       this.#deps.notices.report(error);
-      full = false;
+      state = 'done';
     } finally {
       this.#replaying = false;
     }
-    if (full) {
+    if (state === 'paused') {
+      // The reader scanned as much of a corrupted region as one turn allows: go on at the next
+      // turn, so that recovering a large segment never holds the event loop (reader.ts).
+      this.#queueReplay();
+      return;
+    }
+    if (state === 'full') {
       this.#deps.replayFull();
       return;
     }
@@ -110,14 +121,23 @@ export class Durable implements DiskRoom {
     this.#spool.close();
   }
 
-  /** Replays until the spool is read or memory is full; returns whether memory is full. */
-  #replayWhileRoom(): boolean {
+  #queueReplay(): void {
+    if (this.#replayQueued) return;
+    this.#replayQueued = true;
+    realSetImmediate(() => {
+      this.#replayQueued = false;
+      this.replayMore();
+    }).unref();
+  }
+
+  /** Replays until the spool is read, memory is full, or the reader pauses for this turn. */
+  #replayWhileRoom(): 'full' | 'done' | 'paused' {
     const spool = this.#spool;
     for (;;) {
       const next = spool.peekReplay();
-      if (next === undefined) return false;
+      if (next === undefined) return spool.replayPending ? 'paused' : 'done';
       const size = calculateEventSize(next.event.message);
-      if (!this.#deps.fits(size)) return true;
+      if (!this.#deps.fits(size)) return 'full';
       spool.takeReplay();
       this.#replayOne(next.group, next.stream, next.event, next.entry, size);
     }

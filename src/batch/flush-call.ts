@@ -7,7 +7,7 @@ import type { Lifecycle } from './lifecycle.js';
 import type { FlushFunction, InputLogEvent } from './types.js';
 
 /** What a call needs from the lifecycle: abandonment and managed timers. */
-export type CallLifecycle = Pick<Lifecycle, 'abandoned' | 'onAbandon' | 'offAbandon' | 'timer' | 'clearTimer'>;
+export type CallLifecycle = Pick<Lifecycle, 'abandoned' | 'onAbandon' | 'offAbandon' | 'timer' | 'clearTimer' | 'markUnanswered'>;
 
 /** Calls `flushFunction` once; settles with its answer, its error, a FlushTimeoutError or a BufferStoppedError. */
 export function callFlushFunction(
@@ -40,11 +40,14 @@ export function callFlushFunction(
     };
     const onAbandon = (): void => {
       if (!finish()) return;
+      // The request may have reached the service: its events' outcome is unknown (settlement.ts).
+      lifecycle.markUnanswered(events);
       abort(new BufferStoppedError());
       reject(new BufferStoppedError());
     };
     const timer = lifecycle.timer(() => {
       if (!finish()) return;
+      lifecycle.markUnanswered(events);
       const error = new FlushTimeoutError(timeoutMs);
       abort(error);
       reject(error);

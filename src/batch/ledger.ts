@@ -28,7 +28,7 @@ export class Ledger {
   #eventsSplit = 0;
   #eventsTruncated = 0;
   readonly #rejectedByReason: Record<RejectReason, number> = { 'too-old': 0, 'too-new': 0, expired: 0 };
-  readonly #droppedByReason: Record<DropReason, number> = { oversized: 0, overflow: 0, failed: 0, invalid: 0, shutdown: 0 };
+  readonly #droppedByReason: Record<DropReason, number> = { oversized: 0, overflow: 0, failed: 0, invalid: 0, shutdown: 0, unknown: 0, kept: 0 };
 
   /** Events buffered plus in flight. */
   get eventsPending(): number {

@@ -29,6 +29,12 @@ export class Lifecycle {
   /** Whether add() calls wait for room (admission.ts). */
   #addsWaiting = false;
   #keepAlive = false;
+  /**
+   * Events a flush call carried that ended without an answer (abandoned at stop()'s deadline, or
+   * cut off after flushTimeoutMs): the service may have stored them. Sticky: a later call that
+   * fails does not make an earlier unanswered one unstored.
+   */
+  readonly #unanswered = new WeakSet<object>();
 
   get started(): boolean {
     return this.#started;
@@ -120,6 +126,15 @@ export class Lifecycle {
     for (const callback of callbacks) callback();
   }
 
+  /** A flush call carrying `events` ended without an answer: their outcome is unknown. */
+  markUnanswered(events: readonly object[]): void {
+    for (const event of events) this.#unanswered.add(event);
+  }
+
+  /** Whether a flush call carrying `event` ended without an answer (see {@link markUnanswered}). */
+  wasUnanswered(event: object): boolean {
+    return this.#unanswered.has(event);
+  }
 
   /** A caller of flush()/flushAll()/stop() began waiting. */
   hold(): void {

@@ -31,6 +31,8 @@ export interface SettlementDeps {
   readonly maxRequeues: number;
   /** Settled events leave the spool (durable.ts); undefined without one. */
   readonly unspool: ((events: readonly InputLogEvent[]) => void) | undefined;
+  /** Whether a flush call carrying the event ended without an answer (lifecycle.ts): it may be stored. */
+  readonly unanswered: (event: InputLogEvent) => boolean;
   /** Memory was freed: admission.ts decides what that wakes. */
   readonly roomFreed: () => void;
   /** Events went back to the buffer: the flush timer must come back for them. */
@@ -45,6 +47,7 @@ export class Settlement {
   readonly #hooks: SettlementDeps['hooks'];
   readonly #maxRequeues: number;
   readonly #unspool: SettlementDeps['unspool'];
+  readonly #unanswered: (event: InputLogEvent) => boolean;
   readonly #roomFreed: () => void;
   readonly #requeued: () => void;
   /** Non-retryable failures per event, for maxRequeues. Only failed events are ever in it. */
@@ -57,6 +60,7 @@ export class Settlement {
     this.#hooks = deps.hooks;
     this.#maxRequeues = deps.maxRequeues;
     this.#unspool = deps.unspool;
+    this.#unanswered = deps.unanswered;
     this.#roomFreed = deps.roomFreed;
     this.#requeued = deps.requeued;
   }
@@ -137,14 +141,34 @@ export class Settlement {
     return back.length;
   }
 
-  /** Counts a drop (the caller has already taken the events out of buffered/in-flight) and reports it. */
+  /**
+   * Counts a drop (the caller has already taken the events out of buffered/in-flight) and reports
+   * it. A `shutdown` drop (what is left at stop()'s deadline) is told truthfully: in durable mode
+   * the events stay in the spool for the next process (`kept`); otherwise those a request carried
+   * that got no answer may have been stored (`unknown`), and the rest are lost (`shutdown`). Each
+   * is counted in eventsDropped under its own reason, before its onDrop runs.
+   */
   drop(target: StreamBuffer, events: InputLogEvent[], reason: DropReason, error: unknown): void {
     this.#notices.hold();
-    // Events dropped at shutdown stay in the spool: the next process delivers them.
-    if (reason !== 'shutdown') this.#unspool?.(events);
-    this.#ledger.dropped(reason, events.length);
-    this.#notices.call(this.#hooks.onDrop, events, reason, error, target.group, target.stream);
+    if (reason !== 'shutdown') {
+      this.#unspool?.(events);
+      this.#dropAs(target, events, reason, error);
+    } else if (this.#unspool !== undefined) {
+      // Events left at shutdown stay in the spool: the next process delivers them.
+      this.#dropAs(target, events, 'kept', error);
+    } else {
+      const unknown: InputLogEvent[] = [];
+      const lost: InputLogEvent[] = [];
+      for (const event of events) (this.#unanswered(event) ? unknown : lost).push(event);
+      if (unknown.length > 0) this.#dropAs(target, unknown, 'unknown', error);
+      if (lost.length > 0) this.#dropAs(target, lost, 'shutdown', error);
+    }
     this.#roomFreed();
     this.#notices.release();
+  }
+
+  #dropAs(target: StreamBuffer, events: InputLogEvent[], reason: DropReason, error: unknown): void {
+    this.#ledger.dropped(reason, events.length);
+    this.#notices.call(this.#hooks.onDrop, events, reason, error, target.group, target.stream);
   }
 }

@@ -70,8 +70,18 @@ export type OverflowPolicy = 'block' | 'drop-oldest' | 'drop-newest';
 /** Why the service refused events one by one (from `rejectedLogEventsInfo`). */
 export type RejectReason = 'too-old' | 'too-new' | 'expired';
 
-/** Why the buffer dropped events (by policy; always reported). */
-export type DropReason = 'oversized' | 'overflow' | 'failed' | 'invalid' | 'shutdown';
+/**
+ * Why the buffer dropped events (by policy; always reported). Every reason counts in
+ * `eventsDropped`: the events left this buffer without a delivery it saw. Three are stop()'s:
+ * - `shutdown`: left at stop()'s deadline and not stored (never sent, or the service answered
+ *   that it did not store them): lost.
+ * - `unknown`: a request carrying them got no answer (still in flight at stop()'s deadline, or cut
+ *   off after `flushTimeoutMs` and never delivered since): the service may have stored them.
+ * - `kept`: durable mode; left at stop()'s deadline and kept in the spool, so the next process
+ *   with the same spool delivers them (those of them whose outcome was unknown may then be
+ *   stored twice). Not lost.
+ */
+export type DropReason = 'oversized' | 'overflow' | 'failed' | 'invalid' | 'shutdown' | 'unknown' | 'kept';
 
 /** Information about an event larger than `maxEventBytes`. */
 export interface OversizedEventInfo {

@@ -18,8 +18,8 @@ export interface RunFacts {
 }
 
 /** Events dropped at the shutdown deadline that stay in the spool for the next run (0 without --spool). */
-export function keptInSpool(opts: ShipOptions, m: BatchMetrics): number {
-  return opts.spool === undefined ? 0 : m.droppedByReason.shutdown;
+export function keptInSpool(_opts: ShipOptions, m: BatchMetrics): number {
+  return m.droppedByReason.kept;
 }
 
 /**
@@ -71,10 +71,11 @@ function inputNotes(opts: ShipOptions, m: BatchMetrics, c: InputCounts): string[
 /** "dropped N (reasons): why", without the events kept in the spool. */
 function dropped(opts: ShipOptions, m: BatchMetrics, f: RunFacts): string {
   const kept = keptInSpool(opts, m);
-  const shutdown = m.droppedByReason.shutdown - kept + f.notAccepted;
-  let text = countWithReasons('dropped', m.eventsDropped - kept + f.notAccepted, { ...m.droppedByReason, shutdown });
+  const shutdown = m.droppedByReason.shutdown + f.notAccepted;
+  let text = countWithReasons('dropped', m.eventsDropped - kept + f.notAccepted, { ...m.droppedByReason, shutdown, kept: 0 });
   const why = [...f.dropErrors.entries()].filter(([reason]) => reason !== 'shutdown').map(([, text]) => text);
   if (shutdown > 0) why.push(`not delivered within --shutdown-timeout ${seconds(opts.shutdownTimeoutMs)}`);
+  if (m.droppedByReason.unknown > 0) why.push(`no answer within --shutdown-timeout ${seconds(opts.shutdownTimeoutMs)}: may have been stored`);
   if (why.length > 0) text += `: ${why.join('; ')}`;
   return text;
 }

@@ -128,7 +128,9 @@ describe('shutdown', () => {
       });
       const result = await cli.done;
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/dropped 100 \(shutdown 100\): not delivered within --shutdown-timeout 1.0 s/);
+      // Whether the deadline finds the last call in progress (the SDK retrying the 503s: outcome
+      // unknown) or in the buffer's back-off (not delivered) depends on timing.
+      expect(result.stderr).toMatch(/dropped 100 \((shutdown|unknown) 100\)/);
     } finally {
       await down.close();
     }

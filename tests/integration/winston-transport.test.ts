@@ -255,7 +255,8 @@ describe('cwbatch/winston', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     const dropped = warnings.filter((w) => w.kind === 'dropped');
     expect(dropped.reduce((n, w) => n + w.count, 0)).toBe(5_000);
-    expect(dropped[0]?.reason).toBe('shutdown');
+    // The SDK was still retrying the refused connection at the deadline: not delivered, or outcome unknown.
+    expect(['shutdown', 'unknown']).toContain(dropped[0]?.reason);
     expect(dropped[0]?.message).toMatch(/last error/);
   });
 

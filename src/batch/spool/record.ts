@@ -12,14 +12,35 @@ import type { InputLogEvent } from '../types.js';
 
 /** Length and checksum before each payload. */
 export const HEADER_BYTES = 8;
-export const SEGMENT_PATTERN = /^seg-(\d{16})\.log$/;
-export const ACK_PATTERN = /^seg-(\d{16})\.ack$/;
+/**
+ * Segment and ack file names: `seg-<number>` of any width (the spool writes 16 digits, zero
+ * padded, and more once the numbers outgrow them); ordered by the number ({@link segmentNumber}),
+ * never by the name.
+ */
+export const SEGMENT_PATTERN = /^seg-(\d+)\.log$/;
+export const ACK_PATTERN = /^seg-(\d+)\.ack$/;
+
+/** The number in a segment's file name (a BigInt: any width is exact), or undefined for another name. */
+export function segmentNumber(name: string): bigint | undefined {
+  const digits = SEGMENT_PATTERN.exec(name)?.[1];
+  return digits === undefined ? undefined : BigInt(digits);
+}
+
+/** The file name of segment number `n` (without the extension): at least 16 digits. */
+export function segmentName(n: bigint): string {
+  return `seg-${n.toString().padStart(16, '0')}`;
+}
 /** The first byte of a payload in the binary format (a JSON payload, the first format, starts with `[`). */
 const PAYLOAD_FORMAT = 1;
 /** Format byte and f64 timestamp of a binary payload; the two u16 name lengths count with the names. */
 export const PAYLOAD_FIXED_BYTES = 9;
 /** Larger than any valid record (two 512-character names and a 1 MB message, JSON-escaped). */
-const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+/** The most UTF-8 bytes of a log group or stream name: 512 UTF-16 units at 3 bytes each at most. */
+const MAX_NAME_BYTES = 512 * 3;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
 
 /** The `u16 | u16 | group | stream` part of an event's payload. */
 export function encodeNames(group: string, stream: string): Buffer {
@@ -87,6 +108,35 @@ export function readAcks(file: string): Set<number> {
     offset = end;
   }
   return settled;
+}
+
+/**
+ * Cheap checks that a record could start at `offset`, before its checksum is computed: the
+ * length fits, and the payload has the shape the spool writes (binary: an integer timestamp >= 0
+ * and names of 1 to 1,536 bytes; JSON: `["` ... `]`). Every record the spool wrote passes; random
+ * bytes almost never do, so looking for the next record after a corrupted one costs about a
+ * constant per byte, not a checksum of up to 8 MiB per byte.
+ */
+export function couldStartRecord(data: Buffer, offset: number): boolean {
+  // The length is at most MAX_RECORD_BYTES (0x800000): its top byte is 0 and the next at most
+  // 0x80. Checked on the bytes first: this rejects 255 offsets in 256 of random data at once.
+  if (data[offset + 3] !== 0 || (data[offset + 2] as number) > 0x80) return false;
+  if (offset + HEADER_BYTES + 1 > data.length) return false;
+  const length = data.readUInt32LE(offset);
+  if (length === 0 || length > MAX_RECORD_BYTES) return false;
+  const payloadAt = offset + HEADER_BYTES;
+  const end = payloadAt + length;
+  if (end > data.length) return false;
+  const format = data[payloadAt];
+  if (format === PAYLOAD_FORMAT) {
+    if (length < PAYLOAD_FIXED_BYTES + 4) return false;
+    const timestamp = data.readDoubleLE(payloadAt + 1);
+    if (!Number.isInteger(timestamp) || timestamp < 0) return false;
+    const groupBytes = data.readUInt16LE(payloadAt + PAYLOAD_FIXED_BYTES);
+    const streamBytes = data.readUInt16LE(payloadAt + PAYLOAD_FIXED_BYTES + 2);
+    return groupBytes >= 1 && groupBytes <= MAX_NAME_BYTES && streamBytes >= 1 && streamBytes <= MAX_NAME_BYTES && PAYLOAD_FIXED_BYTES + 4 + groupBytes + streamBytes <= length;
+  }
+  return format === OPEN_BRACKET && length >= 2 && data[payloadAt + 1] === QUOTE && data[end - 1] === CLOSE_BRACKET;
 }
 
 export function parseRecord(

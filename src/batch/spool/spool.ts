@@ -4,9 +4,11 @@
  *
  * Layout of `dir`:
  * - `LOCK`: the pid of the process that owns the directory (lock.ts).
- * - `seg-<16-digit number>.log`: segments, appended to in order (writer.ts); a new one every
- *   `segmentBytes`. Records: record.ts.
- * - `seg-<16-digit number>.ack`: the byte offsets of the segment's records that are settled
+ * - `seg-<number>.log`: segments, appended to in order (writer.ts); a new one every
+ *   `segmentBytes`. Records: record.ts. The number has 16 digits (zero padded) or more; segments
+ *   are ordered by it, whatever its width (a stray `seg-9999999999999999.log` makes the next
+ *   one `seg-10000000000000000.log`, which is replayed after it).
+ * - `seg-<number>.ack`: the byte offsets of the segment's records that are settled
  *   (delivered, rejected or dropped), so that the next process does not send them again. Acks
  *   are not fsync'd: a lost ack only means an event is sent twice (at-least-once), never that
  *   one is lost.
@@ -15,18 +17,21 @@
  * shutdown stay: the next process replays them). Replay is pulled, not pushed (reader.ts): the
  * constructor only lists what a previous process left. A torn last record (the process died
  * mid-write) or a corrupted one fails its checksum: it is skipped and reported, never replayed.
+ * A file named like a segment that the spool cannot read (a directory, a file larger than any
+ * segment, one it may not open) is reported once, left on disk, and not counted against
+ * `maxBytes` (add() would otherwise wait for room that never comes).
  *
  * This class keeps the segments on disk and their byte count, and composes the lock, the
  * writer and the replay reader.
  */
-import { mkdirSync, openSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, openSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { CwbatchError } from '../errors.js';
 import type { InputLogEvent, SpoolOptions } from '../types.js';
 import { closeQuietly, unlinkQuietly, writeAll } from './files.js';
 import { lockSpool, unlockSpool } from './lock.js';
 import { ReplayReader } from './reader.js';
-import { ACK_PATTERN, ackRecord, HEADER_BYTES, PAYLOAD_FIXED_BYTES, SEGMENT_PATTERN } from './record.js';
+import { ACK_PATTERN, ackRecord, HEADER_BYTES, MAX_RECORD_BYTES, PAYLOAD_FIXED_BYTES, segmentNumber } from './record.js';
 import type { ReplayedEvent, Segment, SpoolEntry } from './segment.js';
 import { SegmentWriter } from './writer.js';
 
@@ -71,15 +76,20 @@ export class Spool {
     this.#dir = realpathSync(options.dir);
     this.#lockFile = join(this.#dir, 'LOCK');
     lockSpool(this.#dir, this.#lockFile);
-    let listed: { unread: Segment[]; next: number };
+    let listed: { unread: Segment[]; next: bigint; problems: unknown[] };
     try {
       listed = this.#list();
     } catch (error) {
       unlockSpool(this.#dir, this.#lockFile);
       throw error;
     }
-    this.#reader = new ReplayReader(listed.unread, {
+    this.#reader = new ReplayReader(listed.unread, listed.problems, {
       onError,
+      unreadable: (segment) => {
+        // Left on disk (it may be readable later), but it is no longer the spool's: not counted.
+        if (!this.#segments.delete(segment)) return;
+        this.#totalBytes -= segment.bytes;
+      },
       resized: (segment, bytes) => {
         // The size listed at start is what counts against maxBytes; keep it exact.
         this.#totalBytes += bytes - segment.bytes;
@@ -195,26 +205,47 @@ export class Spool {
     unlockSpool(this.#dir, this.#lockFile);
   }
 
-  /** Lists what a previous process left: its segments, oldest first, and the next segment's number. */
-  #list(): { unread: Segment[]; next: number } {
+  /**
+   * Lists what a previous process left: its segments, oldest first (by number, whatever the
+   * width of the name), the next segment's number, and the files named like segments that are
+   * not (reported at the first replay, through onError; the buffer is not wired yet here).
+   */
+  #list(): { unread: Segment[]; next: bigint; problems: unknown[] } {
     const names = readdirSync(this.#dir);
-    const files = names.filter((f) => SEGMENT_PATTERN.test(f)).sort();
+    const numbered: Array<{ name: string; n: bigint }> = [];
+    for (const name of names) {
+      const n = segmentNumber(name);
+      if (n !== undefined) numbered.push({ name, n });
+    }
+    numbered.sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const logs = new Set(numbered.map(({ name }) => name));
     // An ack file whose segment is gone: the process died between the two unlinks.
     for (const ack of names.filter((f) => ACK_PATTERN.test(f))) {
-      if (!files.includes(ack.replace(/\.ack$/, '.log'))) unlinkQuietly(join(this.#dir, ack));
+      if (!logs.has(ack.replace(/\.ack$/, '.log'))) unlinkQuietly(join(this.#dir, ack));
     }
-    const last = files.length > 0 ? Number(SEGMENT_PATTERN.exec(files[files.length - 1] as string)?.[1]) : 0;
+    const last = numbered.length > 0 ? (numbered[numbered.length - 1] as { n: bigint }).n : 0n;
     const unread: Segment[] = [];
-    for (const name of files) {
+    const problems: unknown[] = [];
+    for (const { name } of numbered) {
       const file = join(this.#dir, name);
-      const bytes = statSync(file).size;
+      let bytes: number;
+      try {
+        const stat = lstatSync(file);
+        if (!stat.isFile()) throw new Error('not a regular file');
+        // The most a segment can hold: segmentBytes (at most MAX_SEGMENT_BYTES) and one record past it.
+        if (stat.size > MAX_SEGMENT_BYTES + MAX_RECORD_BYTES) throw new Error(`${stat.size} bytes, more than any segment holds`);
+        bytes = stat.size;
+      } catch (error) {
+        problems.push(new CwbatchError('SPOOL_READ', `Spool segment ${file}: could not be read; left on disk, not counted against spool.maxBytes`, { cause: error }));
+        continue;
+      }
       const segment: Segment = { file, ackFile: file.replace(/\.log$/, '.ack'), bytes, outstanding: 0, open: false, unread: true, ackFd: undefined };
       this.#segments.add(segment);
       unread.push(segment);
       // Counted against maxBytes from the start: the records are on disk.
       this.#totalBytes += bytes;
     }
-    return { unread, next: last + 1 };
+    return { unread, next: last + 1n, problems };
   }
 
   #delete(segment: Segment): void {

@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { CwbatchError } from '../errors.js';
 import type { InputLogEvent, SpoolFsync } from '../types.js';
 import { closeQuietly, syncDirectory, writeAll } from './files.js';
-import { encodeNames, maxEventRecordBytes, writeEventRecord } from './record.js';
+import { encodeNames, maxEventRecordBytes, segmentName, writeEventRecord } from './record.js';
 import type { Segment, SpoolEntry } from './segment.js';
 
 /** Initial size of the buffer a commit's records are encoded into. */
@@ -42,8 +42,8 @@ export class SegmentWriter {
   readonly #fsync: SpoolFsync;
   readonly #segmentBytes: number;
   readonly #sink: WriterSink;
-  /** Number of the next segment file. */
-  #next: number;
+  /** Number of the next segment file (a BigInt: names of any width stay exact). */
+  #next: bigint;
   #current: Segment | undefined;
   #fd: number | undefined;
   /** 'batch': the descriptor a background fsync is running on, whether records were written since it started, and a descriptor to close once it ends. */
@@ -63,7 +63,7 @@ export class SegmentWriter {
   /** The commit that the records in the slab wait for: a process.nextTick that writes them (and, with 'always', fsyncs). */
   #commit: Commit | undefined;
 
-  constructor(dir: string, fsyncMode: SpoolFsync, segmentBytes: number, next: number, sink: WriterSink) {
+  constructor(dir: string, fsyncMode: SpoolFsync, segmentBytes: number, next: bigint, sink: WriterSink) {
     this.#dir = dir;
     this.#fsync = fsyncMode;
     this.#segmentBytes = segmentBytes;
@@ -274,7 +274,7 @@ export class SegmentWriter {
 
   #rotate(): Segment {
     this.closeCurrent();
-    const name = `seg-${String(this.#next++).padStart(16, '0')}`;
+    const name = segmentName(this.#next++);
     const file = join(this.#dir, `${name}.log`);
     this.#fd = openSync(file, 'a');
     // A new file's directory entry must reach the disk too, or a power loss can lose the file.

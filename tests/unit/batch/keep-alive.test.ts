@@ -163,7 +163,8 @@ describe('stop() deadline and the spool bound (reviews)', () => {
     // Before the fix, stream b got the slot of a's aborted call and waited out flushTimeoutMs.
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(calls).toEqual(['a:live']);
-    expect(buffer.getMetrics().droppedByReason.shutdown).toBe(2);
+    // a's call was in flight at the deadline (it may have been stored); b's never started.
+    expect(buffer.getMetrics().droppedByReason).toMatchObject({ unknown: 1, shutdown: 1 });
   });
 
   it('drop-oldest with a full spool drops only the new event: freeing memory cannot free disk', async () => {

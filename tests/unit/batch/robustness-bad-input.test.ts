@@ -287,7 +287,7 @@ describe('misbehaving flush functions', () => {
     await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
     expect(b.getMetrics().eventsBuffered).toBe(3);
     await b.stop({ timeoutMs: 100 });
-    expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['shutdown', 3]]);
+    expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['unknown', 3]]);
     expect(identityHolds(b.getMetrics())).toBe(true);
   });
 

@@ -207,8 +207,8 @@ describe('stop() with replay pending', () => {
     expect(m.eventsDelivered).toBe(delivered.length);
     // Only what was replayed is accepted; of that, what was not delivered is dropped at shutdown (it stays on disk).
     expect(m.eventsAccepted).toBeLessThan(count);
-    expect(m.eventsAccepted).toBe(m.eventsDelivered + m.droppedByReason.shutdown);
-    expect(drops.every((reason) => reason === 'shutdown')).toBe(true);
+    expect(m.eventsAccepted).toBe(m.eventsDelivered + m.droppedByReason.kept);
+    expect(drops.every((reason) => reason === 'kept')).toBe(true);
     expect(readdirSync(dir)).not.toContain('LOCK');
 
     const rec = recorder();

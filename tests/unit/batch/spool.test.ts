@@ -357,8 +357,8 @@ describe('settling and deleting segments', () => {
     const first = new BatchBufferImpl(failing.flush, quiet({ spool: { dir }, onDrop: (_e, reason) => drops.push(reason) }));
     for (let i = 0; i < 25; i++) await first.add(G, S, event(i));
     await first.stop({ timeoutMs: 20 });
-    expect(drops).toContain('shutdown');
-    expect(first.getMetrics().droppedByReason.shutdown).toBe(25);
+    expect(drops).toContain('kept');
+    expect(first.getMetrics().droppedByReason.kept).toBe(25);
     expect(segments(dir)).toHaveLength(1);
     expect(readdirSync(dir)).not.toContain('LOCK');
     const rec = recorder();
