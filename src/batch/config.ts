@@ -19,6 +19,7 @@ export const DEFAULT_BATCH_CONFIG: Readonly<BatchConfig> = Object.freeze({
   maxConcurrentFlushes: 4,
   flushTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
+  streamIdleTimeoutMs: 300_000,
 });
 
 const OVERSIZED_POLICIES: readonly OversizedEventPolicy[] = ['split', 'truncate', 'drop'];
@@ -55,6 +56,7 @@ export function validateBatchConfig(config: Partial<BatchConfig> = {}): BatchCon
     maxConcurrentFlushes: integer('maxConcurrentFlushes', pick('maxConcurrentFlushes'), 1, 1_000),
     flushTimeoutMs: integer('flushTimeoutMs', pick('flushTimeoutMs'), 1, 2_147_483_647),
     shutdownTimeoutMs: integer('shutdownTimeoutMs', pick('shutdownTimeoutMs'), 0, 2_147_483_647),
+    streamIdleTimeoutMs: integer('streamIdleTimeoutMs', pick('streamIdleTimeoutMs'), 0, Number.MAX_SAFE_INTEGER),
   };
   if (resolved.maxEventBytes > resolved.maxBytes) {
     throw new RangeError(

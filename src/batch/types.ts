@@ -128,6 +128,17 @@ export interface BatchConfig {
   flushTimeoutMs: number;
   /** How long `stop()` keeps trying to deliver before dropping what is left, ms. Default 30,000. */
   shutdownTimeoutMs: number;
+  /**
+   * The state of a stream with nothing buffered or in flight is released after this long idle,
+   * ms, so that memory stays flat when stream names churn (a name per day, per tenant, per job).
+   * 0 keeps every stream for the buffer's life. Default 300,000 (5 minutes). Checked on the flush
+   * timer's tick and when a new stream appears (no timer per stream), so a stream goes up to a
+   * quarter of this (at least 1 s) later. The cost: a released stream that comes back starts
+   * afresh, so the flush function may make a create call again (createCloudWatchFlushFunction
+   * creates a missing stream on its first PutLogEvents failure), and its legacy sequence token is
+   * forgotten (the next call learns it from the service's `InvalidSequenceTokenException`).
+   */
+  streamIdleTimeoutMs: number;
 }
 
 /** Callbacks and injectable sources; none is required. */
@@ -198,6 +209,8 @@ export interface BatchMetrics {
   eventsSplit: number;
   /** Events over `maxEventBytes` that were truncated. */
   eventsTruncated: number;
+  /** Streams whose state the buffer holds now (idle ones are released after `streamIdleTimeoutMs`). */
+  streams: number;
 }
 
 /** Options of {@link BatchBuffer.stop}. */
