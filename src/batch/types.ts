@@ -139,6 +139,16 @@ export interface BatchConfig {
    * forgotten (the next call learns it from the service's `InvalidSequenceTokenException`).
    */
   streamIdleTimeoutMs: number;
+  /**
+   * The bisection budget, in invalid events: a batch the service refuses as a whole
+   * (`InvalidParameterException`) is searched for the events it refuses, at most
+   * `bisectionBudget × (⌈log2 n⌉ + 2) + 1` calls for a batch of n events, enough to isolate that
+   * many invalid events (about ⌈log2 n⌉ + 2 calls each; every valid event is delivered). Past the
+   * budget the rest of the batch is dropped with reason `invalid` and the service's error
+   * (`onDrop`), never retried. 0 drops an invalid batch whole after one call. Default 10 (a batch
+   * of 10,000 events costs at most 161 calls). Range 0 to 10,000.
+   */
+  bisectionBudget: number;
 }
 
 /** Callbacks and injectable sources; none is required. */

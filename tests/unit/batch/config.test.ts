@@ -20,6 +20,7 @@ describe('DEFAULT_BATCH_CONFIG', () => {
       flushTimeoutMs: 30_000,
       shutdownTimeoutMs: 30_000,
       streamIdleTimeoutMs: 300_000,
+      bisectionBudget: 10,
     });
     expect(Object.isFrozen(DEFAULT_BATCH_CONFIG)).toBe(true);
   });
