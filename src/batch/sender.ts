@@ -5,6 +5,7 @@
  * how the call went, so a pacer that adapts the request rate (AIMD on throttles) fits here.
  * What to do after a failure is retry.ts's nextStep(); where the events end is settlement.ts's.
  */
+import { DEFAULT_BATCH_CONFIG } from './config.js';
 import { BufferStoppedError } from './errors.js';
 import { totalEventSize } from './event-size.js';
 import { callFlushFunction, type CallLifecycle } from './flush-call.js';
@@ -71,7 +72,7 @@ export interface SendFailure {
 /** What the sender needs. */
 export interface SenderDeps {
   readonly flushFunction: FlushFunction;
-  readonly policy: RetryPolicy & { readonly flushTimeoutMs: number; readonly maxConcurrentFlushes: number; readonly bisectionBudget: number };
+  readonly policy: RetryPolicy & { readonly flushTimeoutMs: number; readonly maxConcurrentFlushes: number; readonly bisectionBudget?: number };
   readonly tokens: SequenceTokenManager;
   readonly pacer: Pacer;
   readonly lifecycle: CallLifecycle & Pick<Lifecycle, 'deadline' | 'sleep'>;
@@ -149,7 +150,7 @@ export class Sender {
    * service calls invalid for the events it refuses, within the bisection budget (#isolate).
    */
   async #sendBatch(target: StreamBuffer, events: InputLogEvent[], bytes: number): Promise<SendFailure | undefined> {
-    const calls = bisectionCalls(events.length, this.#policy.bisectionBudget);
+    const calls = bisectionCalls(events.length, this.#policy.bisectionBudget ?? DEFAULT_BATCH_CONFIG.bisectionBudget);
     const outcome = await this.#attempt(target, events, bytes, calls - 1);
     if (outcome === undefined || !('invalid' in outcome)) return outcome;
     return outcome.dropped ? undefined : this.#isolate(target, events, outcome.invalid, calls - 1);
