@@ -129,6 +129,9 @@ export function createCloudWatchFlushFunction(options: CloudWatchFlushOptions = 
     // A stream created now has no sequence token yet (legacy emulators would refuse the old one).
     const { sequenceToken: _stale, ...fresh } = args;
     await service.ensureDestination(group, stream, { ...groupOptions, signal });
+    // Forgotten once created: this function asks the service again anyway (above), and a cache
+    // entry per stream ever created grew without end when stream names churn (issue 17).
+    service.forget(group, stream);
     return service.put(fresh, { signal });
   }
 

@@ -52,11 +52,18 @@ export function assemble(inputs: Inputs): Parts {
   const parts = {
     lifecycle: new Lifecycle(),
     ledger: new Ledger(),
-    streams: new StreamRegistry(),
+    streams: undefined as unknown as StreamRegistry,
     notices: new Notices(inputs.options),
     fairness: new Fairness(inputs.config.maxBytes),
     tokens: new SequenceTokenManager(),
   } as Mutable<Parts>;
+  parts.streams = new StreamRegistry({
+    idleTimeoutMs: inputs.config.streamIdleTimeoutMs,
+    now: inputs.now,
+    // add()s waiting for room each hold their stream: release nothing until they are in.
+    canRelease: () => !parts.admission.waiting,
+    released: (target) => parts.tokens.invalidateToken(target.group, target.stream),
+  });
   parts.durable = buildDurable(parts, inputs);
   parts.settlement = buildSettlement(parts, inputs);
   parts.sender = buildSender(parts, inputs);

@@ -223,7 +223,9 @@ export class BatchBufferImpl implements BatchBuffer {
 
   /** Counters; see {@link BatchMetrics}. */
   getMetrics(): BatchMetrics {
-    return this.#ledger.metrics();
+    const metrics = this.#ledger.metrics();
+    metrics.streams = this.#streams.size;
+    return metrics;
   }
 
   /**

@@ -20,6 +20,8 @@ export const DEFAULT_BATCH_CONFIG: Readonly<BatchConfig> = Object.freeze({
   flushTimeoutMs: 30_000,
   shutdownTimeoutMs: 30_000,
   adaptiveRate: true,
+  streamIdleTimeoutMs: 300_000,
+  bisectionBudget: 10,
 });
 
 const OVERSIZED_POLICIES: readonly OversizedEventPolicy[] = ['split', 'truncate', 'drop'];
@@ -57,6 +59,8 @@ export function validateBatchConfig(config: Partial<BatchConfig> = {}): BatchCon
     flushTimeoutMs: integer('flushTimeoutMs', pick('flushTimeoutMs'), 1, 2_147_483_647),
     shutdownTimeoutMs: integer('shutdownTimeoutMs', pick('shutdownTimeoutMs'), 0, 2_147_483_647),
     adaptiveRate: boolean('adaptiveRate', pick('adaptiveRate')),
+    streamIdleTimeoutMs: integer('streamIdleTimeoutMs', pick('streamIdleTimeoutMs'), 0, Number.MAX_SAFE_INTEGER),
+    bisectionBudget: integer('bisectionBudget', pick('bisectionBudget'), 0, MAX_BATCH_EVENTS),
   };
   if (resolved.maxEventBytes > resolved.maxBytes) {
     throw new RangeError(

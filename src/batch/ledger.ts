@@ -149,6 +149,7 @@ export class Ledger {
       droppedByReason: { ...this.#droppedByReason },
       eventsSplit: this.#eventsSplit,
       eventsTruncated: this.#eventsTruncated,
+      streams: 0, // the facade fills it in from the stream registry
     };
   }
 }

@@ -160,16 +160,40 @@ export interface AttemptState {
   readonly deadline: number | undefined;
   /** Random source in [0, 1) for the jitter. */
   readonly random: () => number;
+  /**
+   * Calls the bisection of this batch may still make (see {@link bisectionCalls}); undefined is
+   * no limit. At 0, an invalid batch is dropped whole as `invalid` instead of being bisected.
+   */
+  readonly bisectCallsLeft?: number | undefined;
 }
 
 /**
- * Pure: what to do after a failed call of kind `kind`. A bisection budget (a cap on the calls a
- * bad batch may cost) belongs here, as one more input.
+ * The bisection budget: the most calls of the flush function that finding the invalid events of
+ * a batch of `events` may cost, counting the call that found the batch invalid:
+ * `budget × (⌈log2 events⌉ + 2) + 1`. Isolating one invalid event costs at most
+ * ⌈log2 n⌉ + 2 calls (a binary search for the first one, a call to confirm it alone when it was
+ * found by elimination, and one call for the rest of the batch), so a batch with up to `budget`
+ * invalid events is always sorted out in full. Past the budget the rest of the batch is dropped
+ * as `invalid` with the service's message. Retries after throttling or transient errors come on
+ * top (bounded by `maxRetries` each). A budget of 0 drops an invalid batch whole, at one call.
+ */
+export function bisectionCalls(events: number, budget: number): number {
+  if (events <= 1 || budget <= 0) return 1;
+  return budget * (Math.ceil(Math.log2(events)) + 2) + 1;
+}
+
+/**
+ * Pure: what to do after a failed call of kind `kind`. An invalid batch of one event is dropped;
+ * a larger one is bisected while the bisection budget lasts (`bisectCallsLeft`), else dropped.
  */
 export function nextStep(kind: ErrorKind, state: AttemptState, policy: RetryPolicy): NextStep {
   // Legacy: the service already stored this data. Never send it again.
   if (kind === 'already-accepted') return SETTLE_DELIVERED;
-  if (kind === 'invalid') return state.events === 1 ? SETTLE_INVALID : BISECT;
+  if (kind === 'invalid') {
+    if (state.events === 1) return SETTLE_INVALID;
+    const left = state.bisectCallsLeft;
+    return left === undefined || left > 0 ? BISECT : SETTLE_INVALID;
+  }
   if (!isRetryable(kind)) return GIVE_UP_FINAL;
   const { attempt, deadline, now } = state;
   const withinBudget = deadline === undefined ? attempt <= policy.maxRetries : now < deadline;

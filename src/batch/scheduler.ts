@@ -26,7 +26,7 @@ export interface SchedulerDeps {
     BatchConfig,
     'maxEvents' | 'maxBytes' | 'maxConcurrentFlushes' | 'flushIntervalMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs'
   >;
-  readonly streams: Pick<StreamRegistry, 'all'>;
+  readonly streams: Pick<StreamRegistry, 'all' | 'sweep'>;
   readonly ledger: Pick<Ledger, 'taken' | 'flushFailed' | 'eventsBuffered'>;
   readonly sender: Pick<Sender, 'sendRun' | 'sequential'>;
   readonly settlement: Pick<Settlement, 'requeue'>;
@@ -61,6 +61,8 @@ export class Scheduler {
    * a scan per blocked add() cost a third of add()'s throughput (bench:core).
    */
   #idle: StreamBuffer[] = [];
+  /** Length of #idle at which its stale entries are dropped (#listIdle). */
+  #pruneAt = 1_024;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(deps: SchedulerDeps) {
@@ -178,12 +180,23 @@ export class Scheduler {
     for (const target of this.#streams.all()) {
       if (target.count > 0 && target.running === undefined && target.retryAt <= now) this.trigger(target);
     }
+    this.#streams.sweep(); // release streams idle for streamIdleTimeoutMs (stream-registry.ts)
     this.armTimer();
   }
 
   #listIdle(target: StreamBuffer): void {
     target.listed = true;
     this.#idle.push(target);
+    // Streams flushed by other means stay listed until sendIdle(): with churning stream names the
+    // list would only grow (and hold released streams). Drop those entries when it doubles.
+    if (this.#idle.length >= this.#pruneAt) {
+      this.#idle = this.#idle.filter((listed) => {
+        if (listed.count > 0 && listed.running === undefined) return true;
+        listed.listed = false;
+        return false;
+      });
+      this.#pruneAt = Math.max(1_024, 2 * this.#idle.length);
+    }
   }
 
   #untilPass(target: StreamBuffer, pass: number): Promise<void> {

@@ -56,6 +56,10 @@ export class StreamBuffer implements StreamRun {
   passes = 0;
   passesDone = 0;
   passWaiters: PassWaiter[] = [];
+  /** An add() reached this stream since the registry's last sweep (stream-registry.ts; no clock read per add). */
+  touched = true;
+  /** When the registry's sweep first found it idle, ms of the buffer's clock (stream-registry.ts). */
+  idleSince = 0;
   /** Buffered events, oldest first (in arrival order; sorted when taken). */
   #events: InputLogEvent[] = [];
   /** Sum of the sizes of `#events`. */

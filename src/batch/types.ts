@@ -146,6 +146,27 @@ export interface BatchConfig {
    * Default true.
    */
   adaptiveRate: boolean;
+  /**
+   * The state of a stream with nothing buffered or in flight is released after this long idle,
+   * ms, so that memory stays flat when stream names churn (a name per day, per tenant, per job).
+   * 0 keeps every stream for the buffer's life. Default 300,000 (5 minutes). Checked on the flush
+   * timer's tick and when a new stream appears (no timer per stream), so a stream goes up to a
+   * quarter of this (at least 1 s) later. The cost: a released stream that comes back starts
+   * afresh, so the flush function may make a create call again (createCloudWatchFlushFunction
+   * creates a missing stream on its first PutLogEvents failure), and its legacy sequence token is
+   * forgotten (the next call learns it from the service's `InvalidSequenceTokenException`).
+   */
+  streamIdleTimeoutMs: number;
+  /**
+   * The bisection budget, in invalid events: a batch the service refuses as a whole
+   * (`InvalidParameterException`) is searched for the events it refuses, at most
+   * `bisectionBudget × (⌈log2 n⌉ + 2) + 1` calls for a batch of n events, enough to isolate that
+   * many invalid events (about ⌈log2 n⌉ + 2 calls each; every valid event is delivered). Past the
+   * budget the rest of the batch is dropped with reason `invalid` and the service's error
+   * (`onDrop`), never retried. 0 drops an invalid batch whole after one call. Default 10 (a batch
+   * of 10,000 events costs at most 161 calls). Range 0 to 10,000.
+   */
+  bisectionBudget: number;
 }
 
 /** Callbacks and injectable sources; none is required. */
@@ -216,6 +237,8 @@ export interface BatchMetrics {
   eventsSplit: number;
   /** Events over `maxEventBytes` that were truncated. */
   eventsTruncated: number;
+  /** Streams whose state the buffer holds now (idle ones are released after `streamIdleTimeoutMs`). */
+  streams: number;
 }
 
 /** Options of {@link BatchBuffer.stop}. */

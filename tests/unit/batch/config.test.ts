@@ -20,6 +20,8 @@ describe('DEFAULT_BATCH_CONFIG', () => {
       flushTimeoutMs: 30_000,
       shutdownTimeoutMs: 30_000,
       adaptiveRate: true,
+      streamIdleTimeoutMs: 300_000,
+      bisectionBudget: 10,
     });
     expect(Object.isFrozen(DEFAULT_BATCH_CONFIG)).toBe(true);
   });
@@ -42,6 +44,10 @@ describe('validateBatchConfig', () => {
     expect(validateBatchConfig({ maxEvents: 10_000 }).maxEvents).toBe(10_000);
     expect(validateBatchConfig({ maxEventBytes: 262_144, maxBytes: 262_144 }).maxBytes).toBe(262_144);
     expect(validateBatchConfig({ shutdownTimeoutMs: 0 }).shutdownTimeoutMs).toBe(0);
+    expect(validateBatchConfig({ streamIdleTimeoutMs: 0 }).streamIdleTimeoutMs).toBe(0);
+    expect(() => validateBatchConfig({ streamIdleTimeoutMs: -1 })).toThrow(/`streamIdleTimeoutMs`.*got -1/);
+    expect(() => validateBatchConfig({ streamIdleTimeoutMs: 1.5 })).toThrow(RangeError);
+    expect(() => validateBatchConfig({ streamIdleTimeoutMs: '5' as unknown as number })).toThrow(TypeError);
     expect(validateBatchConfig({ retryBaseDelayMs: 0, throttleBaseDelayMs: 0, retryMaxDelayMs: 0 }).retryMaxDelayMs).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, classifyError, isRetryable, type ErrorKind } from '../../../src/batch/index.js';
-import { nextStep, type AttemptState } from '../../../src/batch/retry.js';
+import { bisectionCalls, nextStep, type AttemptState } from '../../../src/batch/retry.js';
 import { awsError } from './helpers.js';
 
 describe('classifyError (duck typing, never instanceof)', () => {
@@ -89,6 +89,20 @@ describe('nextStep (pure: settle | bisect | retry(delay) | give up)', () => {
 
   it('bisects an invalid batch of two or more events', () => {
     expect(nextStep('invalid', state({ events: 2 }), policy)).toEqual({ kind: 'bisect' });
+  });
+
+  it('drops an invalid batch as invalid once the bisection budget is spent', () => {
+    expect(nextStep('invalid', state({ events: 10, bisectCallsLeft: 1 }), policy)).toEqual({ kind: 'bisect' });
+    expect(nextStep('invalid', state({ events: 10, bisectCallsLeft: 0 }), policy)).toEqual({ kind: 'settle', as: 'invalid' });
+    expect(nextStep('invalid', state({ events: 1, bisectCallsLeft: 5 }), policy)).toEqual({ kind: 'settle', as: 'invalid' });
+  });
+
+  it('bisectionCalls: budget × (⌈log2 n⌉ + 2) + 1, and 1 for one event or no budget', () => {
+    expect(bisectionCalls(10_000, 10)).toBe(161);
+    expect(bisectionCalls(10_000, 3)).toBe(49);
+    expect(bisectionCalls(2, 1)).toBe(4);
+    expect(bisectionCalls(1, 10)).toBe(1);
+    expect(bisectionCalls(10_000, 0)).toBe(1);
   });
 
   it('gives up at once on a fatal error, not retryable', () => {
