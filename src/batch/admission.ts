@@ -136,8 +136,19 @@ export class Admission {
    */
   admit(target: StreamBuffer, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
     if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
-    // Durable mode: older records still on disk go first (see BatchBufferImpl.add()).
     const disk = this.#disk;
+    // The common case, tested first and inline (no spool, nobody waiting, room under the bound:
+    // fits() written out): add()'s hot path. Behind calls to #isFull() and #accept() it cost a
+    // fifth more instructions per add() with 1,000 streams (valgrind, bench:core's workload).
+    if (disk === undefined && this.#waiters.length === 0) {
+      const total = this.#ledger.bytesInMemory;
+      if (total === 0 || total + size <= this.#maxBufferedBytes) {
+        this.enter(target, event, size);
+        if (split !== undefined) split.accepted = true;
+        return ADMITTED;
+      }
+    }
+    // Durable mode: older records still on disk go first (see BatchBufferImpl.add()).
     if (disk !== undefined && disk.replayPending) return this.#behindReplay(target, event, size, split);
     // First come, first served: while add() calls wait for room, a newcomer waits behind them
     // (a small event must not overtake a large one, nor an event the later parts of a split one).
