@@ -75,7 +75,7 @@ function attributesOf(attributes: Readonly<Record<string, unknown>> | undefined)
   for (const key of Object.keys(attributes)) {
     const value = plain(attributes[key]);
     if (value === undefined) continue;
-    (out ??= {})[key] = value;
+    setOwn((out ??= {}), key, value);
   }
   return out;
 }
@@ -92,7 +92,17 @@ function plain(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const item = plain((value as Record<string, unknown>)[key]);
-    if (item !== undefined) out[key] = item;
+    if (item !== undefined) setOwn(out, key, item);
   }
   return out;
+}
+
+/**
+ * `target[key] = value` as an own property, whatever the key: assigning to `__proto__` would set
+ * the object's prototype instead and the key would vanish from the line (a property test found a
+ * body `{"__proto__": null}` written as `{}`).
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

@@ -48,6 +48,14 @@ describe('formatLogRecord: the Collector awscloudwatchlogsexporter shape', () =>
     expect(recordTimestamp(record({ hrTime: [0, 999_999] }))).toBe(0);
   });
 
+  it('keeps a key named __proto__ in the body and the attributes (an own key, not the prototype)', () => {
+    const body = JSON.parse('{"__proto__":null,"a":1}') as Record<string, unknown>;
+    const attributes = JSON.parse('{"__proto__":{"x":1}}') as Record<string, unknown>;
+    const line = formatLogRecord(record({ body, attributes }));
+    expect(line).toContain('"body":{"__proto__":null,"a":1}');
+    expect(line).toContain('"attributes":{"__proto__":{"x":1}}');
+  });
+
   it('property: the line is JSON that reads back as the record', () => {
     const json = fc.jsonValue({ maxDepth: 3 }).filter((v) => v !== null);
     fc.assert(
