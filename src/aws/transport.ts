@@ -14,7 +14,7 @@ import { CwbatchError, describe } from '../batch/errors.js';
 import { compileNameTemplate, type NameSource, type NameTemplate } from '../batch/name-template.js';
 export { eventTimestamp } from '../batch/event-timestamp.js';
 import type { SpoolOptions } from '../batch/types.js';
-import type { BatchConfig, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
+import type { BatchConfig, BatchHooks, BatchMetrics, DropReason, FlushFunction, InputLogEvent, RejectReason } from '../batch/types.js';
 import { createCloudWatchFlushFunction } from './flush-function.js';
 import type { LogGroupClass } from './group-options.js';
 import type { LogEventsService } from './service.js';
@@ -181,15 +181,7 @@ export class TransportSink {
   /** @throws TypeError / RangeError naming the option when an option is missing, unknown or invalid. */
   constructor(sinkOptions: TransportSinkOptions) {
     const { name, options, report } = sinkOptions;
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`Expected the options of ${name} to be an object, got ${options === null ? 'null' : typeof options}`);
-    }
-    const known = new Set<string>([...COMMON_KEYS, ...BATCH_KEYS, ...(sinkOptions.ownKeys ?? [])]);
-    for (const key of Object.keys(options)) {
-      if (!known.has(key)) {
-        throw new TypeError(`Unknown option \`${key}\` of ${name}; expected one of ${[...known].map((k) => `\`${k}\``).join(', ')}`);
-      }
-    }
+    checkOptionKeys(name, options, sinkOptions.ownKeys);
     // Compiled once (unknown placeholders, invalid fixed text: thrown here, naming the option).
     this.groupTemplate = compileNameTemplate(options['logGroupName'] as NameSource, 'logGroupName');
     this.streamTemplate = compileNameTemplate(options['logStreamName'] as NameSource, 'logStreamName');
@@ -198,40 +190,22 @@ export class TransportSink {
     this.usesRecord = this.groupTemplate.usesRecord || this.streamTemplate.usesRecord;
     this.#name = name;
     this.#report = report;
-
-    const batchConfig: Partial<BatchConfig> = { ...sinkOptions.defaults };
-    for (const key of BATCH_KEYS) {
-      if (options[key] !== undefined) (batchConfig as Record<string, unknown>)[key] = options[key];
-    }
-
-    let flushFunction = sinkOptions.flushFunction;
-    const clientConfig = options['clientConfig'] as CloudWatchLogsClientConfig | undefined;
-    if (flushFunction !== undefined) {
-      if (typeof flushFunction !== 'function') throw new TypeError(`Expected \`flushFunction\` to be a function, got ${typeof flushFunction}`);
-      if (sinkOptions.service !== undefined || clientConfig !== undefined) {
-        throw new TypeError(`Expected at most one of \`flushFunction\`, \`service\` and \`clientConfig\` in ${name}`);
-      }
-    } else {
-      const created = createCloudWatchFlushFunction({
-        service: sinkOptions.service,
-        clientConfig,
-        // The user's option; for the client built from clientConfig only (a service handed in is the caller's).
-        fastBody: sinkOptions.service === undefined ? (options['fastBody'] as boolean | undefined) : undefined,
-        createMissing: options['createMissing'] as boolean | undefined,
-        retentionInDays: options['retentionInDays'] as number | undefined,
-        logGroupClass: options['logGroupClass'] as LogGroupClass | undefined,
-        kmsKeyId: options['kmsKeyId'] as string | undefined,
-        tags: options['tags'] as Record<string, string> | undefined,
-      });
-      // A service handed in belongs to the caller; one built from clientConfig belongs to us.
-      this.#ownService = sinkOptions.service === undefined ? created.service : undefined;
-      flushFunction = created;
-    }
-
+    const { flushFunction, ownService } = flushFunctionOf(sinkOptions);
+    this.#ownService = ownService;
     this.buffer = new BatchBufferImpl(flushFunction, {
-      ...batchConfig,
+      ...batchConfigOf(options, sinkOptions.defaults),
       // Validated by the spool itself (TypeError/RangeError naming `spool.<field>`).
       spool: options['spool'] as SpoolOptions | undefined,
+      ...this.#bufferCallbacks(),
+    });
+    this.#retryBaseDelayMs = this.buffer.config.retryBaseDelayMs;
+    this.#shutdownTimeoutMs = this.buffer.config.shutdownTimeoutMs;
+    this.buffer.start();
+  }
+
+  /** The buffer's hooks: every drop and rejection reported, retries remembered, flush failures reported. */
+  #bufferCallbacks(): Required<Pick<BatchHooks, 'onDrop' | 'onRejected' | 'onRetry' | 'onError'>> {
+    return {
       onDrop: (events, reason, error) => this.#emit('dropped', reason, events, DROP_TEXT[reason], error),
       onRejected: (events, reason, group, stream) =>
         this.#emit('rejected', reason, events, `refused by the service: ${REJECT_TEXT[reason]}`, undefined, `${group}/${stream}`),
@@ -241,12 +215,9 @@ export class TransportSink {
       },
       onError: (error) => {
         this.#lastError = error;
-        this.#safeReport({ kind: 'error', reason: 'flush', count: 0, message: `${name}: ${describe(error)}`, error });
+        this.#safeReport({ kind: 'error', reason: 'flush', count: 0, message: `${this.#name}: ${describe(error)}`, error });
       },
-    });
-    this.#retryBaseDelayMs = this.buffer.config.retryBaseDelayMs;
-    this.#shutdownTimeoutMs = this.buffer.config.shutdownTimeoutMs;
-    this.buffer.start();
+    };
   }
 
   /** The resolved `shutdownTimeoutMs`: the deadline of {@link deliver} and {@link stop} by default. */
@@ -370,6 +341,57 @@ export class TransportSink {
       // A reporter that throws must not break delivery.
     }
   }
+}
+
+/** Throws a TypeError naming the option when `options` is no object or has a key nobody handles. */
+function checkOptionKeys(name: string, options: Readonly<Record<string, unknown>>, ownKeys: readonly string[] = []): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected the options of ${name} to be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const known = new Set<string>([...COMMON_KEYS, ...BATCH_KEYS, ...ownKeys]);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new TypeError(`Unknown option \`${key}\` of ${name}; expected one of ${[...known].map((k) => `\`${k}\``).join(', ')}`);
+    }
+  }
+}
+
+/** The transport's batch defaults, overridden by every batch setting the user gave. */
+function batchConfigOf(options: Readonly<Record<string, unknown>>, defaults: Partial<BatchConfig> | undefined): Partial<BatchConfig> {
+  const batchConfig: Partial<BatchConfig> = { ...defaults };
+  for (const key of BATCH_KEYS) {
+    if (options[key] !== undefined) (batchConfig as Record<string, unknown>)[key] = options[key];
+  }
+  return batchConfig;
+}
+
+/**
+ * The flush function the buffer sends through: the caller's own, or CloudWatch's through the
+ * service handed in or a client built from `clientConfig` (then `ownService`: destroyed by stop()).
+ */
+function flushFunctionOf(sinkOptions: TransportSinkOptions): { flushFunction: FlushFunction; ownService: LogEventsService | undefined } {
+  const { name, options, service, flushFunction } = sinkOptions;
+  const clientConfig = options['clientConfig'] as CloudWatchLogsClientConfig | undefined;
+  if (flushFunction !== undefined) {
+    if (typeof flushFunction !== 'function') throw new TypeError(`Expected \`flushFunction\` to be a function, got ${typeof flushFunction}`);
+    if (service !== undefined || clientConfig !== undefined) {
+      throw new TypeError(`Expected at most one of \`flushFunction\`, \`service\` and \`clientConfig\` in ${name}`);
+    }
+    return { flushFunction, ownService: undefined };
+  }
+  const created = createCloudWatchFlushFunction({
+    service,
+    clientConfig,
+    // The user's option; for the client built from clientConfig only (a service handed in is the caller's).
+    fastBody: service === undefined ? (options['fastBody'] as boolean | undefined) : undefined,
+    createMissing: options['createMissing'] as boolean | undefined,
+    retentionInDays: options['retentionInDays'] as number | undefined,
+    logGroupClass: options['logGroupClass'] as LogGroupClass | undefined,
+    kmsKeyId: options['kmsKeyId'] as string | undefined,
+    tags: options['tags'] as Record<string, string> | undefined,
+  });
+  // A service handed in belongs to the caller; one built from clientConfig belongs to us.
+  return { flushFunction: created, ownService: service === undefined ? created.service : undefined };
 }
 
 /** `promise`, or a rejection once `deadline` (ms since the epoch) has passed (someone awaits it: the timer stays ref'd). */

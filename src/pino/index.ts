@@ -29,6 +29,7 @@ import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
 import { describe } from '../batch/errors.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
+import { settlesBy, TransportIntake } from '../aws/transport-intake.js';
 
 /**
  * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group and stream
@@ -194,23 +195,23 @@ function warnApplication(message: string, error: unknown): void {
   }
 }
 
-/** The transport's stream over a working sink. */
+/**
+ * The transport's stream over a working sink. The per-line path stays here, in one closure (it
+ * is measured): {@link parseLine} takes each line inside split2's transform and buffers it at once
+ * when it can; the lines that must wait go through the stream to a {@link WaitingLines} loop.
+ */
 function workingTransport(sink: TransportSink, report: (failure: TransportFailure) => void): PinoTransportStream {
 
   const usesRecord = sink.usesRecord;
+  /** Lines seen by parseLine, and of those, lines in the buffer (or refused and reported). */
   let produced = 0;
   let consumed = 0;
-  let loopDone: Promise<void> = Promise.resolve();
 
   /**
-   * Lines the buffer could not take at once, handed on to {@link consume}; while any is pending,
-   * later lines follow the same path so that none overtakes it.
+   * Lines the buffer could not take at once, handed on to the {@link WaitingLines} loop; while any
+   * is pending, later lines follow the same path so that none overtakes it.
    */
   let waiting = 0;
-  /** Of those, the add() calls waiting for room in the buffer. */
-  let unsettled = 0;
-  /** True while lines are handed to add() without waiting for it (the buffer held the stream back for {@link MAX_BLOCK_MS}). */
-  let holding = false;
   const parseLine = (line: string): Line | null => {
     if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
     produced++;
@@ -241,98 +242,156 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
     report(sink.notBuffered(error));
   }
 
-  /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
-  function accept(record: Line): Promise<void> | undefined {
-    // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
-    if (unsettled === 0 && tryAccept(record.time, record.line, record.record)) {
+  const intake = new TransportIntake({ name: 'cwbatch/pino', sink, report });
+  const lines = new WaitingLines(sink, intake, {
+    tryAccept,
+    notBuffered,
+    taken: (counted) => {
+      if (!counted) consumed++;
       waiting--;
-      return undefined;
-    }
-    unsettled++;
-    const settled = (): void => {
-      unsettled--;
-      consumed++;
-      waiting--;
-      if (unsettled === 0) holding = false;
-    };
-    return sink.add(record.time, record.line, record.record).then(settled, (error: unknown) => {
-      notBuffered(error);
-      settled();
-    });
-  }
+    },
+    report,
+  });
+  return transportStream(sink, intake, lines, parseLine, {
+    produced: () => produced,
+    consumed: () => consumed,
+  });
+}
 
-  async function consume(source: AsyncIterable<Line>): Promise<void> {
-    try {
-      /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
-      let blockedSince = 0;
-      for await (const record of source) {
-        const accepted = accept(record);
-        // Empty: thread-stream has had every write taken, nobody waits for this loop.
-        if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
-        if (accepted === undefined || holding) continue;
-        // More lines are already here: hand them over too before waiting (up to MAX_UNSETTLED),
-        // so that in durable mode they share one write to the spool instead of one each.
-        if (unsettled < MAX_UNSETTLED && stream.readableLength > 0) continue;
-        // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
-        // when the buffer has room, so this loop stops reading, the stream fills, and
-        // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
-        const now = Date.now();
-        if (blockedSince === 0) blockedSince = now;
-        const left = blockedSince + MAX_BLOCK_MS - now;
-        if (left <= 0 || !(await settlesWithin(accepted, left))) {
-          holding = true;
-          blockedSince = 0;
-        }
-      }
-    } catch (error) {
-      // The source was destroyed under us (an error upstream): close() still delivers what we have.
-      report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
-    }
-  }
-
-  /** True once every complete line written to the stream is in the buffer. */
-  const caughtUp = (): boolean => stream.writableLength === 0 && consumed === produced;
-
-  async function flush(): Promise<void> {
-    const deadline = Date.now() + sink.shutdownTimeoutMs;
-    while (!caughtUp() && Date.now() < deadline) await pause(2);
-    const left = await sink.deliver(Math.max(0, deadline - Date.now()));
-    if (left > 0) {
-      report({
-        kind: 'error',
-        reason: 'flush',
-        count: 0,
-        message: `cwbatch/pino: flush: ${left} event(s) not delivered within ${sink.shutdownTimeoutMs} ms; still buffered, delivery continues${lastError(sink)}`,
-      });
-    }
-  }
-
-  async function close(): Promise<void> {
-    const deadline = Date.now() + sink.shutdownTimeoutMs;
-    // Let the loop hand its last lines to the buffer (bounded: it may be blocked on a full buffer,
-    // which stop() then releases).
-    await Promise.race([loopDone, pause(Math.max(0, deadline - Date.now()))]);
-    // Lines held while the buffer was full go in as room frees up (stop() would refuse them).
-    while (unsettled > 0 && Date.now() < deadline) await pause(2);
-    // Not awaiting the loop after this: on a destroy (not an end) its iterator settles only once
-    // this close has returned.
-    await sink.stop(Math.max(0, deadline - Date.now()));
-  }
-
+/**
+ * pino-abstract-transport's stream over `parseLine` (which buffers what it can at once) and the
+ * loop of the lines that must wait, with `flush()` and close built on the shared
+ * {@link TransportIntake}, and `sink`.
+ */
+function transportStream(
+  sink: TransportSink,
+  intake: TransportIntake,
+  lines: WaitingLines,
+  parseLine: (line: string) => Line | null,
+  counts: { produced: () => number; consumed: () => number },
+): PinoTransportStream {
+  let loopDone: Promise<void> = Promise.resolve();
   const stream = build(
     (source) => {
-      loopDone = consume(source as unknown as AsyncIterable<Line>);
+      // `source` is the stream build() returns (called before that returns).
+      loopDone = lines.consume(source as unknown as AsyncIterable<Line> & Transform);
       return loopDone;
     },
-    { parseLine, close: () => close(), metadata: false },
+    {
+      parseLine,
+      // Not awaiting the loop after its deadline: on a destroy (not an end) its iterator settles
+      // only once this close has returned.
+      close: () => intake.close({ loopDone, settled: () => lines.unsettled === 0 }, sink.shutdownTimeoutMs),
+      metadata: false,
+    },
   ) as unknown as PinoTransportStream;
+  /** A condition true once every line written to the stream before the call is in the buffer (or refused and reported). */
+  const writtenSoFar = (): (() => boolean) => {
+    if (!stream.writable) {
+      const target = counts.produced();
+      return () => counts.consumed() >= target;
+    }
+    // Writes are taken in order: this empty one's callback runs once every earlier chunk went
+    // through parseLine (the stream may hold them while its readable side is full).
+    let target = -1;
+    stream.write('', () => {
+      target = counts.produced();
+      intake.notify();
+    });
+    return () => target >= 0 && counts.consumed() >= target;
+  };
+  const flush = async (): Promise<void> => {
+    await intake.flush(writtenSoFar(), sink.shutdownTimeoutMs);
+  };
   Object.defineProperty(stream, 'flush', { value: flush, configurable: true, writable: true });
   Object.defineProperty(stream, 'sink', { value: sink });
   return stream;
 }
 
-function lastError(sink: TransportSink): string {
-  return sink.lastError === undefined ? '' : `; last error: ${describe(sink.lastError)}`;
+/** What {@link WaitingLines} needs of the per-line path in {@link workingTransport}. */
+interface LineCounts {
+  /** Buffers a line if that needs no waiting (true, counted as consumed); false when add() would wait. */
+  tryAccept(time: number, line: string, record: unknown): boolean;
+  /** Reports a line add() refused for good. */
+  notBuffered(error: unknown): void;
+  /** A line that waited is in the buffer (or refused and reported); `counted`: tryAccept counted it already. */
+  taken(counted: boolean): void;
+  report: (failure: TransportFailure) => void;
+}
+
+/**
+ * The lines the buffer could not take at once, in order, from the stream's readable side into
+ * the buffer, holding the stream back while the buffer is full (the back-pressure), for at most
+ * {@link MAX_BLOCK_MS}.
+ */
+class WaitingLines {
+  /** Of the lines handed over, the add() calls waiting for room in the buffer. */
+  unsettled = 0;
+  readonly #sink: TransportSink;
+  readonly #intake: TransportIntake;
+  readonly #counts: LineCounts;
+  /** True while lines are handed to add() without waiting for it (the buffer held the stream back for {@link MAX_BLOCK_MS}). */
+  #holding = false;
+
+  constructor(sink: TransportSink, intake: TransportIntake, counts: LineCounts) {
+    this.#sink = sink;
+    this.#intake = intake;
+    this.#counts = counts;
+  }
+
+  /** The loop over the stream's readable side; never rejects. */
+  async consume(stream: AsyncIterable<Line> & Transform): Promise<void> {
+    try {
+      /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
+      let blockedSince = 0;
+      for await (const record of stream) {
+        const accepted = this.#accept(record);
+        // Empty: thread-stream has had every write taken, nobody waits for this loop.
+        if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
+        if (accepted === undefined || this.#holding) continue;
+        // More lines are already here: hand them over too before waiting (up to MAX_UNSETTLED),
+        // so that in durable mode they share one write to the spool instead of one each.
+        if (this.unsettled < MAX_UNSETTLED && stream.readableLength > 0) continue;
+        // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
+        // when the buffer has room, so this loop stops reading, the stream fills, and
+        // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
+        const now = Date.now();
+        if (blockedSince === 0) blockedSince = now;
+        const deadline = blockedSince + MAX_BLOCK_MS;
+        if (deadline <= now || !(await settlesBy(accepted, deadline))) {
+          this.#holding = true;
+          blockedSince = 0;
+        }
+      }
+    } catch (error) {
+      // The source was destroyed under us (an error upstream): close() still delivers what we have.
+      this.#counts.report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
+    }
+  }
+
+  /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
+  #accept(record: Line): Promise<void> | undefined {
+    // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
+    if (this.unsettled === 0 && this.#counts.tryAccept(record.time, record.line, record.record)) {
+      this.#taken(true);
+      return undefined;
+    }
+    this.unsettled++;
+    const settled = (): void => {
+      this.unsettled--;
+      if (this.unsettled === 0) this.#holding = false;
+      this.#taken(false);
+    };
+    return this.#sink.add(record.time, record.line, record.record).then(settled, (error: unknown) => {
+      this.#counts.notBuffered(error);
+      settled();
+    });
+  }
+
+  #taken(counted: boolean): void {
+    this.#counts.taken(counted);
+    if (this.#intake.waited) this.#intake.notify();
+  }
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {
@@ -389,20 +448,4 @@ function stderrReporter(): (failure: TransportFailure) => void {
       process.stderr.write(text);
     }
   };
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True once `promise` (which never rejects) settled, false if `ms` passed first. */
-function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }

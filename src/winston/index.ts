@@ -24,6 +24,7 @@ import { describe } from '../batch/errors.js';
 import type { BatchMetrics, FlushFunction } from '../batch/types.js';
 import type { LogEventsService } from '../aws/service.js';
 import { DeliveryWarning, eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
+import { TransportIntake } from '../aws/transport-intake.js';
 
 export { DeliveryWarning } from '../aws/transport.js';
 export type { TransportFailure } from '../aws/transport.js';
@@ -83,6 +84,8 @@ interface WinstonInfo {
 export class CloudWatchTransport extends TransportStream {
   /** The buffer wired to CloudWatch (group, resolved stream name, metrics). */
   readonly sink: TransportSink;
+  /** Waits on the records between the logger and the buffer (flush, a held-back end). */
+  readonly #intake: TransportIntake;
   #stopping: Promise<void> | undefined;
   #onBeforeExit: (() => void) | undefined;
   #onExit: (() => void) | undefined;
@@ -114,6 +117,10 @@ export class CloudWatchTransport extends TransportStream {
       flushFunction,
       report: (failure) => this.#warn(failure),
     });
+    this.#intake = new TransportIntake({ name: 'cwbatch/winston', sink: this.sink, report: (failure) => this.#warn(failure) });
+    // A record that leaves the stream (or the logger's pipe) without reaching log(): filtered by level, unpiped, destroyed.
+    const moved = (): void => this.#intake.notifySoon();
+    this.on('unpipe', moved).on('close', moved).on('drain', moved);
     if (flushOnExit !== undefined && typeof flushOnExit !== 'boolean') {
       throw new TypeError(`Expected \`flushOnExit\` to be a boolean, got ${typeof flushOnExit}`);
     }
@@ -146,11 +153,13 @@ export class CloudWatchTransport extends TransportStream {
         this.#waiting--;
         this.emit('logged', info);
         next();
+        this.#intake.notifySoon();
       },
       (error: unknown) => {
         this.#waiting--;
         this.#notBuffered(error);
         next();
+        this.#intake.notifySoon();
       },
     );
   }
@@ -193,6 +202,8 @@ export class CloudWatchTransport extends TransportStream {
    * Anything else, or a record that would have to wait, goes through the stream as before.
    */
   override write(chunk: unknown, ...rest: unknown[]): boolean {
+    // Someone waits for the records on their way in (flush(), a held-back end()): this one moved.
+    if (this.#intake.waited) this.#intake.notifySoon();
     if (rest.length === 0 && this.#takeDirectly(chunk)) return true;
     return (super.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   }
@@ -237,21 +248,8 @@ export class CloudWatchTransport extends TransportStream {
    * still buffered (0: all delivered, or rejected/dropped and reported). The transport stays
    * open: call it before a Lambda handler returns. Never rejects.
    */
-  async flush(timeoutMs: number = this.sink.shutdownTimeoutMs): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.#caughtUp() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
-    const left = await this.sink.deliver(Math.max(0, deadline - Date.now()));
-    if (left > 0) {
-      this.#warn({
-        kind: 'error',
-        reason: 'flush',
-        count: 0,
-        message: `cwbatch/winston: flush: ${left} event(s) not delivered in time; still buffered, delivery continues${
-          this.sink.lastError === undefined ? '' : `; last error: ${describe(this.sink.lastError)}`
-        }`,
-      });
-    }
-    return left;
+  flush(timeoutMs: number = this.sink.shutdownTimeoutMs): Promise<number> {
+    return this.#intake.flush(() => this.#caughtUp(), timeoutMs);
   }
 
   /** True when no record is waiting in the logger's or this transport's stream buffers. */
@@ -291,23 +289,17 @@ export class CloudWatchTransport extends TransportStream {
    * winston's `Logger#_final` ends its transports once its own writable side is done, while up to
    * a readable buffer's worth of records can still wait in the logger for a transport that holds
    * them back (a full buffer under `'block'`): written after `end()`, they failed with "write
-   * after end" and were lost. So end once the logger's queue is empty (polled: it empties as this
-   * transport takes records, each pipe `'drain'`); `'finish'` still comes after delivery.
+   * after end" and were lost. So end once the logger's queue is empty (it empties as this transport
+   * takes records, each a `write()` here); `'finish'` still comes after delivery.
    */
   override end(...args: unknown[]): this {
     const parent = this.parent;
-    if (parent && (parent.readableLength ?? 0) > 0 && !this.writableEnded && !this.destroyed) {
-      const retry = (): void => {
-        if (this.parent === parent && (parent.readableLength ?? 0) > 0 && !this.writableEnded && !this.destroyed) {
-          setTimeout(retry, 1);
-          return;
-        }
-        (super.end as (...a: unknown[]) => this).apply(this, args);
-      };
-      setTimeout(retry, 1);
-      return this;
-    }
-    return (super.end as (...a: unknown[]) => this).apply(this, args);
+    const held = (): boolean => this.parent === parent && (parent?.readableLength ?? 0) > 0 && !this.writableEnded && !this.destroyed;
+    if (!held()) return (super.end as (...a: unknown[]) => this).apply(this, args);
+    // Re-checked as records reach this transport (write(), 'unpipe', 'close'); no deadline, as
+    // the logger's queue empties as fast as the buffer makes room.
+    void this.#intake.until(() => !held(), Infinity).then(() => (super.end as (...a: unknown[]) => this).apply(this, args));
+    return this;
   }
 
   /** Writable's `_final`: runs on `end()`, so `'finish'` (and the logger's) means delivered. */

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { assertBuilt, runLambda, byId, countingProxy, cwbatchLines, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
+import { assertBuilt, runLambda, byId, countingProxy, cwbatchLines, holdingProxy, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
 // @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
 import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
 
@@ -36,7 +36,13 @@ interface Run {
   ms: number;
 }
 
-async function run(scenario: string, mode: string, extra: Record<string, unknown> = {}, url?: string): Promise<Run> {
+async function run(
+  scenario: string,
+  mode: string,
+  extra: Record<string, unknown> = {},
+  url?: string,
+  onLine?: Parameters<typeof runChild>[3],
+): Promise<Run> {
   const stream = `${scenario}-${mode}-${++counter}`;
   const now = Date.now();
   const { batch, ...rest } = extra as { batch?: Record<string, unknown> };
@@ -49,7 +55,7 @@ async function run(scenario: string, mode: string, extra: Record<string, unknown
     mode,
     batch: { ...FAST_RETRIES, ...batch },
     ...rest,
-  });
+  }, 45_000, onLine);
   return { stream, now, stderr: result.stderr, stdout: result.stdout, code: result.code, ms: result.ms };
 }
 
@@ -113,22 +119,30 @@ describe('cwbatch/pino', () => {
     expect(cwbatchLines(r.stderr)).toEqual([]);
   });
 
-  it("sync: true (the README's setup), the buffer full and the endpoint silent for 11 s: pino is held back for a moment, not the 10 s after which thread-stream destroys the transport; nothing dropped", async () => {
+  it("sync: true (the README's setup), the buffer full and the endpoint silent: pino finishes its burst before any answer (held back for a moment, not the 10 s after which thread-stream destroys the transport); nothing dropped", async () => {
     // 100,000 lines (~10 MB, more than thread-stream's 4 MiB shared buffer, so pino's thread waits
-    // for the worker), a 256 KiB bound that one stalled request nearly fills: room comes back a
-    // few events at a time, then not at all.
-    endpoint.setFaults({ latencyMs: 11_000 });
-    const running = run('bulk', 'end', { sync: true, endAfterMs: 11_000, batch: { maxEvents: 2_000, maxBufferedBytes: 256 * 1024 } });
-    // Every request made in the next 10 s waits 11 s; later ones are answered at once.
-    await waitFor(() => endpoint.stats().faults.delayedRequests > 0, 30_000, 5);
-    await new Promise((resolve) => setTimeout(resolve, 10_000));
-    endpoint.setFaults({});
-    const r = await running;
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('logged');
-    expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(100_000);
-    await expectAllStored(r, 'bulk');
-    expect(cwbatchLines(r.stderr)).toEqual([]);
+    // for the worker), a 256 KiB bound that the first requests fill. The endpoint answers nothing
+    // until the child says it has logged everything: a transport that held pino back until an
+    // answer came would never get there (thread-stream throws after 10 s, the child fails).
+    const proxy = await holdingProxy(endpoint.url);
+    try {
+      let atLogged: { received: number; answered: number } | undefined;
+      const r = await run('bulk', 'end', { sync: true, endOnStdinEnd: true, batch: { maxEvents: 2_000, maxBufferedBytes: 256 * 1024 } }, proxy.url, (line, child) => {
+        if (line !== 'logged') return;
+        atLogged = { received: proxy.received, answered: proxy.answered };
+        proxy.release();
+        child.stdin?.end();
+      });
+      expect(atLogged).toBeDefined();
+      expect(atLogged!.received).toBeGreaterThan(0);
+      expect(atLogged!.answered).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
+      expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(100_000);
+      await expectAllStored(r, 'bulk');
+      expect(cwbatchLines(r.stderr)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   }, 60_000);
 
   it('5a. 5,000 records, then logger.flush(cb) and process.exit(0) in it: all stored', async () => {

@@ -71,21 +71,46 @@ function logScenario(scenario: string, options: Partial<WinstonTransportOptions>
 }
 
 /** A transport whose sink takes a batch only once `open()` is called; `delivered` lists the ids stored, in order. */
-function gated(options: Partial<WinstonTransportOptions> = {}): { transport: CloudWatchTransport; delivered: number[]; open: () => void } {
+function gated(options: Partial<WinstonTransportOptions> = {}): {
+  transport: CloudWatchTransport;
+  delivered: number[];
+  open: () => void;
+  /** Resolves once the sink's first call waits at the gate (the buffer sent what it could). */
+  reached: Promise<void>;
+} {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
+  let reach!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
   const delivered: number[] = [];
   const transport = new CloudWatchTransport({
     logGroupName: GROUP,
     logStreamName: `gated-${++counter}`,
     flushOnExit: false,
     flushFunction: async (_group, _stream, events) => {
+      reach();
       await gate;
       for (const e of events) delivered.push((JSON.parse(e.message) as { id: number }).id);
     },
     ...options,
   });
-  return { transport, delivered, open };
+  return { transport, delivered, open, reached };
+}
+
+/** Resolves the next time `target[method]` is called (it still runs as before). */
+function calledOnce<T extends object>(target: T, method: keyof T & string): Promise<void> {
+  return new Promise((resolve) => {
+    const original = target[method] as (...args: unknown[]) => unknown;
+    Object.defineProperty(target, method, {
+      configurable: true,
+      writable: true,
+      value(this: T, ...args: unknown[]): unknown {
+        delete (target as Record<string, unknown>)[method]; // the prototype's again
+        resolve();
+        return original.apply(this, args);
+      },
+    });
+  });
 }
 
 /** logger.end(), then the logger's 'finish'. */
@@ -184,8 +209,12 @@ describe('cwbatch/winston', () => {
     while (logger.readableLength < 5) logger.info(`record ${count} ${'x'.repeat(80)}`, { id: count++ });
     expect(logger.writableLength).toBe(0);
     expect(transport.writableLength).toBeGreaterThan(0);
+    const ended = calledOnce(transport, 'end');
     const finished = endAndFinish(logger);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the logger's _final has ended its transports
+    await ended; // the logger's _final has ended its transports, with records still in its queue
+    expect(logger.readableLength).toBeGreaterThan(0);
+    // Held back until they are in (winston-transport's readable-stream 3 has no writableEnded).
+    expect((transport as unknown as { _writableState: { ending: boolean } })._writableState.ending).toBe(false);
     expect(errors).toEqual([]);
     open();
     await finished;
@@ -288,14 +317,17 @@ describe('cwbatch/winston', () => {
     });
 
     it("a batch larger than the room left under 'block': next() only once every record is accepted, order kept", async () => {
-      const { transport, delivered, open } = gated({ maxBufferedBytes: 2_048 });
+      const { transport, delivered, open, reached } = gated({ maxBufferedBytes: 2_048 });
       const batch = Array.from({ length: 12 }, (_, i) => rec(i, 400)); // ~5.5 KB: does not fit
       let nexts = 0;
       transport.logv(batch, () => nexts++);
       const accepted = transport.getMetrics().eventsAccepted;
       expect(accepted).toBeGreaterThan(0);
       expect(accepted).toBeLessThan(12);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The buffer sent what it had and waits on the sink; nothing else will make room.
+      await reached;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(transport.getMetrics().eventsAccepted).toBe(accepted);
       expect(nexts).toBe(0); // winston's stream keeps its back-pressure
       open();
       await waitFor(() => nexts === 1, 5_000);
