@@ -67,10 +67,20 @@ export interface WinstonTransportOptions extends CloudWatchTransportOptions {
    * `process.exit()` without a flush). Only these two events, never signals. Default `true`.
    */
   flushOnExit?: boolean | undefined;
+  /**
+   * How many records in a row the transport takes at once (inside winston's `write`) before it
+   * lets the event loop turn: past it, the next record waits for the next turn, so winston's
+   * stream holds the records after it, unformatted, until then, as it does for its `File`
+   * transport. A synchronous burst of logging then costs the application's loop little more
+   * than winston's queueing (the formatting and buffering happen in the turns after it), at the
+   * price of the memory of the records winston holds meanwhile. Default `Infinity`: every record
+   * the buffer has room for is taken at once, the least CPU and memory per record.
+   */
+  burstRecords?: number | undefined;
 }
 
 const WINSTON_KEYS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections'] as const;
-const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit'] as const;
+const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit', 'burstRecords'] as const;
 
 /** What a winston format's `transform` takes (logform's `TransformableInfo`). */
 type FormatInput = Parameters<NonNullable<TransportStream['format']>['transform']>[0];
@@ -92,6 +102,12 @@ export class CloudWatchTransport extends TransportStream {
   #exitFlush: Promise<void> | undefined;
   /** log() calls waiting for add() (the buffer could not take them at once); later ones go to add() too, behind them. */
   #waiting = 0;
+  /** See `burstRecords`. */
+  readonly #burstRecords: number;
+  /** Records taken at once since the event loop last turned (counted up to `burstRecords`). */
+  #taken = 0;
+  /** Resolves at the next turn of the event loop once `burstRecords` were taken in a row; undefined otherwise. */
+  #nextTurn: Promise<void> | undefined;
   /** Set by winston-transport when a logger pipes into this transport. */
   declare parent?: { listenerCount(event: string): number; readableLength?: number; writableLength?: number; level?: string } | null;
   /** Set by winston-transport from the logger it is piped from: level name -> severity (lower is more severe). */
@@ -105,7 +121,7 @@ export class CloudWatchTransport extends TransportStream {
     const base: TransportStream.TransportStreamOptions = {};
     for (const key of WINSTON_KEYS) if (options[key] !== undefined) (base as Record<string, unknown>)[key] = options[key];
     super(base);
-    const { service, flushFunction, flushOnExit } = options;
+    const { service, flushFunction, flushOnExit, burstRecords } = options;
     const rest: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(options)) {
       if (!(OWN_KEYS as readonly string[]).includes(key)) rest[key] = value;
@@ -124,6 +140,10 @@ export class CloudWatchTransport extends TransportStream {
     if (flushOnExit !== undefined && typeof flushOnExit !== 'boolean') {
       throw new TypeError(`Expected \`flushOnExit\` to be a boolean, got ${typeof flushOnExit}`);
     }
+    if (burstRecords !== undefined && !(typeof burstRecords === 'number' && burstRecords >= 1 && (Number.isInteger(burstRecords) || burstRecords === Infinity))) {
+      throw new RangeError(`Expected \`burstRecords\` to be an integer >= 1 or Infinity, got ${String(burstRecords)}`);
+    }
+    this.#burstRecords = burstRecords ?? Infinity;
     if (flushOnExit ?? true) this.#installExitHooks();
   }
 
@@ -148,7 +168,8 @@ export class CloudWatchTransport extends TransportStream {
     // so a record that waits is handed over at once rather than after the one before it: in
     // durable mode, a burst that logv() hands over then shares one write to the spool.
     this.#waiting++;
-    void this.sink.add(timestamp, message, info).then(
+    const added = this.#nextTurn === undefined ? this.sink.add(timestamp, message, info) : this.#nextTurn.then(() => this.sink.add(timestamp, message, info));
+    void added.then(
       () => {
         this.#waiting--;
         this.emit('logged', info);
@@ -226,6 +247,7 @@ export class CloudWatchTransport extends TransportStream {
    * or refused for good and reported); false when it must wait for `add()`.
    */
   #takeNow(info: WinstonInfo, timestamp: number, message: string): boolean {
+    if (++this.#taken > this.#burstRecords && this.#yield()) return false;
     let accepted: boolean;
     try {
       accepted = this.sink.tryAdd(timestamp, message, info);
@@ -235,6 +257,23 @@ export class CloudWatchTransport extends TransportStream {
     }
     if (accepted) this.emit('logged', info);
     return accepted;
+  }
+
+  /**
+   * `burstRecords` were taken in a row: true (the record must wait) until the event loop turns;
+   * the count starts again then.
+   */
+  #yield(): boolean {
+    if (this.#nextTurn === undefined) {
+      this.#nextTurn = new Promise((resolve) => {
+        setImmediate(() => {
+          this.#taken = 0;
+          this.#nextTurn = undefined;
+          resolve();
+        });
+      });
+    }
+    return true;
   }
 
   #notBuffered(error: unknown): void {
@@ -330,13 +369,17 @@ export class CloudWatchTransport extends TransportStream {
         });
     };
     this.#onExit = () => {
-      const left = this.sink.pending();
+      // Records winston still held for this transport (a full buffer under 'block', `burstRecords`) are lost too.
+      const parent = this.parent;
+      const queued = this.writableLength + (parent?.readableLength ?? 0) + (parent?.writableLength ?? 0);
+      const left = this.sink.pending() + queued;
       if (left > 0) {
+        const where = queued > 0 ? ` (${queued} of them still queued in winston's streams)` : '';
         this.#warn({
           kind: 'dropped',
           reason: 'shutdown',
           count: left,
-          message: `cwbatch/winston: ${left} event(s) not delivered: the process exited before they were flushed (await transport.flush() or logger.end() and 'finish' before process.exit())`,
+          message: `cwbatch/winston: ${left} event(s) not delivered${where}: the process exited before they were flushed (await transport.flush() or logger.end() and 'finish' before process.exit())`,
         });
       }
     };

@@ -454,13 +454,63 @@ describe('cwbatch/winston', () => {
     });
   });
 
+  describe('burstRecords (records taken at once before the event loop turns)', () => {
+    it("past burstRecords, a synchronous burst waits in winston's stream, unformatted, until the loop turns; all delivered in order", async () => {
+      const { transport, delivered, open } = gated({ burstRecords: 3 });
+      const logged: number[] = [];
+      transport.on('logged', (info: { id: number }) => logged.push(info.id));
+      let formatted = 0;
+      const counting = winston.format((info) => {
+        formatted++;
+        return info;
+      });
+      const logger = winston.createLogger({ format: winston.format.combine(counting(), winston.format.json()), transports: [transport] });
+      for (let i = 0; i < 200; i++) logger.info(`record ${i}`, { id: i });
+      // Three taken at once, then the records behind them fill this transport's stream and the
+      // logger's readable side (16 each), and the rest wait in the logger, not formatted yet.
+      expect(logged).toEqual([0, 1, 2]);
+      expect(formatted).toBeLessThan(60);
+      expect(logger.writableLength).toBeGreaterThan(140);
+      open();
+      await endAndFinish(logger);
+      expect(formatted).toBe(200);
+      expect(logged).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expect(delivered).toEqual(Array.from({ length: 200 }, (_, i) => i));
+      expectCleanMetrics(transport, 200);
+    });
+
+    it('flush() waits for the records winston still holds', async () => {
+      const { transport, delivered, open } = gated({ burstRecords: 5 });
+      const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+      for (let i = 0; i < 100; i++) logger.info(`record ${i}`, { id: i });
+      expect(logger.writableLength).toBeGreaterThan(0);
+      open();
+      expect(await transport.flush()).toBe(0);
+      expect(delivered).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      await endAndFinish(logger);
+    });
+
+    it('is an integer >= 1 or Infinity', () => {
+      for (const bad of [0, -1, 1.5, Number.NaN, '10']) {
+        expect(() => new CloudWatchTransport({ logGroupName: GROUP, logStreamName: 's', flushOnExit: false, burstRecords: bad as number })).toThrow(
+          /`burstRecords`/,
+        );
+      }
+      expect(() => new CloudWatchTransport({ logGroupName: GROUP, logStreamName: 's', flushOnExit: false, burstRecords: Infinity, flushFunction: async () => ({}) })).not.toThrow();
+    });
+  });
+
   describe('in a child process (built package)', () => {
     beforeAll(() => assertBuilt());
 
-    async function child(mode: string, url = endpoint.url): Promise<{ stream: string; now: number; code: number | null; stdout: string; stderr: string; ms: number }> {
+    async function child(
+      mode: string,
+      url = endpoint.url,
+      options: Record<string, unknown> = {},
+    ): Promise<{ stream: string; now: number; code: number | null; stdout: string; stderr: string; ms: number }> {
       const stream = `child-${mode}-${++counter}`;
       const now = Date.now();
-      const r = await runChild('winston-child.mjs', { url, group: GROUP, stream, scenario: 'exit', now, mode, batch: FAST_RETRIES });
+      const r = await runChild('winston-child.mjs', { url, group: GROUP, stream, scenario: 'exit', now, mode, batch: { ...FAST_RETRIES, ...options } });
       return { stream, now, ...r };
     }
 
@@ -493,6 +543,15 @@ describe('cwbatch/winston', () => {
       const r = await child('exit-now');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/cwbatch\/winston: \d+ event\(s\) not delivered: the process exited before they were flushed/);
+    });
+
+    it("with burstRecords, process.exit(0) without a flush: the records winston still held count in the loss", async () => {
+      const r = await child('exit-now', endpoint.url, { burstRecords: 100 });
+      expect(r.code, r.stderr).toBe(0);
+      const said = /cwbatch\/winston: (\d+) event\(s\) not delivered \((\d+) of them still queued in winston's streams\)/.exec(r.stderr);
+      expect(said, r.stderr).not.toBeNull();
+      expect(Number(said![1])).toBe(5_000); // the 100 buffered and every record behind them
+      expect(Number(said![2])).toBe(4_900);
     });
   });
 });
