@@ -326,9 +326,22 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
     },
     { parseLine, close: () => close(), metadata: false },
   ) as unknown as PinoTransportStream;
+  keepStrings(stream);
   Object.defineProperty(stream, 'flush', { value: flush, configurable: true, writable: true });
   Object.defineProperty(stream, 'sink', { value: sink });
   return stream;
+}
+
+/**
+ * Lets the strings pino's worker writes (thread-stream decodes its shared buffer into a string
+ * per read) reach the line splitter as strings. A Writable turns each written string into a
+ * Buffer by default (`decodeStrings`), which split2 then decodes back: two copies of every byte,
+ * for nothing (split2's StringDecoder passes a string through). Buffers written to the stream are
+ * unchanged. On a Node whose stream state has no such setter, the assignment changes nothing.
+ */
+function keepStrings(stream: Transform): void {
+  const state = (stream as unknown as { _writableState?: { decodeStrings?: boolean } })._writableState;
+  if (state !== undefined && state.decodeStrings === true) state.decodeStrings = false;
 }
 
 function lastError(sink: TransportSink): string {
