@@ -73,6 +73,16 @@ const CASES = [
   { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true, cwbatch: false },
   { id: 'pino-file', family: 'pino', also: 'file', label: 'pino/file (local file, worker thread)', file: 'pino-file.mjs', cwbatch: false },
   { id: 'cwbatch-pino', family: 'pino', label: 'cwbatch/pino', file: 'cwbatch-pino.mjs', needs: 'dist/pino/index.js' },
+  {
+    // pino's worker with its young generation capped (Worker resourceLimits, through pino.transport's
+    // `worker` option): V8 otherwise grows it to 128 MiB under cwbatch's allocation rate (issue 20: peak RSS).
+    id: 'cwbatch-pino-young48',
+    family: 'pino',
+    label: 'cwbatch/pino, worker maxYoungGenerationSizeMb 48',
+    file: 'cwbatch-pino.mjs',
+    needs: 'dist/pino/index.js',
+    options: { worker: { resourceLimits: { maxYoungGenerationSizeMb: 48 } } },
+  },
   { id: 'pino-cloudwatch', family: 'pino', label: 'pino-cloudwatch 0.7.0', file: 'pino-cloudwatch.mjs', slow: true, cwbatch: false },
   {
     id: 'serdnam-pino-cloudwatch-transport',
@@ -209,6 +219,8 @@ async function runOnce(endpoint, url, c, n, rep) {
     deadlineMs,
   };
   const execArgv = ['--require', join(benchDir, 'lib', 'loopback-guard.cjs'), '--max-old-space-size=8192'];
+  // pino's worker writes its own profile (see ./lib/profiled-target.mjs), beside the main thread's.
+  if (profile) args.workerProfile = join(outDir, 'profiles', `${c.id}-${n}-${rep}`, 'worker.cpuprofile');
   if (c.heapProbe) execArgv.push('--expose-gc');
   if (profile) {
     // One folder per run, names left to Node: a fixed --cpu-prof-name made pino's worker thread

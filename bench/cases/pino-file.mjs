@@ -9,11 +9,16 @@
 import { once } from 'node:events';
 import pino from 'pino';
 import { TEXT, fields } from '../lib/message.mjs';
+import { profiled } from '../lib/profile.mjs';
 import { lineCounter, tempLogFile } from '../lib/local-file.mjs';
 
-export async function setup() {
+export async function setup({ workerProfile }) {
   const file = tempLogFile('pino.log');
-  const transport = pino.transport({ target: 'pino/file', sync: true, options: { destination: file.path } });
+  const transport = pino.transport({
+    ...profiled('pino/file', workerProfile),
+    sync: true,
+    options: { ...profiled('pino/file', workerProfile).options, destination: file.path },
+  });
   await once(transport, 'ready');
   const logger = pino({}, transport);
   const counter = lineCounter(file.path);
