@@ -269,7 +269,8 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Three bar panels (events/s, CPU s per 1M events, peak RSS) for the largest size run. */
 export function renderSvg(meta, summary) {
   const n = Math.max(...summary.map((r) => r.n));
-  const rows = summary.filter((r) => r.n === n);
+  // The --against build's rows are in the tables (head/base), not in the chart.
+  const rows = summary.filter((r) => r.n === n && !r.case.endsWith('@base'));
   const panels = [
     { key: 'eventsPerSecond', title: 'events/s delivered (higher is better)', f: fmt.int },
     { key: 'cpuSecondsPerMillion', title: 'CPU s per 1M events (lower is better)', f: fmt.two },
