@@ -346,6 +346,7 @@ async function main() {
     }
   }
   endpoint.close();
+  base?.remove();
   const allCases = [...CASES.flatMap((c) => (baseCases.has(c.id) ? [c, baseCases.get(c.id)] : [c]))];
   const meta = {
     date: new Date().toISOString(),

@@ -4,30 +4,34 @@
  * regresses").
  *
  * - The revision's files are exported with `git archive` (no worktree, branch or ref is added to
- *   the repository) into `.tmp/bench-against/<commit>/`, which is kept for the next run.
+ *   the repository) into `<os tmpdir>/cwbatch-bench-against/<commit>/`, which is kept for the
+ *   next run (outside the repository: `eslint .` and the tests never see that tree).
  * - Its dependencies: this tree's `node_modules` (a symlink) when both `package-lock.json` are the
  *   same, else `npm ci --ignore-scripts` there. Then `npm run build`.
  * - The cases: the SAME case files, library and driver as this tree's (only cwbatch differs),
- *   copied to `.tmp/bench-against/<commit>/.bench/` with a `node_modules` whose entries are
+ *   copied to `<that folder>/.bench-<pid>/` with a `node_modules` whose entries are
  *   symlinks to `bench/node_modules`'s, except `cwbatch`, which points at the revision's build.
  *   A case imports `cwbatch/...` (and pino resolves the `cwbatch/pino` target) from there.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const git = (root, ...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
 /**
- * Builds revision `rev` (once per commit) and returns `{ rev, commit, short, root, casesDir }`:
- * `root` is its tree (with `dist/`), `casesDir` the copy of this tree's cases that load it.
+ * Builds revision `rev` (once per commit) and returns `{ rev, commit, short, root, casesDir, remove }`:
+ * `root` is its tree (with `dist/`), `casesDir` the copy of this tree's cases that load it,
+ * `remove()` deletes that copy (the build stays for the next run).
  */
 export function prepareAgainst({ root, benchDir, rev, log = console.log }) {
   const commit = git(root, 'rev-parse', '--verify', `${rev}^{commit}`);
   const short = commit.slice(0, 7);
-  const dir = join(root, '.tmp', 'bench-against', commit);
+  const dir = join(tmpdir(), 'cwbatch-bench-against', commit);
   const built = join(dir, 'dist', 'batch', 'index.js');
-  if (!existsSync(built)) {
+  // Rebuilt when its dependencies went away (a symlinked node_modules of a tree since deleted).
+  if (!existsSync(built) || !existsSync(join(dir, 'node_modules', '@aws-sdk', 'client-cloudwatch-logs', 'package.json'))) {
     log(`bench: --against ${rev}: exporting ${short} into ${dir} and building it ...`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -42,7 +46,7 @@ export function prepareAgainst({ root, benchDir, rev, log = console.log }) {
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' });
   }
   // The cases and their library, this tree's, refreshed each run (they may have changed since).
-  const copy = join(dir, '.bench');
+  const copy = join(dir, `.bench-${process.pid}`);
   rmSync(copy, { recursive: true, force: true });
   mkdirSync(join(copy, 'node_modules'), { recursive: true });
   for (const sub of ['cases', 'lib']) cpSync(join(benchDir, sub), join(copy, sub), { recursive: true });
@@ -52,5 +56,5 @@ export function prepareAgainst({ root, benchDir, rev, log = console.log }) {
     symlinkSync(join(benchDir, 'node_modules', name), join(copy, 'node_modules', name), 'dir');
   }
   symlinkSync(dir, join(copy, 'node_modules', 'cwbatch'), 'dir');
-  return { rev, commit, short, root: dir, casesDir: join(copy, 'cases') };
+  return { rev, commit, short, root: dir, casesDir: join(copy, 'cases'), remove: () => rmSync(copy, { recursive: true, force: true }) };
 }
