@@ -9,14 +9,17 @@
  * a shared machine spreads over all cases. Reports medians; ratios come from the same run.
  *
  * Options: --quick, --reps=N, --sizes=100000,1000000, --cases=core,baseline,... (ids or
- * families), --profile (node --cpu-prof into bench/results/profiles/, the endpoint's too), --out=DIR, --list.
+ * families), --profile (node --cpu-prof into bench/results/profiles/, the endpoint's too), --out=DIR, --list,
+ * --against=REV (also run every cwbatch case on the build of git revision REV, alternated with
+ * this tree's build rep by rep; reports head/base ratios; see ./lib/against.mjs).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderMarkdown, renderSvg, summarize, evaluateTargets } from './lib/report.mjs';
+import { renderMarkdown, renderSvg, summarize, evaluateTargets, againstRatios } from './lib/report.mjs';
+import { prepareAgainst } from './lib/against.mjs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, '..');
@@ -24,11 +27,18 @@ const root = resolve(benchDir, '..');
 // ------------------------------------------------------------------------------------ options
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
-const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** `--name=VALUE` or `--name VALUE`. */
+const value = (name) => {
+  const joined = argv.find((a) => a.startsWith(`--${name}=`));
+  if (joined !== undefined) return joined.slice(name.length + 3);
+  const at = argv.indexOf(`--${name}`);
+  return at !== -1 && at + 1 < argv.length && !argv[at + 1].startsWith('--') ? argv[at + 1] : undefined;
+};
 const quick = flag('quick');
 const sizes = (value('sizes') ?? (quick ? '100000' : '100000,1000000')).split(',').map(Number);
 const outDir = resolve(value('out') ?? join(benchDir, 'results'));
 const profile = flag('profile');
+const against = value('against');
 
 /**
  * The cases. `family` groups a cwbatch case with what it is compared to; `slow` cases get fewer
@@ -56,17 +66,31 @@ const CASES = [
     file: 'core.mjs',
     heapProbe: true,
   },
+  // The local-file baselines (issue 20): what the same logger costs the application writing a file.
+  { id: 'winston-file', family: 'winston', also: 'file', label: 'winston File transport (local file)', file: 'winston-file.mjs', cwbatch: false },
   { id: 'cwbatch-winston', family: 'winston', label: 'cwbatch/winston', file: 'cwbatch-winston.mjs', needs: 'dist/winston/index.js' },
-  { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs' },
-  { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true },
+  { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs', cwbatch: false },
+  { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true, cwbatch: false },
+  { id: 'pino-file', family: 'pino', also: 'file', label: 'pino/file (local file, worker thread)', file: 'pino-file.mjs', cwbatch: false },
   { id: 'cwbatch-pino', family: 'pino', label: 'cwbatch/pino', file: 'cwbatch-pino.mjs', needs: 'dist/pino/index.js' },
-  { id: 'pino-cloudwatch', family: 'pino', label: 'pino-cloudwatch 0.7.0', file: 'pino-cloudwatch.mjs', slow: true },
+  {
+    // pino's worker with its young generation capped (Worker resourceLimits, through pino.transport's
+    // `worker` option): V8 otherwise grows it to 128 MiB under cwbatch's allocation rate (issue 20: peak RSS).
+    id: 'cwbatch-pino-young48',
+    family: 'pino',
+    label: 'cwbatch/pino, worker maxYoungGenerationSizeMb 48',
+    file: 'cwbatch-pino.mjs',
+    needs: 'dist/pino/index.js',
+    options: { worker: { resourceLimits: { maxYoungGenerationSizeMb: 48 } } },
+  },
+  { id: 'pino-cloudwatch', family: 'pino', label: 'pino-cloudwatch 0.7.0', file: 'pino-cloudwatch.mjs', slow: true, cwbatch: false },
   {
     id: 'serdnam-pino-cloudwatch-transport',
     family: 'pino',
     label: '@serdnam/pino-cloudwatch-transport 1.0.4',
     file: 'serdnam-pino-cloudwatch-transport.mjs',
     slow: true,
+    cwbatch: false,
   },
   // cwbatch/otel and cwbatch/emf, compared with `baseline` (the raw SDK loop) in the same run.
   { id: 'cwbatch-otel', family: 'otel', label: 'cwbatch/otel (sdk-logs BatchLogRecordProcessor)', file: 'cwbatch-otel.mjs', needs: 'dist/otel/index.js', minNode: [22, 15] },
@@ -78,7 +102,7 @@ if (flag('list')) {
   process.exit(0);
 }
 const wanted = value('cases')?.split(',');
-const selected = CASES.filter((c) => wanted === undefined || wanted.includes(c.id) || wanted.includes(c.family));
+const selected = CASES.filter((c) => wanted === undefined || wanted.includes(c.id) || wanted.includes(c.family) || wanted.includes(c.also));
 
 function repsFor(c, n) {
   const forced = value('reps');
@@ -182,7 +206,9 @@ async function runOnce(endpoint, url, c, n, rep) {
   await endpoint.reset(n, group, stream);
   const deadlineMs = n >= 1_000_000 ? 900_000 : 300_000;
   const args = {
-    caseFile: join(benchDir, 'cases', c.file),
+    // A case of the --against build runs the same case file from a copy of bench/ whose
+    // node_modules/cwbatch is that build (see ./lib/against.mjs).
+    caseFile: join(c.casesDir ?? join(benchDir, 'cases'), c.file),
     n,
     url,
     group,
@@ -193,11 +219,16 @@ async function runOnce(endpoint, url, c, n, rep) {
     deadlineMs,
   };
   const execArgv = ['--require', join(benchDir, 'lib', 'loopback-guard.cjs'), '--max-old-space-size=8192'];
+  // pino's worker writes its own profile (see ./lib/profiled-target.mjs), beside the main thread's.
+  if (profile) args.workerProfile = join(outDir, 'profiles', `${c.id}-${n}-${rep}`, 'worker.cpuprofile');
   if (c.heapProbe) execArgv.push('--expose-gc');
   if (profile) {
-    const dir = join(outDir, 'profiles');
+    // One folder per run, names left to Node: a fixed --cpu-prof-name made pino's worker thread
+    // and the main thread write the same file (one profile lost). Node names each thread's file
+    // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile (thread 0: the main thread).
+    const dir = join(outDir, 'profiles', `${c.id}-${n}-${rep}`);
     mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${c.id}-${n}-${rep}.cpuprofile`);
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   const child = fork(join(benchDir, 'lib', 'child.mjs'), [JSON.stringify(args)], {
     cwd: benchDir,
@@ -236,6 +267,16 @@ async function runOnce(endpoint, url, c, n, rep) {
     return run;
   }
   Object.assign(run, result, { networkRefusals: Math.max(refusals, result.networkRefusals) });
+  if (result.local !== undefined) {
+    // A file baseline: delivered means the lines in its file (counted by the child), nothing reached the endpoint.
+    const lines = result.local.lines;
+    run.endpoint = { expected: n, unique: lines, duplicates: 0, lost: n - lines, requests: 0, putLogEventsRequests: 0, storedPuts: 0, eventsInPuts: 0, meanMessageBytes: null };
+    stats.unique = lines;
+    stats.storedPuts = 0;
+    stats.lastNewEventAt = result.tDone;
+  }
+  // The producer's time in the log loop: the wall time of the loop of log calls, awaited back-pressure included.
+  run.loopSeconds = (result.tLogged - result.t0) / 1000;
   const seconds = (stats.lastNewEventAt - result.t0) / 1000;
   run.eventsPerSecond = stats.unique > 0 && seconds > 0 ? stats.unique / seconds : 0;
   run.cpuSeconds = (result.cpuUserUs + result.cpuSystemUs) / 1e6;
@@ -261,6 +302,21 @@ async function main() {
     return existsSync(join(benchDir, 'cases', c.file));
   });
   const skipped = selected.filter((c) => !available.includes(c)).map((c) => c.id);
+  // --against: each cwbatch case also runs on that revision's build, as `<id>@base`.
+  const base = against === undefined ? undefined : prepareAgainst({ root, benchDir, rev: against });
+  const baseCases = new Map();
+  if (base !== undefined) {
+    for (const c of available) {
+      if (c.cwbatch === false) continue;
+      if (c.needs !== undefined && !existsSync(join(base.root, c.needs))) {
+        console.log(`bench: --against: ${c.id} not compared: ${c.needs} not in ${base.short}`);
+        continue;
+      }
+      baseCases.set(c.id, { ...c, id: `${c.id}@base`, label: `${c.label} @ ${base.short}`, casesDir: base.casesDir, baseOf: c.id });
+    }
+    console.log(`bench: --against ${against} (${base.short}): ${[...baseCases.keys()].join(', ') || 'no case'} run on both builds, alternated`);
+  }
+  const loadStart = loadavg();
   const endpoint = startEndpoint();
   const { url } = await endpoint.ready;
   console.log(`bench: endpoint ${url} (own process, faults off, bodies not kept)`);
@@ -270,8 +326,13 @@ async function main() {
   for (const n of sizes) {
     const maxReps = Math.max(...available.map((c) => repsFor(c, n)));
     for (let rep = 1; rep <= maxReps; rep++) {
-      for (const c of available) {
-        if (rep > repsFor(c, n)) continue;
+      const order = available.flatMap((c) => {
+        const other = baseCases.get(c.id);
+        if (rep > repsFor(c, n)) return [];
+        // Alternated: head first in odd reps, the base build first in even ones.
+        return other === undefined ? [c] : rep % 2 === 1 ? [c, other] : [other, c];
+      });
+      for (const c of order) {
         const run = await runOnce(endpoint, url, c, n, rep);
         runs.push(run);
         const eps = run.eventsPerSecond === undefined ? '-' : Math.round(run.eventsPerSecond).toLocaleString('en-US');
@@ -285,6 +346,8 @@ async function main() {
     }
   }
   endpoint.close();
+  base?.remove();
+  const allCases = [...CASES.flatMap((c) => (baseCases.has(c.id) ? [c, baseCases.get(c.id)] : [c]))];
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
@@ -294,11 +357,15 @@ async function main() {
     sizes,
     skipped,
     durationSeconds: Math.round((Date.now() - started) / 1000),
-    cases: Object.fromEntries(CASES.map((c) => [c.id, { label: c.label, family: c.family }])),
+    // How loaded the (shared) machine was: 1/5/15-minute load averages at the start and the end.
+    loadavg: { start: loadStart.map((x) => Number(x.toFixed(2))), end: loadavg().map((x) => Number(x.toFixed(2))) },
+    against: base === undefined ? undefined : { rev: base.rev, commit: base.commit, short: base.short },
+    cases: Object.fromEntries(allCases.map((c) => [c.id, { label: c.label, family: c.family, baseOf: c.baseOf }])),
   };
-  const summary = summarize(runs, CASES);
+  const summary = summarize(runs, allCases);
   const targets = evaluateTargets(summary);
-  const stem = quick ? 'quick' : 'full';
+  if (base !== undefined) meta.againstRatios = againstRatios(runs, summary, [...baseCases.values()]);
+  const stem = `${quick ? 'quick' : 'full'}${base === undefined ? '' : `-vs-${base.short}`}`;
   writeFileSync(join(outDir, `${stem}.json`), `${JSON.stringify({ meta, summary, targets, runs }, null, 2)}\n`);
   const markdown = renderMarkdown(meta, summary, targets);
   writeFileSync(join(outDir, `${stem}.md`), markdown);

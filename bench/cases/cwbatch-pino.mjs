@@ -10,12 +10,16 @@ import { once } from 'node:events';
 import pino from 'pino';
 import { CREDENTIALS, REGION } from '../lib/aws-env.mjs';
 import { TEXT, fields } from '../lib/message.mjs';
+import { profiled } from '../lib/profile.mjs';
 
-export async function setup({ url, group, stream }) {
+export async function setup({ url, group, stream, workerProfile, options = {} }) {
   const transport = pino.transport({
-    target: 'cwbatch/pino',
+    ...profiled('cwbatch/pino', workerProfile),
     sync: true,
+    // Case `cwbatch-pino-young48`: pino's `worker` option (Worker options: resourceLimits).
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
     options: {
+      ...profiled('cwbatch/pino', workerProfile).options,
       logGroupName: group,
       logStreamName: stream,
       clientConfig: { endpoint: url, region: REGION, credentials: { ...CREDENTIALS } },
@@ -25,7 +29,7 @@ export async function setup({ url, group, stream }) {
   await once(transport, 'ready');
   const logger = pino({}, transport);
   return {
-    config: { maxBufferedBytes: 4 * 1024 * 1024, sync: true },
+    config: { maxBufferedBytes: 4 * 1024 * 1024, sync: true, worker: options.worker },
     log: (i) => {
       logger.info(fields(i), TEXT);
     },

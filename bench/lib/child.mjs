@@ -58,6 +58,7 @@ async function main() {
     const after = process.memoryUsage();
     heap = { heapBefore, heapUsedBeforeGc: before.heapUsed, rssAtProbe: before.rss, heapUsedAfterGc: after.heapUsed, counted };
   }
+  if (bench.local !== undefined) return finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap });
   let finishDone = false;
   let finishInfo;
   let finishError;
@@ -115,6 +116,71 @@ async function main() {
     config: bench.config,
     networkRefusals: globalThis.__cwbatchBenchRefusals?.length ?? 0,
     heap,
+  });
+}
+
+/**
+ * A file baseline: finish (the logger ends, the file is written and closed), then count the
+ * file's lines until all `n` are there or the file stopped growing for `stallMs`. The CPU spent
+ * counting is the driver's, not the case's: it is measured and taken out.
+ */
+async function finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap }) {
+  let finishError;
+  try {
+    await bench.finish();
+  } catch (error) {
+    finishError = String(error?.stack ?? error);
+  }
+  let countingUs = 0;
+  const count = () => {
+    const c0 = process.cpuUsage();
+    const lines = bench.local.count();
+    const c = process.cpuUsage(c0);
+    countingUs += c.user + c.system;
+    return lines;
+  };
+  let cpu = process.cpuUsage(cpu0);
+  let tDone = wallNow();
+  let lines = count();
+  let lastProgress = wallNow();
+  let outcome = 'complete';
+  while (lines < n) {
+    const now = wallNow();
+    if (now - t0 > deadlineMs) {
+      outcome = 'deadline';
+      break;
+    }
+    if (now - lastProgress > stallMs) {
+      outcome = 'stalled-after-finish';
+      break;
+    }
+    await sleep(20);
+    const more = count();
+    if (more !== lines) {
+      lines = more;
+      lastProgress = wallNow();
+      cpu = process.cpuUsage(cpu0);
+      tDone = lastProgress;
+    }
+  }
+  const peakRss = vm('VmHWM');
+  bench.local.remove?.();
+  process.send({
+    type: 'result',
+    outcome,
+    t0,
+    tLogged,
+    tDone,
+    cpuUserUs: Math.max(0, cpu.user - countingUs),
+    cpuSystemUs: cpu.system,
+    rssBefore,
+    peakRss,
+    finishDone: true,
+    finishError,
+    config: bench.config,
+    networkRefusals: globalThis.__cwbatchBenchRefusals?.length ?? 0,
+    heap,
+    local: { lines },
   });
 }
 

@@ -30,6 +30,7 @@ export function summarize(runs, cases) {
         eventsPerSecondMin: eps.length ? Math.min(...eps) : null,
         eventsPerSecondMax: eps.length ? Math.max(...eps) : null,
         cpuSecondsPerMillion: median(ok.map((r) => r.cpuSecondsPerMillion)),
+        loopSeconds: median(ok.map((r) => r.loopSeconds)),
         peakRssMiB: median(ok.map((r) => r.peakRss / MiB)),
         rssBeforeMiB: median(ok.map((r) => r.rssBefore / MiB)),
         requests: median(ok.map((r) => r.endpoint.requests)),
@@ -96,6 +97,12 @@ export function evaluateTargets(summary) {
       add(n, `cwbatch/pino vs ${peer}, events/s`, 'cwbatch-pino', peer, 'eventsPerSecond', '>=', 5);
       add(n, `cwbatch/pino vs ${peer}, peak RSS`, 'cwbatch-pino', peer, 'peakRssMiB', '<=', 0.3);
     }
+    // Issue 20: against what the same logger costs writing a local file (same records, same loop).
+    add(n, 'cwbatch/pino vs pino/file, CPU per line', 'cwbatch-pino', 'pino-file', 'cpuSecondsPerMillion', '<=', 1.25);
+    add(n, 'cwbatch/pino vs pino/file, peak RSS', 'cwbatch-pino', 'pino-file', 'peakRssMiB', '<=', 1.1);
+    add(n, 'cwbatch/pino vs pino/file, producer loop', 'cwbatch-pino', 'pino-file', 'loopSeconds', '<=', 1.05);
+    add(n, 'cwbatch/winston vs winston File, CPU per line', 'cwbatch-winston', 'winston-file', 'cpuSecondsPerMillion', '<=', 0.5);
+    add(n, 'cwbatch/winston vs winston File, producer loop', 'cwbatch-winston', 'winston-file', 'loopSeconds', '<=', 1.1);
     // Memory: what logging n events adds to the process (peak RSS - RSS before the first event)
     // against the bound. The fixed overhead is taken from the run with the small bound.
     for (const id of ['core', 'core-heap', 'core-8mib']) {
@@ -132,6 +139,38 @@ function notes(r) {
   return parts.join('; ');
 }
 
+/** The file baseline of each logger family (issue 20). */
+const FILE_BASELINES = { pino: 'pino-file', winston: 'winston-file' };
+
+/**
+ * --against: per cwbatch case and size, this tree's build (head) over the other revision's
+ * (base): the ratio of the medians, and the median of the per-rep ratios (each head run over the
+ * base run of the same rep, run next to it).
+ */
+export function againstRatios(runs, summary, baseCases) {
+  const metrics = ['eventsPerSecond', 'cpuSecondsPerMillion', 'peakRssMiB', 'loopSeconds'];
+  const value = (r, m) => (m === 'peakRssMiB' ? r.peakRss / MiB : r[m]);
+  const out = [];
+  for (const b of baseCases) {
+    for (const n of [...new Set(summary.filter((r) => r.case === b.baseOf).map((r) => r.n))]) {
+      const head = row(summary, b.baseOf, n);
+      const base = row(summary, b.id, n);
+      if (head === undefined || base === undefined) continue;
+      const entry = { case: b.baseOf, label: head.label, n, reps: Math.min(head.runs, base.runs) };
+      for (const m of metrics) {
+        const paired = [];
+        for (const h of runs.filter((r) => r.case === b.baseOf && r.n === n && r.outcome !== 'crashed')) {
+          const other = runs.find((r) => r.case === b.id && r.n === n && r.rep === h.rep && r.outcome !== 'crashed');
+          if (other !== undefined) paired.push(ratio(value(h, m), value(other, m)));
+        }
+        entry[m] = { head: head[m], base: base[m], ratio: ratio(head[m], base[m]), paired: median(paired), pairedMin: paired.length ? Math.min(...paired.filter((x) => x !== null)) : null, pairedMax: paired.length ? Math.max(...paired.filter((x) => x !== null)) : null };
+      }
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
 export function renderMarkdown(meta, summary, targets) {
   const lines = [];
   lines.push(`### cwbatch benchmarks (${meta.quick ? 'quick' : 'full'} run)`);
@@ -141,14 +180,20 @@ export function renderMarkdown(meta, summary, targets) {
       `\`${meta.command}\`; ${meta.durationSeconds} s. Medians of the runs (lost/dup: worst run). ` +
       'Endpoint: cwbatch/local in its own process on loopback; CPU and peak RSS are the client process only.',
   );
+  if (meta.loadavg !== undefined) lines.push(`\nLoad average (1/5/15 min) at the start: ${meta.loadavg.start.join(' / ')}, at the end: ${meta.loadavg.end.join(' / ')}.`);
   if (meta.skipped.length) lines.push(`\nNot run (not available yet): ${meta.skipped.join(', ')}.`);
   lines.push('');
-  lines.push('| case | events | runs | events/s (min-max) | CPU s / 1M events | peak RSS MiB (before) | requests | mean batch | msg bytes | lost | dup | notes |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push(
+    'File baselines (`pino-file`, `winston-file`): "delivered" is the last line in the file (counted after the transport closed); requests and batches do not apply. ' +
+      '"log loop s": the producer\'s wall time in the loop of log calls (awaited back-pressure included, finishing and delivery not).',
+  );
+  lines.push('');
+  lines.push('| case | events | runs | events/s (min-max) | CPU s / 1M events | peak RSS MiB (before) | log loop s | requests | mean batch | msg bytes | lost | dup | notes |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of summary) {
     lines.push(
       `| ${r.label} | ${fmt.int(r.n)} | ${r.runs} | ${fmt.int(r.eventsPerSecond)} (${fmt.int(r.eventsPerSecondMin)}-${fmt.int(r.eventsPerSecondMax)}) | ` +
-        `${fmt.two(r.cpuSecondsPerMillion)} | ${fmt.int(r.peakRssMiB)} (${fmt.int(r.rssBeforeMiB)}) | ${fmt.int(r.requests)} | ` +
+        `${fmt.two(r.cpuSecondsPerMillion)} | ${fmt.int(r.peakRssMiB)} (${fmt.int(r.rssBeforeMiB)}) | ${fmt.two(r.loopSeconds)} | ${fmt.int(r.requests)} | ` +
         `${fmt.int(r.meanBatch)} | ${fmt.int(r.meanMessageBytes)} | ${fmt.int(r.lostMax)} | ${fmt.int(r.duplicatesMax)} | ${notes(r)} |`,
     );
   }
@@ -157,6 +202,34 @@ export function renderMarkdown(meta, summary, targets) {
   lines.push('|---|---:|---:|---:|---|');
   for (const t of targets.filter((x) => x.metric !== 'memory')) {
     lines.push(`| ${t.name} | ${fmt.int(t.n)} | ${t.ratio === null ? '-' : `${t.ratio.toFixed(2)}x`} | ${t.op} ${t.limit}x | ${t.pass === null ? '-' : t.pass ? 'yes' : 'no'} |`);
+  }
+  // Every case of a logger family against that family's local-file baseline (issue 20).
+  const vsFile = summary.filter((r) => FILE_BASELINES[r.family] !== undefined && r.case !== FILE_BASELINES[r.family] && row(summary, FILE_BASELINES[r.family], r.n));
+  if (vsFile.length) {
+    lines.push('');
+    lines.push('| vs the local file (same logger, same records) | events | CPU per line | peak RSS | producer loop |');
+    lines.push('|---|---:|---:|---:|---:|');
+    const x = (v) => (v === null ? '-' : `${v.toFixed(2)}x`);
+    for (const r of vsFile) {
+      const f = row(summary, FILE_BASELINES[r.family], r.n);
+      lines.push(`| ${r.label} / ${f.label} | ${fmt.int(r.n)} | ${x(ratio(r.cpuSecondsPerMillion, f.cpuSecondsPerMillion))} | ${x(ratio(r.peakRssMiB, f.peakRssMiB))} | ${x(ratio(r.loopSeconds, f.loopSeconds))} |`);
+    }
+    lines.push('');
+    lines.push('Targets (issue 20): cwbatch/pino <= 1.25x CPU per line, <= 1.1x peak RSS, <= 1.05x producer loop; cwbatch/winston <= 0.5x CPU per line, <= 1.1x producer loop.');
+  }
+  if (meta.againstRatios?.length) {
+    lines.push('');
+    lines.push(
+      `This tree's build (head) against ${meta.against.rev} (${meta.against.short}), alternated rep by rep in this run: head/base, ratio of the medians ` +
+        '(and the median of the per-rep ratios, with their range). Below 1 is better for CPU, RSS and loop; above 1 for events/s.',
+    );
+    lines.push('');
+    lines.push('| head / base | events | reps | events/s | CPU per event | peak RSS | log loop |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    const cell = (m) => (m.ratio === null ? '-' : `${m.ratio.toFixed(3)} (${m.paired?.toFixed(3) ?? '-'}; ${m.pairedMin?.toFixed(2) ?? '-'}..${m.pairedMax?.toFixed(2) ?? '-'})`);
+    for (const e of meta.againstRatios) {
+      lines.push(`| ${e.label} | ${fmt.int(e.n)} | ${e.reps} | ${cell(e.eventsPerSecond)} | ${cell(e.cpuSecondsPerMillion)} | ${cell(e.peakRssMiB)} | ${cell(e.loopSeconds)} |`);
+    }
   }
   const mem = targets.filter((x) => x.metric === 'memory');
   if (mem.length) {
@@ -196,11 +269,13 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Three bar panels (events/s, CPU s per 1M events, peak RSS) for the largest size run. */
 export function renderSvg(meta, summary) {
   const n = Math.max(...summary.map((r) => r.n));
-  const rows = summary.filter((r) => r.n === n);
+  // The --against build's rows are in the tables (head/base), not in the chart.
+  const rows = summary.filter((r) => r.n === n && !r.case.endsWith('@base'));
   const panels = [
     { key: 'eventsPerSecond', title: 'events/s delivered (higher is better)', f: fmt.int },
     { key: 'cpuSecondsPerMillion', title: 'CPU s per 1M events (lower is better)', f: fmt.two },
     { key: 'peakRssMiB', title: 'peak RSS, MiB (lower is better)', f: fmt.int },
+    { key: 'loopSeconds', title: 'producer loop, s (lower is better)', f: fmt.two },
   ];
   const labelW = 300;
   const panelW = 250;
@@ -210,13 +285,14 @@ export function renderSvg(meta, summary) {
   const top = 64;
   const width = labelW + panels.length * (panelW + gap);
   const height = top + rows.length * rowH + 30;
-  const color = (r) => (r.case === 'baseline' ? '#6b7280' : r.case.startsWith('core') || r.case.startsWith('cwbatch') ? '#2563eb' : '#ea580c');
+  const color = (r) =>
+    r.case === 'baseline' ? '#6b7280' : r.case.endsWith('-file') ? '#16a34a' : r.case.startsWith('core') || r.case.startsWith('cwbatch') ? '#2563eb' : '#ea580c';
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(
     `<text x="10" y="20" font-size="15" font-weight="bold">cwbatch benchmarks: ${esc(fmt.int(n))} events of ~${esc(fmt.int(median(rows.map((r) => r.meanMessageBytes))))} bytes</text>`,
-    `<text x="10" y="38" fill="#374151">${esc(`${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.machine.nproc} cores, medians; blue: cwbatch, grey: raw SDK, orange: other packages`)}</text>`,
+    `<text x="10" y="38" fill="#374151">${esc(`${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.machine.nproc} cores, medians; blue: cwbatch, grey: raw SDK, green: local file, orange: other packages`)}</text>`,
   );
   rows.forEach((r, i) => {
     const y = top + i * rowH;

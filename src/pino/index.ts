@@ -285,6 +285,7 @@ function transportStream(
       metadata: false,
     },
   ) as unknown as PinoTransportStream;
+  keepStrings(stream);
   /** A condition true once every line written to the stream before the call is in the buffer (or refused and reported). */
   const writtenSoFar = (): (() => boolean) => {
     if (!stream.writable) {
@@ -392,6 +393,18 @@ class WaitingLines {
     this.#counts.taken(counted);
     if (this.#intake.waited) this.#intake.notify();
   }
+}
+
+/**
+ * Lets the strings pino's worker writes (thread-stream decodes its shared buffer into a string
+ * per read) reach the line splitter as strings. A Writable turns each written string into a
+ * Buffer by default (`decodeStrings`), which split2 then decodes back: two copies of every byte,
+ * for nothing (split2's StringDecoder passes a string through). Buffers written to the stream are
+ * unchanged. On a Node whose stream state has no such setter, the assignment changes nothing.
+ */
+function keepStrings(stream: Transform): void {
+  const state = (stream as unknown as { _writableState?: { decodeStrings?: boolean } })._writableState;
+  if (state !== undefined && state.decodeStrings === true) state.decodeStrings = false;
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {
