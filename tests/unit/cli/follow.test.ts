@@ -8,7 +8,8 @@ import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncate
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileLines, type ReadLine } from '../../../src/cli/lines.js';
+import { readFileLines } from '../../../src/cli/follow.js';
+import type { ReadLine } from '../../../src/cli/lines.js';
 
 /** The follower's wait, driven by the test. */
 class Ticker {
