@@ -10,7 +10,8 @@ import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { createCloudWatchLogsClient } from '../../src/aws/client.js';
-import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt } from '../helpers/build.js';
 
 let endpoint: LocalEndpoint;
 let dir: string;

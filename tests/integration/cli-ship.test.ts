@@ -9,7 +9,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findBatchViolation } from '../../src/batch/rules.js';
 import type { InputLogEvent } from '../../src/batch/types.js';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt } from '../helpers/build.js';
 
 let endpoint: LocalEndpoint;
 let dir: string;

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmfSink, UNITS, type TransportFailure, type Unit } from '../../src/emf/index.js';
 import { mulberry32 } from '../../src/local/faults.js';
 import { startLocalEndpoint, type ExtractedMetrics, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt } from '../helpers/build.js';
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { ensureBuilt, ROOT } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
 
 interface PackageJson {
   name: string;
