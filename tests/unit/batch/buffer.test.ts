@@ -16,6 +16,7 @@ import {
   type RetryInfo,
 } from '../../../src/batch/index.js';
 import { G, S, T0, awsError, deferred, ev, expectIdentity, gatedRecorder, recorder, settle, type Deferred } from './helpers.js';
+import { quiet } from '../../helpers/quiet.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -34,13 +35,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Options that make retries instant and keep background noise out of the console. */
-const quiet = (extra: BatchBufferOptions = {}): BatchBufferOptions => ({
-  retryBaseDelayMs: 0,
-  throttleBaseDelayMs: 0,
-  onError: () => undefined,
-  ...extra,
-});
 
 const size = (message: string): number => Buffer.byteLength(message, 'utf8') + 26;
 

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/index.js';
 import { recorder, T0 } from './helpers.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const fixture = fileURLToPath(new URL('../../fixtures/core/blocked-add.mjs', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../../../dist/batch/index.js', import.meta.url)));
@@ -168,10 +169,7 @@ describe('stop() deadline and the spool bound (reviews)', () => {
   });
 
   it('drop-oldest with a full spool drops only the new event: freeing memory cannot free disk', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'cwbatch-dropoldest-'));
+    const dir = tempDir('cwbatch-dropoldest-');
     const dropped: string[] = [];
     const buffer = new BatchBufferImpl(() => new Promise(() => undefined), {
       spool: { dir, maxBytes: 250 },
@@ -184,6 +182,5 @@ describe('stop() deadline and the spool bound (reviews)', () => {
     for (const tag of ['e1', 'e2', 'e3']) await buffer.add('/g', 's', { timestamp: T0, message: message(tag) });
     expect(dropped).toEqual(['e3:overflow']);
     await buffer.stop({ timeoutMs: 0 });
-    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, FlushFailedError } from '../../../src/batch/index.js';
 import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
 import { awsError, deferred, ev, expectIdentity, G, S, settle, T0, type Deferred } from './helpers.js';
+import { quiet } from '../../helpers/quiet.js';
 
-const quiet = { onError: () => undefined };
 
 /** A flush function whose calls stay pending until the test answers them. */
 function gate() {
@@ -34,7 +34,7 @@ function addTiedRuns(buffer: BatchBufferImpl): void {
 describe('pipelined sends within one stream', () => {
   it('sends the batches of one run concurrently, up to maxConcurrentFlushes, in batch order', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 2, maxConcurrentFlushes: 3 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 2, maxConcurrentFlushes: 3 }));
     // The third event size-triggers a run of [0, 1]; the rest wait for the next pass of that run.
     for (let i = 0; i < 10; i++) buffer.tryAdd(G, S, ev(i));
     const done = buffer.flush(G, S);
@@ -55,7 +55,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a batch that starts at the timestamp the previous one ends at waits for it (ties keep their order)', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 2, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 2, maxConcurrentFlushes: 4 }));
     // [a, b] [c, d] share the timestamp at their boundary; [e] does not.
     const t = [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3];
     t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, ts)));
@@ -72,7 +72,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a fast producer (many events per millisecond) still gets concurrent sends: batches are cut between timestamps', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 4, maxConcurrentFlushes: 4 }));
     addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     await settle();
@@ -86,7 +86,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a stream sending one batch at a time keeps plain greedy cuts', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 1 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 4, maxConcurrentFlushes: 1 }));
     addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     const sent: number[][] = [];
@@ -102,7 +102,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a stream with a legacy sequence token sends one batch at a time', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 1, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 1, maxConcurrentFlushes: 4 }));
     buffer.tryAdd(G, S, ev(0));
     let done = buffer.flush(G, S);
     await settle();
@@ -172,7 +172,7 @@ describe('pipelined sends within one stream', () => {
           throw awsError('ServiceUnavailableException', 503);
         }
       },
-      { ...quiet, maxEvents: 2, maxRetries: 0 },
+      quiet({ maxEvents: 2, maxRetries: 0 }),
     );
     for (let i = 0; i < 3; i++) buffer.tryAdd(G, S, ev(i)); // the third starts a run of [0, 1], which fails
     await buffer.flush(G, S);
@@ -186,7 +186,7 @@ describe('pipelined sends within one stream', () => {
 describe('tryAdd', () => {
   it('accepts at once when there is room, and reports false (buffering nothing) when add() would wait', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxBufferedBytes: 300, maxConcurrentFlushes: 1 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxBufferedBytes: 300, maxConcurrentFlushes: 1 }));
     const message = 'x'.repeat(74); // 100 bytes with the overhead
     expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
     expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
@@ -202,7 +202,7 @@ describe('tryAdd', () => {
   });
 
   it('leaves oversized events to add(), and throws what add() rejects with', () => {
-    const buffer = new BatchBufferImpl(async () => undefined, quiet);
+    const buffer = new BatchBufferImpl(async () => undefined, quiet());
     expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'x'.repeat(2_000_000) })).toBe(false);
     expect(buffer.getMetrics().eventsAccepted).toBe(0);
     expect(() => buffer.tryAdd(G, S, { timestamp: -1, message: 'x' })).toThrow(/timestamp/);
@@ -211,12 +211,11 @@ describe('tryAdd', () => {
 
   it('under a drop policy it accepts (and reports the drop) instead of refusing', () => {
     const drops: string[] = [];
-    const buffer = new BatchBufferImpl(() => new Promise(() => undefined), {
-      ...quiet,
+    const buffer = new BatchBufferImpl(() => new Promise(() => undefined), quiet({
       maxBufferedBytes: 200,
       overflowPolicy: 'drop-newest',
       onDrop: (events, reason) => drops.push(...events.map((e) => `${e.message.length}:${reason}`)),
-    });
+    }));
     const message = 'y'.repeat(74);
     for (let i = 0; i < 3; i++) expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
     expect(drops).toEqual(['74:overflow']);
@@ -227,7 +226,7 @@ describe('tryAdd', () => {
 describe('a burst of awaited add() calls gives requests in progress the event loop', () => {
   // 1,000 bytes per event with the overhead; a batch's worth is maxBytes (its smallest, 256 KiB).
   const big = (i: number): InputLogEvent => ({ timestamp: T0, message: `${i}`.padEnd(974, '.') });
-  const options = { ...quiet, maxBytes: 262_144 };
+  const options = quiet({ maxBytes: 262_144 });
 
   it("once per batch's worth while a request waits for I/O, add() resolves after one turn of the event loop", async () => {
     const g = gate();
@@ -280,7 +279,7 @@ describe('a burst of awaited add() calls gives requests in progress the event lo
 describe('tryAdd and waiting add() calls', () => {
   it('refuses while add() calls wait for room, even when this event would fit: it must not overtake them', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxBufferedBytes: 300 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxBufferedBytes: 300 }));
     expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'x'.repeat(74) })).toBe(true); // 100 bytes
     const flushing = buffer.flush(G, S); // in flight, held by the gate
     await settle();

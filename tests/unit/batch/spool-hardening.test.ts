@@ -3,14 +3,13 @@
  * spool cannot read reported once and not counted against maxBytes, and recovery from a
  * corrupted segment linear in its size.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/buffer.js';
-import type { BatchBufferOptions, InputLogEvent } from '../../../src/batch/index.js';
+import type { InputLogEvent } from '../../../src/batch/index.js';
 import { Spool, type ReplayedEvent } from '../../../src/batch/spool/index.js';
 import {
   couldStartRecord,
@@ -21,25 +20,15 @@ import {
   segmentNumber,
   writeEventRecord,
 } from '../../../src/batch/spool/record.js';
+import { quietNoTimer } from '../../helpers/quiet.js';
+import { DURABLE_GROUP } from '../../helpers/spool.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { recorder } from './helpers.js';
 
-const G = '/app/durable';
+const G = DURABLE_GROUP;
 const S = 'stream-1';
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cwbatch-spool-hard-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function quiet(extra: BatchBufferOptions = {}): BatchBufferOptions {
-  return { retryBaseDelayMs: 0, throttleBaseDelayMs: 0, flushIntervalMs: 3_600_000, onError: () => undefined, ...extra };
-}
 
 const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i}` });
 
@@ -96,7 +85,7 @@ describe('segment names by number, whatever their width', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'seg-9999999999999999.log'), '');
     // First process: every add() resolves (acknowledged: on disk), nothing is delivered.
-    const first = new BatchBufferImpl(() => new Promise<undefined>(() => undefined), quiet({ spool: { dir } }));
+    const first = new BatchBufferImpl(() => new Promise<undefined>(() => undefined), quietNoTimer({ spool: { dir } }));
     for (let i = 0; i < 10; i++) await first.add(G, S, event(i));
     expect(readdirSync(dir)).toContain('seg-10000000000000000.log');
     await first.stop({ timeoutMs: 0 });
@@ -104,7 +93,7 @@ describe('segment names by number, whatever their width', () => {
 
     // Second process: replays the 17-digit segment; its own new segment comes after it.
     const rec = recorder();
-    const second = new BatchBufferImpl(rec.flush, quiet({ spool: { dir } }));
+    const second = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir } }));
     await second.add(G, S, event(10));
     await second.stop();
     expect(rec.calls.flatMap((c) => c.events.map((e) => e.message))).toEqual(Array.from({ length: 11 }, (_, i) => `event #${i}`));
@@ -132,7 +121,7 @@ describe('files the spool cannot read', () => {
     truncateSync(sparse, 3 * 1024 ** 3);
     const errors: unknown[] = [];
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir, maxBytes: 64 * 1024 }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir, maxBytes: 64 * 1024 }, onError: (e) => errors.push(e) }));
     // Before: the 3 GiB counted against maxBytes, and this add() waited for ever.
     for (let i = 0; i < 5; i++) await buffer.add(G, S, event(i));
     await buffer.flushAll();
@@ -189,7 +178,7 @@ describe('recovery of a corrupted segment', () => {
     const errors: unknown[] = [];
     const rec = recorder();
     const before = process.cpuUsage();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir }, onError: (e) => errors.push(e) }));
     const used = process.cpuUsage(before);
     // The first turn scans 1 MiB (plus reading the file), not 16.
     expect((used.user + used.system) / 1000).toBeLessThan(300);

@@ -5,58 +5,29 @@
  * tests/integration/durable-kill.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/buffer.js';
 import { SpoolCorruptionError, SpoolLockedError } from '../../../src/batch/index.js';
-import type { BatchBufferOptions, DropReason, InputLogEvent } from '../../../src/batch/index.js';
+import type { DropReason, InputLogEvent } from '../../../src/batch/index.js';
 import { removeStaleLock, Spool, type ReplayedEvent } from '../../../src/batch/spool/index.js';
+import { quietNoTimer } from '../../helpers/quiet.js';
+import { crashCopy, DURABLE_GROUP, records, segments } from '../../helpers/spool.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { expectIdentity, recorder } from './helpers.js';
 
-const G = '/app/durable';
+const G = DURABLE_GROUP;
 const S = 'stream-1';
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cwbatch-spool-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
-/** What a kill -9 leaves: the files as they are now, without the dead owner's lock. */
-function crashCopy(dir: string): string {
-  const copy = tempDir();
-  cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith('LOCK') });
-  return copy;
-}
 
-const segments = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
 const segmentBytes = (dir: string): number => segments(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-
-function quiet(extra: BatchBufferOptions = {}): BatchBufferOptions {
-  return { retryBaseDelayMs: 0, throttleBaseDelayMs: 0, flushIntervalMs: 3_600_000, onError: () => undefined, ...extra };
-}
 
 const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i} Grüße 日本 🚀 "quoted" \\ back\nline` });
 
-/** A segment's records as [offset, length] pairs, read with the documented framing. */
-function records(file: string): Array<[number, number]> {
-  const data = readFileSync(file);
-  const out: Array<[number, number]> = [];
-  for (let offset = 0; offset + 8 <= data.length; ) {
-    const length = data.readUInt32LE(offset);
-    out.push([offset, 8 + length]);
-    offset += 8 + length;
-  }
-  return out;
-}
 
 describe('records', () => {
   it('round-trip: group, stream, timestamp and message come back exactly, in order', async () => {
@@ -117,7 +88,7 @@ describe('records', () => {
     writeFileSync(join(dir, 'seg-0000000000000001.log'), Buffer.concat(input.map((e) => legacy(G, S, e))));
     const errors: unknown[] = [];
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir }, onError: (e) => errors.push(e) }));
     await buffer.add(G, S, { timestamp: T0 + 1000, message: 'new, binary' });
     await buffer.flushAll();
     expect(errors).toEqual([]);
@@ -128,11 +99,11 @@ describe('records', () => {
 
   it('through the buffer: events added but not delivered are replayed first by the next buffer, and delivered once', async () => {
     const dir = tempDir();
-    const first = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+    const first = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
     for (let i = 0; i < 100; i++) await first.add(G, S, event(i));
     const copy = crashCopy(dir);
     const rec = recorder();
-    const second = new BatchBufferImpl(rec.flush, quiet({ spool: { dir: copy } }));
+    const second = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir: copy } }));
     await second.add(G, S, { timestamp: T0 + 1000, message: 'new' });
     await second.flushAll();
     expect(rec.messages()).toEqual([...Array.from({ length: 100 }, (_, i) => event(i).message), 'new']);
@@ -146,7 +117,7 @@ describe('records', () => {
 describe('torn and corrupted records', () => {
   async function spoolOf(count: number): Promise<{ dir: string; file: string; stop: () => Promise<void> }> {
     const dir = tempDir();
-    const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+    const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
     for (let i = 0; i < count; i++) await buffer.add(G, S, event(i));
     const copy = crashCopy(dir);
     const [file] = segments(copy);
@@ -159,7 +130,7 @@ describe('torn and corrupted records', () => {
     truncateSync(file, last[0] + Math.floor(last[1] / 2));
     const errors: unknown[] = [];
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir }, onError: (e) => errors.push(e) }));
     await buffer.flushAll();
     expect(rec.messages()).toEqual(Array.from({ length: 19 }, (_, i) => event(i).message));
     expect(errors).toHaveLength(1);
@@ -179,7 +150,7 @@ describe('torn and corrupted records', () => {
     truncateSync(file, last[0] + 3);
     const errors: unknown[] = [];
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir }, onError: (e) => errors.push(e) }));
     await buffer.flushAll();
     expect(rec.messages()).toHaveLength(4);
     expect(errors.map((e) => (e as Error).name)).toEqual(['SpoolCorruptionError']);
@@ -199,7 +170,7 @@ describe('torn and corrupted records', () => {
     writeFileSync(file, data);
     const errors: unknown[] = [];
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir }, onError: (e) => errors.push(e) }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir }, onError: (e) => errors.push(e) }));
     await buffer.flushAll();
     const expected = Array.from({ length: 30 }, (_, i) => event(i).message);
     expected.splice(10, 1);
@@ -216,11 +187,11 @@ describe('torn and corrupted records', () => {
 describe('lock', () => {
   it('a second buffer on the same directory throws SpoolLockedError while the first is alive; free again after stop()', async () => {
     const dir = tempDir();
-    const first = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
-    expect(() => new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }))).toThrow(SpoolLockedError);
-    expect(() => new BatchBufferImpl(recorder().flush, quiet({ spool: { dir: join(dir, '.') } }))).toThrow(/in use by process/);
+    const first = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
+    expect(() => new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }))).toThrow(SpoolLockedError);
+    expect(() => new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir: join(dir, '.') } }))).toThrow(/in use by process/);
     await first.stop();
-    const second = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+    const second = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
     await second.stop();
   });
 
@@ -230,7 +201,7 @@ describe('lock', () => {
     writeFileSync(join(dir, 'LOCK'), String(process.ppid));
     let caught: unknown;
     try {
-      new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+      new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
     } catch (error) {
       caught = error;
     }
@@ -241,14 +212,14 @@ describe('lock', () => {
 
   it('a stale LOCK with a dead pid (and its segments) is taken over', async () => {
     const source = tempDir();
-    const first = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir: source } }));
+    const first = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir: source } }));
     await first.add(G, S, event(1));
     const dir = crashCopy(source);
     await first.stop({ timeoutMs: 0 });
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(join(dir, 'LOCK'), dead.stdout);
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir } }));
     expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+\n$`));
     await buffer.flushAll();
     expect(rec.messages()).toEqual([event(1).message]);
@@ -260,17 +231,17 @@ describe('lock', () => {
     for (const text of [String(process.pid), `${process.pid} 1\n`]) {
       const dir = tempDir();
       writeFileSync(join(dir, 'LOCK'), text);
-      const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }));
+      const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
       await buffer.stop();
     }
   });
 
   it('a LOCK with our pid and start time that this thread does not hold (another worker thread: pino) is respected', async () => {
     const held = tempDir();
-    const first = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir: held } }));
+    const first = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir: held } }));
     const dir = tempDir();
     writeFileSync(join(dir, 'LOCK'), readFileSync(join(held, 'LOCK')));
-    expect(() => new BatchBufferImpl(recorder().flush, quiet({ spool: { dir } }))).toThrow(SpoolLockedError);
+    expect(() => new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }))).toThrow(SpoolLockedError);
     await first.stop();
   });
 });
@@ -306,7 +277,7 @@ describe('settling and deleting segments', () => {
     });
     const buffer = new BatchBufferImpl(
       rec.flush,
-      quiet({ spool: { dir, segmentBytes: 600 }, onDrop: (events, reason) => drops.push([reason, events.length]) }),
+      quietNoTimer({ spool: { dir, segmentBytes: 600 }, onDrop: (events, reason) => drops.push([reason, events.length]) }),
     );
     for (let i = 0; i < 40; i++) await buffer.add(G, S, i === 25 ? { timestamp: T0 + i, message: 'bad one' } : event(i));
     const before = segments(dir).length;
@@ -321,7 +292,7 @@ describe('settling and deleting segments', () => {
     // A crash now: the next process finds nothing to send (acks of the open segment survived).
     const copy = crashCopy(dir);
     const rec2 = recorder();
-    const next = new BatchBufferImpl(rec2.flush, quiet({ spool: { dir: copy } }));
+    const next = new BatchBufferImpl(rec2.flush, quietNoTimer({ spool: { dir: copy } }));
     await next.flushAll();
     expect(rec2.calls).toEqual([]);
     await next.stop();
@@ -333,14 +304,14 @@ describe('settling and deleting segments', () => {
   it('partly delivered: only the undelivered events of a segment are replayed after a crash', async () => {
     const dir = tempDir();
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir } }));
     for (let i = 0; i < 10; i++) await buffer.add(G, 'a', event(i));
     for (let i = 10; i < 20; i++) await buffer.add(G, 'b', event(i));
     await buffer.flush(G, 'a');
     expect(segments(dir)).toHaveLength(1);
     const copy = crashCopy(dir);
     const rec2 = recorder();
-    const next = new BatchBufferImpl(rec2.flush, quiet({ spool: { dir: copy } }));
+    const next = new BatchBufferImpl(rec2.flush, quietNoTimer({ spool: { dir: copy } }));
     await next.flushAll();
     expect(rec2.calls.map((c) => c.stream)).toEqual(['b']);
     expect(rec2.messages()).toEqual(Array.from({ length: 10 }, (_, i) => event(10 + i).message));
@@ -354,7 +325,7 @@ describe('settling and deleting segments', () => {
       throw Object.assign(new Error('down'), { name: 'ServiceUnavailableException' });
     });
     const drops: DropReason[] = [];
-    const first = new BatchBufferImpl(failing.flush, quiet({ spool: { dir }, onDrop: (_e, reason) => drops.push(reason) }));
+    const first = new BatchBufferImpl(failing.flush, quietNoTimer({ spool: { dir }, onDrop: (_e, reason) => drops.push(reason) }));
     for (let i = 0; i < 25; i++) await first.add(G, S, event(i));
     await first.stop({ timeoutMs: 20 });
     expect(drops).toContain('kept');
@@ -362,7 +333,7 @@ describe('settling and deleting segments', () => {
     expect(segments(dir)).toHaveLength(1);
     expect(readdirSync(dir)).not.toContain('LOCK');
     const rec = recorder();
-    const second = new BatchBufferImpl(rec.flush, quiet({ spool: { dir } }));
+    const second = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir } }));
     expect(second.getMetrics().eventsBuffered).toBe(25);
     await second.stop();
     expect(rec.messages()).toEqual(Array.from({ length: 25 }, (_, i) => event(i).message));
@@ -373,7 +344,7 @@ describe('settling and deleting segments', () => {
 describe('limits', () => {
   it('rotates at segmentBytes', async () => {
     const dir = tempDir();
-    const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir, segmentBytes: 1000 } }));
+    const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir, segmentBytes: 1000 } }));
     for (let i = 0; i < 100; i++) await buffer.add(G, S, event(i));
     const files = segments(dir);
     const recordBytes = statSync(join(dir, files[0]!)).size / records(join(dir, files[0]!)).length;
@@ -398,7 +369,7 @@ describe('limits', () => {
           return false; // closed meanwhile
         }
       }).length;
-    const buffer = new BatchBufferImpl(recorder().flush, quiet({ spool: { dir, fsync: 'batch', segmentBytes: 300 } }));
+    const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir, fsync: 'batch', segmentBytes: 300 } }));
     // Awaited one by one: every add() is a commit (and a background fsync), every fourth or so a new segment.
     for (let i = 0; i < 200; i++) await buffer.add(G, S, event(i));
     expect(segments(dir).length).toBeGreaterThanOrEqual(40);
@@ -408,7 +379,7 @@ describe('limits', () => {
     for (let turn = 0; turn < 10_000 && openInDir() > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(openInDir()).toBe(0);
     const rec = recorder();
-    const next = new BatchBufferImpl(rec.flush, quiet({ spool: { dir: copy } }));
+    const next = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir: copy } }));
     await next.flushAll();
     expect(rec.messages()).toEqual(Array.from({ length: 200 }, (_, i) => event(i).message));
     await next.stop();
@@ -420,7 +391,7 @@ describe('limits', () => {
     const rec = recorder();
     const buffer = new BatchBufferImpl(
       rec.flush,
-      quiet({ overflowPolicy: 'drop-newest', spool: { dir, maxBytes: 2_000 }, onDrop: (events, reason) => drops.push([reason, events.length]) }),
+      quietNoTimer({ overflowPolicy: 'drop-newest', spool: { dir, maxBytes: 2_000 }, onDrop: (events, reason) => drops.push([reason, events.length]) }),
     );
     // Long names count: the record holds them, so the check must too.
     const stream = 's'.repeat(200);
@@ -449,7 +420,7 @@ describe('limits', () => {
   it("maxBytes with 'block': add() waits for room on disk and is admitted once events are delivered", async () => {
     const dir = tempDir();
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ overflowPolicy: 'block', spool: { dir, maxBytes: 1_500 } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ overflowPolicy: 'block', spool: { dir, maxBytes: 1_500 } }));
     buffer.start();
     for (let i = 0; i < 60; i++) await buffer.add(G, S, event(i));
     await buffer.stop();
@@ -459,7 +430,7 @@ describe('limits', () => {
 
   it("'drop-oldest' does not let the spool grow past maxBytes (dropping buffered events frees no disk)", async () => {
     const dir = tempDir();
-    const buffer = new BatchBufferImpl(recorder().flush, quiet({ overflowPolicy: 'drop-oldest', spool: { dir, maxBytes: 1_500 } }));
+    const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ overflowPolicy: 'drop-oldest', spool: { dir, maxBytes: 1_500 } }));
     for (let i = 0; i < 60; i++) await buffer.add(G, S, event(i));
     expect(segmentBytes(dir)).toBeLessThanOrEqual(1_500);
     expectIdentity(buffer.getMetrics());
@@ -469,7 +440,7 @@ describe('limits', () => {
   it("fsync 'always': add() resolves after the group commit; many adds in one turn share it", async () => {
     const dir = tempDir();
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ spool: { dir, fsync: 'always' } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ spool: { dir, fsync: 'always' } }));
     await Promise.all(Array.from({ length: 500 }, (_, i) => buffer.add(G, S, event(i))));
     expect(records(join(dir, segments(dir)[0]!))).toHaveLength(500);
     await buffer.stop();
