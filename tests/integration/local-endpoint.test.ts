@@ -702,7 +702,11 @@ describe('options', () => {
 
   it('close() is idempotent', async () => {
     const e = await startLocalEndpoint();
-    await e.close();
-    await e.close();
+    const first = e.close();
+    expect(e.close()).toBe(first); // the same close, not a second one
+    await first;
+    await expect(e.close()).resolves.toBeUndefined();
+    // Closed for real: nothing listens on the port any more.
+    await expect(fetch(e.url, { method: 'POST' })).rejects.toThrow();
   });
 });

@@ -11,6 +11,7 @@ import type { BatchMetrics, DropReason, InputLogEvent } from '../../../src/batch
 import { quietNoTimer } from '../../helpers/quiet.js';
 import { crashCopy, DURABLE_GROUP } from '../../helpers/spool.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { expectIdentity, recorder, type Call } from './helpers.js';
 
 const G = DURABLE_GROUP;
@@ -95,12 +96,12 @@ describe('bounded replay', () => {
     let peak = 0;
     const rec = recorder(async () => {
       peak = Math.max(peak, held(buffer.getMetrics()));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Answered on a later turn of the event loop (not at once): other work runs meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
     });
     const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: 3_000, flushIntervalMs: 5, spool: { dir } }));
     buffer.start();
-    const deadline = Date.now() + 20_000;
-    while (buffer.getMetrics().eventsDelivered < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => buffer.getMetrics().eventsDelivered >= count, `${count} replayed events delivered`);
     expect(buffer.getMetrics().eventsDelivered).toBe(count);
     expect(peak).toBeLessThanOrEqual(3_000 + MAX_EVENT);
     const sent = byStream(rec.calls);

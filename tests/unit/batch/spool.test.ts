@@ -232,6 +232,10 @@ describe('lock', () => {
       const dir = tempDir();
       writeFileSync(join(dir, 'LOCK'), text);
       const buffer = new BatchBufferImpl(recorder().flush, quietNoTimer({ spool: { dir } }));
+      // Taken over: the LOCK now names this process with its own start time.
+      const lock = readFileSync(join(dir, 'LOCK'), 'utf8');
+      expect(lock).toMatch(new RegExp(`^${process.pid} \\d+\n$`));
+      expect(lock).not.toBe(text);
       await buffer.stop();
     }
   });
