@@ -1,7 +1,8 @@
 /**
- * Durable mode: replay of what a previous process left is bounded by maxBufferedBytes. The
- * spool is read a segment at a time and replayed as room frees up; add()s issued while replay is
- * pending wait behind it (older records first); stop() with replay pending leaves the rest on disk.
+ * The buffer's side of the spool (src/batch/durable.ts): replay of what a previous process left
+ * is bounded by maxBufferedBytes. The spool is read a segment at a time and replayed as room
+ * frees up; add()s issued while replay is pending wait behind it (older records first); stop()
+ * with replay pending leaves the rest on disk.
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
