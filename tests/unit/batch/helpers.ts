@@ -101,3 +101,17 @@ export const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 export function ev(i: number, message = `message ${i}`, timestamp = T0 + i): InputLogEvent {
   return { timestamp, message };
 }
+
+/** A flush function whose calls stay pending until the test answers them. */
+export function gate(): {
+  flush: FlushFunction;
+  pending: Array<{ events: InputLogEvent[]; token: string | undefined; answer: Deferred<unknown> }>;
+} {
+  const pending: Array<{ events: InputLogEvent[]; token: string | undefined; answer: Deferred<unknown> }> = [];
+  const flush: FlushFunction = (_group, _stream, events, token) => {
+    const answer = deferred<unknown>();
+    pending.push({ events: [...events], token, answer });
+    return answer.promise as Promise<undefined>;
+  };
+  return { flush, pending };
+}

@@ -39,31 +39,6 @@ describe('split events stay in one piece', () => {
   });
 });
 
-describe('bisecting blames only what was tried', () => {
-  it('when the left half fails for another reason, the untried right half is requeued without a requeue count', async () => {
-    let call = 0;
-    const dropped: string[] = [];
-    const rec = recorder(() => {
-      call++;
-      // 1: the whole batch is "invalid"; 2: its left half is refused outright (non-retryable).
-      if (call === 1) throw Object.assign(new Error('bad'), { name: 'InvalidParameterException' });
-      if (call === 2) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-    });
-    const buffer = new BatchBufferImpl(rec.flush, {
-      maxRequeues: 0,
-      onError: () => undefined,
-      onDrop: (events, reason) => dropped.push(...events.map((e) => `${e.message}:${reason}`)),
-    });
-    for (let i = 0; i < 4; i++) await buffer.add('/g', 's', { timestamp: T0 + i, message: `m${i}` });
-    await buffer.flush('/g', 's').catch(() => undefined);
-    // The left half was tried and refused: with maxRequeues 0 it is dropped. The right half never went out.
-    expect(dropped).toEqual(['m0:failed', 'm1:failed']);
-    expect(buffer.getMetrics().eventsBuffered).toBe(2);
-    await buffer.flush('/g', 's');
-    expect(rec.calls.at(-1)!.events.map((e) => e.message)).toEqual(['m2', 'm3']);
-  });
-});
-
 describe('second review', () => {
   it('a split event whose first part is in is never half-refused at stop(): the rest is taken and delivered or reported', async () => {
     let release: (() => void) | undefined;
@@ -112,39 +87,6 @@ describe('second review', () => {
     await buffer.add('/g', 's', { timestamp: T0, message: 'x' });
     await buffer.flush('/g', 's');
     expect(gaps).toEqual([0]);
-  });
-});
-
-describe('flush() under a steady producer', () => {
-  it('resolves once the events buffered at its call are delivered, while the producer goes on', async () => {
-    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-    const buffer = new BatchBufferImpl(
-      async () => {
-        await turn();
-      },
-      { maxEvents: 10, onError: () => undefined },
-    );
-    let producing = true;
-    let turns = 0;
-    const producer = (async () => {
-      for (let i = 0; producing; i++) {
-        for (let k = 0; k < 20; k++) await buffer.add('/g', 's', { timestamp: T0 + i, message: `e${i}.${k}` });
-        await turn();
-        turns++;
-      }
-    })();
-    while (turns < 5) await turn();
-    let flushed = false;
-    const done = buffer.flush('/g', 's').then(() => {
-      flushed = true;
-    });
-    for (let i = 0; i < 200 && !flushed; i++) await turn();
-    const resolvedWhileProducing = flushed;
-    producing = false;
-    await producer;
-    await done;
-    await buffer.stop();
-    expect(resolvedWhileProducing).toBe(true);
   });
 });
 
