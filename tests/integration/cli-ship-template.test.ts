@@ -11,6 +11,7 @@ import { createCloudWatchLogsClient } from '../../src/aws/client.js';
 import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
 import { useLocalEndpoint } from '../helpers/endpoint.js';
 import { useTempDir } from '../helpers/temp-dir.js';
+import { clientConfig } from '../helpers/client.js';
 
 const fixture = useLocalEndpoint({ cli: true, resetEach: true });
 const work = useTempDir('cwbatch-cli-template-');
@@ -82,7 +83,7 @@ describe('cwbatch ship with name templates', () => {
     );
     expect(result.stderr).toMatch(/1 events delivered/);
     expect(result.code).toBe(0);
-    const client = createCloudWatchLogsClient({ endpoint: fixture.endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const client = createCloudWatchLogsClient(clientConfig(fixture.endpoint.url));
     try {
       const described = await client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'cli/settings' }));
       expect(described.logGroups?.[0]).toMatchObject({ logGroupName: 'cli/settings', retentionInDays: 7 });
