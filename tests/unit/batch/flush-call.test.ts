@@ -3,41 +3,18 @@
  * synchronously, returns garbage or never settles (cut off after flushTimeoutMs); each case is
  * retried or reported, nothing is lost, and the process never sees an unhandled rejection.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/index.js';
-import type { BatchBufferOptions, FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
-import { identityHolds, watchProcessErrors } from '../../fixtures/faults/harness.js';
+import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
+import { identityHolds } from '../../fixtures/faults/harness.js';
+import { failOnProcessErrors } from '../../helpers/process-errors.js';
+import { reportingBuffer } from './helpers.js';
 
 const G = 'group';
 const S = 'stream';
 const NOW = Date.UTC(2026, 10, 26, 12);
 
-let watch: ReturnType<typeof watchProcessErrors>;
-beforeEach(() => {
-  watch = watchProcessErrors();
-});
-afterEach(async () => {
-  // Give stray promise rejections a turn to surface before checking.
-  await new Promise((resolve) => setImmediate(resolve));
-  watch.dispose();
-  expect(watch.errors).toEqual([]);
-});
-
-function buffer(flush: FlushFunction, options: BatchBufferOptions = {}) {
-  const dropped: Array<{ events: InputLogEvent[]; reason: string }> = [];
-  const errors: unknown[] = [];
-  const b = new BatchBufferImpl(flush, {
-    now: () => NOW,
-    random: () => 0.5,
-    retryBaseDelayMs: 0,
-    throttleBaseDelayMs: 0,
-    retryMaxDelayMs: 0,
-    ...options,
-    onDrop: (events, reason) => dropped.push({ events, reason }),
-    onError: (e) => errors.push(e),
-  });
-  return { b, dropped, errors };
-}
+failOnProcessErrors();
 
 describe('misbehaving flush functions', () => {
   it('throws synchronously: treated as a failure, retried, reported; nothing lost', async () => {
@@ -48,7 +25,7 @@ describe('misbehaving flush functions', () => {
       stored.push(...events);
       return Promise.resolve();
     }) as FlushFunction;
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     for (let i = 0; i < 10; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
     await b.flushAll();
     await b.stop();
@@ -60,7 +37,7 @@ describe('misbehaving flush functions', () => {
     const flush = (() => {
       throw new TypeError('not a service error');
     }) as unknown as FlushFunction;
-    const { b, dropped } = buffer(flush, { maxRequeues: 2 });
+    const { b, dropped } = reportingBuffer(flush, { maxRequeues: 2 });
     for (let i = 0; i < 5; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
     for (let i = 0; i < 3; i++) await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
     expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['failed', 5]]);
@@ -72,7 +49,7 @@ describe('misbehaving flush functions', () => {
     const answers: unknown[] = [42, 'ok', true, Symbol('x'), { rejectedLogEventsInfo: 'nonsense' }, { rejectedLogEventsInfo: { tooNewLogEventStartIndex: 'x', tooOldLogEventEndIndex: Number.NaN } }, [], { rejectedLogEventsInfo: { tooOldLogEventEndIndex: 1e9 } }];
     for (const answer of answers) {
       const flush = (() => Promise.resolve(answer)) as unknown as FlushFunction;
-      const { b, errors } = buffer(flush);
+      const { b, errors } = reportingBuffer(flush);
       for (let i = 0; i < 4; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
       await b.stop();
       const m = b.getMetrics();
@@ -84,7 +61,7 @@ describe('misbehaving flush functions', () => {
 
   it('never settles: cut off after flushTimeoutMs, retried; stop() resolves at its deadline and reports the drop', async () => {
     const flush: FlushFunction = () => new Promise(() => undefined);
-    const { b, dropped } = buffer(flush, { flushTimeoutMs: 20, maxRetries: 1 });
+    const { b, dropped } = reportingBuffer(flush, { flushTimeoutMs: 20, maxRetries: 1 });
     for (let i = 0; i < 3; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
     await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
     expect(b.getMetrics().eventsBuffered).toBe(3);

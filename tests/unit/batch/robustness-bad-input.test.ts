@@ -5,25 +5,18 @@
  * shared rules (findBatchViolation), so a batch AWS would refuse fails the test.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, findBatchViolation } from '../../../src/batch/index.js';
-import type { BatchBufferOptions, FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
-import { identityHolds, watchProcessErrors } from '../../fixtures/faults/harness.js';
+import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
+import { identityHolds } from '../../fixtures/faults/harness.js';
+import { failOnProcessErrors } from '../../helpers/process-errors.js';
+import { reportingBuffer } from './helpers.js';
 
 const G = 'group';
 const S = 'stream';
 const NOW = Date.UTC(2026, 10, 26, 12);
 
-let watch: ReturnType<typeof watchProcessErrors>;
-beforeEach(() => {
-  watch = watchProcessErrors();
-});
-afterEach(async () => {
-  // Give stray promise rejections a turn to surface before checking.
-  await new Promise((resolve) => setImmediate(resolve));
-  watch.dispose();
-  expect(watch.errors).toEqual([]);
-});
+failOnProcessErrors();
 
 interface Sink {
   flush: FlushFunction;
@@ -43,22 +36,6 @@ function sink(): Sink {
   return { flush, stored, violations };
 }
 
-function buffer(flush: FlushFunction, options: BatchBufferOptions = {}) {
-  const dropped: Array<{ events: InputLogEvent[]; reason: string }> = [];
-  const errors: unknown[] = [];
-  const b = new BatchBufferImpl(flush, {
-    now: () => NOW,
-    random: () => 0.5,
-    retryBaseDelayMs: 0,
-    throttleBaseDelayMs: 0,
-    retryMaxDelayMs: 0,
-    ...options,
-    onDrop: (events, reason) => dropped.push({ events, reason }),
-    onError: (e) => errors.push(e),
-  });
-  return { b, dropped, errors };
-}
-
 async function errorOf(p: Promise<unknown>): Promise<{ name?: string; code?: string }> {
   return p.then(
     () => ({ name: 'resolved' }),
@@ -69,7 +46,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ name?: string; code?: str
 describe('bad events give typed errors, nothing buffered', () => {
   it('non-string and empty messages, bad timestamps, non-object events', async () => {
     const { flush, stored } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const bad: unknown[] = [
       { timestamp: NOW, message: 42 },
       { timestamp: NOW, message: null },
@@ -99,7 +76,7 @@ describe('bad events give typed errors, nothing buffered', () => {
 
   it('invalid group and stream names (fast-check)', async () => {
     const { flush } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const badGroups = fc.oneof(
       fc.constant(''),
       fc.constant('a'.repeat(513)),
@@ -130,7 +107,7 @@ describe('bad events give typed errors, nothing buffered', () => {
 describe('awkward but valid input is delivered intact or reported', () => {
   it('lone surrogates and invalid UTF-16 become U+FFFD, NUL bytes pass through; every batch is valid (fast-check)', async () => {
     const { flush, stored, violations } = sink();
-    const { b, dropped } = buffer(flush, { maxEvents: 50 });
+    const { b, dropped } = reportingBuffer(flush, { maxEvents: 50 });
     const weird = fc.oneof(
       fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
       fc.string({ unit: fc.constantFrom('\uD800', '\uDFFF', '\u0000', 'a', '😀', '\uDBFF\uDC00'), minLength: 1, maxLength: 40 }),
@@ -154,7 +131,7 @@ describe('awkward but valid input is delivered intact or reported', () => {
 
   it('a 10 MB message is split into valid parts, in order, losslessly (default policy)', async () => {
     const { flush, stored, violations } = sink();
-    const { b, dropped } = buffer(flush);
+    const { b, dropped } = reportingBuffer(flush);
     const big = 'abcdefghij'.repeat(1_048_576); // 10 MiB of ASCII
     await b.add(G, S, { timestamp: NOW, message: big });
     await b.stop();
@@ -168,13 +145,13 @@ describe('awkward but valid input is delivered intact or reported', () => {
   it("a 10 MB message under 'drop' is a reported drop; under 'truncate' one valid event", async () => {
     const big = 'x'.repeat(10 * 1024 * 1024);
     const a = sink();
-    const dropping = buffer(a.flush, { oversizedEventPolicy: 'drop' });
+    const dropping = reportingBuffer(a.flush, { oversizedEventPolicy: 'drop' });
     await dropping.b.add(G, S, { timestamp: NOW, message: big });
     await dropping.b.stop();
     expect(dropping.dropped.map((d) => d.reason)).toEqual(['oversized']);
     expect(a.stored).toEqual([]);
     const t = sink();
-    const truncating = buffer(t.flush, { oversizedEventPolicy: 'truncate' });
+    const truncating = reportingBuffer(t.flush, { oversizedEventPolicy: 'truncate' });
     await truncating.b.add(G, S, { timestamp: NOW, message: big });
     await truncating.b.stop();
     expect(t.violations).toEqual([]);
@@ -204,7 +181,7 @@ describe('awkward but valid input is delivered intact or reported', () => {
 
   it('addStructured with circular, BigInt, Error, throwing getter and toJSON fields never throws', async () => {
     const { flush, stored } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const circular: Record<string, unknown> = { a: 1 };
     circular['self'] = circular;
     const getter = Object.defineProperty({}, 'boom', {
