@@ -38,11 +38,16 @@ export function replyOf(error: ServiceError): Reply {
 /** Bytes of request bodies held, against a global bound. */
 export class InFlightBudget {
   readonly #max: number;
+  /** Bytes held now. */
   bytes = 0;
+  /** The most bytes held at once (since the last `resetCounters()`). */
   peakBytes = 0;
+  /** Requests answered 503 because their body would have gone past the bound. */
   refused = 0;
+  /** Requests answered 413: a body over the per-request limit. */
   tooLarge = 0;
 
+  /** @param max - The bound on bytes held at once, over all requests. */
   constructor(max: number) {
     this.#max = max;
   }
@@ -55,10 +60,12 @@ export class InFlightBudget {
     return true;
   }
 
+  /** Gives back `n` bytes taken earlier (the request was answered). */
   release(n: number): void {
     this.bytes -= n;
   }
 
+  /** Forgets the counters (the bytes held now stay held). */
   resetCounters(): void {
     this.peakBytes = this.bytes;
     this.refused = 0;

@@ -350,19 +350,23 @@ class RequestHandler {
     return await operation(this.#ctx, input);
   }
 
+  /** EMF metrics extracted so far. */
   metrics(): ExtractedMetrics {
     return this.#emf.snapshot();
   }
 
+  /** Replaces the whole fault set. */
   setFaults(next: LocalFaults): void {
     this.#faults.set(next);
   }
 
+  /** Clears the timers of injected latency (at close). */
   cancelTimers(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
 
+  /** Forgets every group, stream, event and counter; reseeds the faults. */
   reset(): void {
     this.#store.clear();
     this.#emf.clear();
@@ -378,6 +382,7 @@ class RequestHandler {
     stats.expired = 0;
   }
 
+  /** A snapshot of the counters. */
   stats(): LocalEndpointStats {
     const { tooOld, tooNew, expired, eventsStored } = this.#putStats;
     const budget = this.#budget;
