@@ -7,6 +7,7 @@ import type {
   PutRetentionPolicyCommand as PutRetentionPolicy,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { backoffDelay, classifyError } from '../batch/retry.js';
+import { sleep } from '../batch/sleep.js';
 import type { FlushResult, InputLogEvent } from '../batch/types.js';
 import { createCloudWatchLogsClient } from './client.js';
 import { fastPutLogEventsBody } from './fast-body.js';
@@ -323,6 +324,10 @@ export class LogEventsService {
         // (the buffer's back-off, or the CLI's start check) decides, so a silent endpoint fails
         // after one request timeout, not after maxAttempts of them.
         if ((kind !== 'throttling' && kind !== 'transient') || isTimeout(error)) throw error;
+        // The pause is NOT unref()'d, on purpose: it is part of a create call somebody awaits (a flush
+        // in progress), like the request's own socket; unref()'d, a process with nothing else to do
+        // exited in the middle of it (code 0, the batch neither delivered nor reported). Bounded: with
+        // the defaults, about 3 s over all attempts.
         await (this.#retry.sleep ?? sleep)(backoffDelay(attempt, baseDelayMs, maxDelayMs, random), signal);
         if (aborted(signal)) throw error;
       }
@@ -381,29 +386,6 @@ function checkCreateRetry(options: CreateRetryOptions | undefined): CreateRetry 
 /** A function, not an inline test: the signal may abort while awaiting, which inline narrowing would hide. */
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
-}
-
-/**
- * Waits `ms`, or less when `signal` aborts. Never rejects. The timer is NOT unref()'d, on purpose:
- * the pause is part of a create call somebody awaits (a flush in progress), like the request's own
- * socket, which keeps the process alive too; unref()'d, a process with nothing else to do exited
- * in the middle of it (code 0, the batch neither delivered nor reported). Bounded: with the
- * defaults, about 3 s over all attempts.
- */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Whether `error` is a request or connection timeout (the SDK's node-http-handler names them `TimeoutError`). */

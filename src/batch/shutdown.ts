@@ -62,6 +62,21 @@ export interface ShutdownHandlerOptions {
  * @throws TypeError / RangeError naming the option when an option is invalid.
  */
 export function installShutdownHandlers(buffer: BatchBuffer, options: ShutdownHandlerOptions = {}): () => void {
+  const handlers = new ShutdownHandlers(buffer, checkOptions(buffer, options));
+  handlers.install();
+  return () => handlers.uninstall();
+}
+
+/** {@link ShutdownHandlerOptions}, checked and defaulted. */
+interface ShutdownConfig {
+  signals: ReadonlySet<NodeJS.Signals>;
+  timeoutMs: number | undefined;
+  beforeExit: boolean;
+  onDone: ((info: ShutdownInfo) => void) | undefined;
+}
+
+/** Checks `buffer` and every option; throws TypeError / RangeError naming the bad one. */
+function checkOptions(buffer: BatchBuffer, options: ShutdownHandlerOptions): ShutdownConfig {
   if (buffer === null || typeof buffer !== 'object' || typeof buffer.stop !== 'function') {
     throw new TypeError('Expected `buffer` to be a BatchBuffer (an object with a `stop` method)');
   }
@@ -80,73 +95,94 @@ export function installShutdownHandlers(buffer: BatchBuffer, options: ShutdownHa
   if (onDone !== undefined && typeof onDone !== 'function') {
     throw new TypeError(`Expected \`onDone\` to be a function, got ${typeof onDone}`);
   }
-  const handleBeforeExit = options.beforeExit ?? true;
+  return { signals: new Set(signals), timeoutMs, beforeExit: options.beforeExit ?? true, onDone };
+}
 
-  let installed = true;
-  let stopping: ShutdownReason | undefined;
-  const listeners = new Map<NodeJS.Signals, () => void>();
-
-  const uninstall = (): void => {
-    if (!installed) return;
-    installed = false;
-    for (const [signal, listener] of listeners) process.removeListener(signal, listener);
-    listeners.clear();
-    if (handleBeforeExit) process.removeListener('beforeExit', onBeforeExit);
+/**
+ * The listeners of one {@link installShutdownHandlers} call and what they share: whether a stop
+ * is under way (and for which reason), and whether they are still installed.
+ */
+class ShutdownHandlers {
+  readonly #buffer: BatchBuffer;
+  readonly #config: ShutdownConfig;
+  readonly #listeners = new Map<NodeJS.Signals, () => void>();
+  readonly #onBeforeExit = (): void => {
+    if (this.#stopping === undefined) this.#run('beforeExit');
   };
+  #installed = false;
+  /** Why the buffer is being stopped; a signal during a beforeExit flush replaces `'beforeExit'`. */
+  #stopping: ShutdownReason | undefined;
 
-  const finish = (started: ShutdownReason, error: unknown, hasError: boolean): void => {
-    const reason = stopping ?? started;
-    const exitCode = reason === 'beforeExit' ? undefined : exitCodeFor(reason);
-    const info: ShutdownInfo = { reason, metrics: safeMetrics(buffer), exitCode };
-    if (hasError) info.error = error;
-    try {
-      onDone?.(info);
-    } catch {
-      // The process is on its way out; a throwing callback must not keep it alive or crash it.
+  constructor(buffer: BatchBuffer, config: ShutdownConfig) {
+    this.#buffer = buffer;
+    this.#config = config;
+  }
+
+  install(): void {
+    this.#installed = true;
+    for (const signal of this.#config.signals) {
+      const listener = (): void => this.#onSignal(signal);
+      this.#listeners.set(signal, listener);
+      process.on(signal, listener);
     }
-    uninstall();
-    if (exitCode !== undefined && process.listenerCount(reason) === 0) process.exit(exitCode);
-  };
+    if (this.#config.beforeExit) process.on('beforeExit', this.#onBeforeExit);
+  }
 
-  const run = (reason: ShutdownReason): void => {
-    stopping = reason;
+  /** Removes every listener installed; idempotent. */
+  uninstall(): void {
+    if (!this.#installed) return;
+    this.#installed = false;
+    for (const [signal, listener] of this.#listeners) process.removeListener(signal, listener);
+    this.#listeners.clear();
+    if (this.#config.beforeExit) process.removeListener('beforeExit', this.#onBeforeExit);
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    const stopping = this.#stopping;
+    if (stopping === undefined) {
+      this.#run(signal);
+      return;
+    }
+    // A signal during a beforeExit flush: exit with the signal's code once the flush is done.
+    if (stopping === 'beforeExit') {
+      this.#stopping = signal;
+      return;
+    }
+    // The same signal again while stopping: the sender insists. Exit now.
+    if (stopping === signal) {
+      this.uninstall();
+      process.exit(exitCodeFor(signal));
+    }
+  }
+
+  #run(reason: ShutdownReason): void {
+    this.#stopping = reason;
+    const { timeoutMs } = this.#config;
     let stopped: Promise<void>;
     try {
-      stopped = Promise.resolve(timeoutMs === undefined ? buffer.stop() : buffer.stop({ timeoutMs }));
+      stopped = Promise.resolve(timeoutMs === undefined ? this.#buffer.stop() : this.#buffer.stop({ timeoutMs }));
     } catch (error) {
       stopped = Promise.reject(error);
     }
     stopped.then(
-      () => finish(reason, undefined, false),
-      (error: unknown) => finish(reason, error, true),
+      () => this.#finish(reason, undefined, false),
+      (error: unknown) => this.#finish(reason, error, true),
     );
-  };
+  }
 
-  for (const signal of new Set(signals)) {
-    const listener = (): void => {
-      if (stopping === undefined) {
-        run(signal);
-        return;
-      }
-      // A signal during a beforeExit flush: exit with the signal's code once the flush is done.
-      if (stopping === 'beforeExit') {
-        stopping = signal;
-        return;
-      }
-      // The same signal again while stopping: the sender insists. Exit now.
-      if (stopping === signal) {
-        uninstall();
-        process.exit(exitCodeFor(signal));
-      }
-    };
-    listeners.set(signal, listener);
-    process.on(signal, listener);
+  #finish(started: ShutdownReason, error: unknown, hasError: boolean): void {
+    const reason = this.#stopping ?? started;
+    const exitCode = reason === 'beforeExit' ? undefined : exitCodeFor(reason);
+    const info: ShutdownInfo = { reason, metrics: safeMetrics(this.#buffer), exitCode };
+    if (hasError) info.error = error;
+    try {
+      this.#config.onDone?.(info);
+    } catch {
+      // The process is on its way out; a throwing callback must not keep it alive or crash it.
+    }
+    this.uninstall();
+    if (exitCode !== undefined && process.listenerCount(reason) === 0) process.exit(exitCode);
   }
-  function onBeforeExit(): void {
-    if (stopping === undefined) run('beforeExit');
-  }
-  if (handleBeforeExit) process.on('beforeExit', onBeforeExit);
-  return uninstall;
 }
 
 /** 128 + the signal's number: what a shell reports for a process killed by that signal. */

@@ -20,7 +20,7 @@ import type { ExtractedMetric } from '../local/index.js';
 import { PhaseMetrics, phaseRows } from './demo-metrics.js';
 import { buildClient, buildFlushFunction, LOCAL_CREDENTIALS, readStream } from './cloudwatch.js';
 import { byReason, int, progressText, seconds, StatusLine } from './format.js';
-import { sleep } from './lines.js';
+import { sleep } from '../batch/sleep.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, parseNumber } from './usage.js';
 
 export const DEMO_USAGE = `Usage: cwbatch demo [--events N]

@@ -1,6 +1,6 @@
 /** `cwbatch local`: the embedded CloudWatch Logs endpoint in the foreground (issue 4). */
 import { parseArgs } from 'node:util';
-import { startLocalEndpoint } from '../local/server.js';
+import { startLocalEndpoint, type LocalEndpoint } from '../local/server.js';
 import type { LocalFaults } from '../local/faults.js';
 import { AWS_DEFAULT_QUOTAS, parseQuota } from '../local/quotas.js';
 import { int } from './format.js';
@@ -36,8 +36,56 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
+/** What `cwbatch local` was asked for, its arguments checked. */
+interface LocalArgs {
+  port: number;
+  host: string;
+  faults: LocalFaults;
+  seed: number;
+  quotas: Record<string, number>;
+}
+
 /** Runs `cwbatch local`; resolves to the exit code once stopped by SIGINT/SIGTERM. */
 export async function runLocal(argv: string[]): Promise<number> {
+  const args = parseLocalArgs(argv);
+  if (args === 'help') {
+    process.stdout.write(`${LOCAL_USAGE}\n`);
+    return EXIT_OK;
+  }
+  const { port, host, faults, seed, quotas } = args;
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      `cwbatch local: warning: listening on ${host}, beyond loopback: anyone who can reach this port can read and write ` +
+        'its log groups (the endpoint accepts any credentials). Use --host 127.0.0.1 unless you mean it.\n',
+    );
+  }
+  let endpoint: LocalEndpoint;
+  try {
+    endpoint = await startLocalEndpoint({ port, host, faults, seed, quotas });
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
+    const code = (error as { code?: unknown }).code;
+    const why = code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port (0 for any free port)` : (error as Error).message;
+    process.stderr.write(`cwbatch local: cannot listen on ${host}:${port}: ${why}\n`);
+    return EXIT_FAILED;
+  }
+  // Listen for Ctrl-C before saying where the endpoint is: whoever reads that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  const out = process.stdout;
+  out.write(banner(endpoint.url, faults, quotas));
+  const ticker = startTicker(endpoint, out);
+  await stopped;
+  clearInterval(ticker);
+  await endpoint.close();
+  out.write(`\ncwbatch local: stopped (${int(endpoint.stats().eventsStored)} events had been stored; nothing is kept)\n`);
+  return EXIT_OK;
+}
+
+/** The arguments of `cwbatch local`, checked (UsageError naming the flag), or `'help'`. */
+function parseLocalArgs(argv: string[]): LocalArgs | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -54,10 +102,7 @@ export async function runLocal(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help === true) {
-    process.stdout.write(`${LOCAL_USAGE}\n`);
-    return EXIT_OK;
-  }
+  if (values.help === true) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const port = parseNumber('port', values.port, DEFAULT_LOCAL_PORT, 0, 65535);
   if (!Number.isInteger(port)) throw new UsageError(`--port expects an integer, got ${JSON.stringify(values.port)}`);
@@ -72,8 +117,13 @@ export async function runLocal(argv: string[]): Promise<number> {
   if (values.latency !== undefined) faults.latencyMs = parseDuration('latency', values.latency, 0);
   const seed = parseNumber('seed', values.seed, 1, 0, 2 ** 32 - 1);
   const host = values.host ?? '127.0.0.1';
-  const quotas: Record<string, number> = values['aws-quotas'] === true ? { ...AWS_DEFAULT_QUOTAS } : {};
-  for (const text of values.quota ?? []) {
+  return { port, host, faults, seed, quotas: parseQuotas(values.quota ?? [], values['aws-quotas'] === true) };
+}
+
+/** `--quota OP=N` (repeatable) over AWS's defaults with `--aws-quotas`, else over none. */
+function parseQuotas(texts: readonly string[], awsDefaults: boolean): Record<string, number> {
+  const quotas: Record<string, number> = awsDefaults ? { ...AWS_DEFAULT_QUOTAS } : {};
+  for (const text of texts) {
     try {
       const [name, value] = parseQuota(text);
       quotas[name] = value;
@@ -81,48 +131,33 @@ export async function runLocal(argv: string[]): Promise<number> {
       throw new UsageError(`--quota: ${(error as Error).message}`);
     }
   }
-  if (!isLoopback(host)) {
-    process.stderr.write(
-      `cwbatch local: warning: listening on ${host}, beyond loopback: anyone who can reach this port can read and write ` +
-        'its log groups (the endpoint accepts any credentials). Use --host 127.0.0.1 unless you mean it.\n',
-    );
-  }
+  return quotas;
+}
 
-  let endpoint;
-  try {
-    endpoint = await startLocalEndpoint({ port, host, faults, seed, quotas });
-  } catch (error) {
-    if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message);
-    const code = (error as { code?: unknown }).code;
-    const why = code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port (0 for any free port)` : (error as Error).message;
-    process.stderr.write(`cwbatch local: cannot listen on ${host}:${port}: ${why}\n`);
-    return EXIT_FAILED;
-  }
-  // Listen for Ctrl-C before saying where the endpoint is: whoever reads that line may signal at once.
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  const out = process.stdout;
+/** What `cwbatch local` prints once it listens: where, with which faults, and how to point a client at it. */
+function banner(url: string, faults: LocalFaults, quotas: Record<string, number>): string {
   const faultText =
     (Object.keys(faults).length === 0 ? 'none' : JSON.stringify(faults)) +
     (Object.keys(quotas).length === 0 ? '' : `; quotas/s: ${JSON.stringify(quotas)}`);
-  out.write(
-    [
-      `cwbatch local: embedded CloudWatch Logs endpoint listening on ${endpoint.url} (in memory; faults: ${faultText})`,
-      '',
-      'Point the AWS SDK, the AWS CLI or "cwbatch ship" at it (any credentials work, the Region is free):',
-      '',
-      `  export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${endpoint.url}`,
-      '  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',
-      '',
-      'Then, e.g.:  echo hello | cwbatch ship --group demo --stream {hostname}   and   cwbatch tail --group demo',
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
+  return [
+    `cwbatch local: embedded CloudWatch Logs endpoint listening on ${url} (in memory; faults: ${faultText})`,
+    '',
+    'Point the AWS SDK, the AWS CLI or "cwbatch ship" at it (any credentials work, the Region is free):',
+    '',
+    `  export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=${url}`,
+    '  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test',
+    '',
+    'Then, e.g.:  echo hello | cwbatch ship --group demo --stream {hostname}   and   cwbatch tail --group demo',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
 
-  // A line when something was stored, at most every 5 s: enough to see it working.
+/**
+ * A line when something was stored, at most every 5 s: enough to see it working. unref()'d:
+ * the listening server is what keeps the command running.
+ */
+function startTicker(endpoint: LocalEndpoint, out: NodeJS.WritableStream): NodeJS.Timeout {
   let lastStored = 0;
   const ticker = setInterval(() => {
     const stats = endpoint.stats();
@@ -135,10 +170,6 @@ export async function runLocal(argv: string[]): Promise<number> {
         `${int(stats.putLogEventsRequests)} PutLogEvents (${int(faulted)} faulted) · rejected ${int(stats.rejected.tooOld + stats.rejected.tooNew + stats.rejected.expired)}\n`,
     );
   }, 5_000);
-
-  await stopped;
-  clearInterval(ticker);
-  await endpoint.close();
-  out.write(`\ncwbatch local: stopped (${int(endpoint.stats().eventsStored)} events had been stored; nothing is kept)\n`);
-  return EXIT_OK;
+  ticker.unref();
+  return ticker;
 }

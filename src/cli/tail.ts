@@ -9,7 +9,7 @@ import { compileFilterPattern, FilterPatternError } from '../local/filter.js';
 import { clientFor, readGroup, readStream, type ReadEvent } from './cloudwatch.js';
 import { ENDPOINT_OPTIONS, resolveDestination, type Destination } from './endpoint.js';
 import { describeError } from './describe-error.js';
-import { sleep } from './lines.js';
+import { sleep } from '../batch/sleep.js';
 import { emfDatapoints } from '../local/emf.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './usage.js';
 

@@ -3,9 +3,8 @@
  * `X-Amz-Target: Logs_20140328.<Operation>`), in memory, with injectable faults. The real AWS SDK
  * client pointed at its `url` should not be able to tell it from AWS.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { LEGACY_MAX_EVENT_BYTES, MAX_EVENT_BYTES } from '../batch/limits.js';
 import type { InputLogEvent } from '../batch/types.js';
@@ -19,6 +18,20 @@ import type { LocalQuotas, QuotaStats } from './quotas.js';
 import type { OperationContext, PutStats } from './operations.js';
 import { LocalStore } from './store.js';
 import { EmfExtractor, type ExtractedMetrics } from './emf.js';
+import {
+  authProblem,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
+  describe,
+  errorReply,
+  InFlightBudget,
+  isReply,
+  parseInput,
+  readBody,
+  replyOf,
+  route,
+  safeSend,
+  type Reply,
+} from './http.js';
 import type { StoredLogEvent } from './store.js';
 
 /** Options of {@link startLocalEndpoint}. */
@@ -120,167 +133,14 @@ export interface LocalEndpoint {
   metrics(): ExtractedMetrics;
 }
 
-const TARGET_PREFIX = 'Logs_20140328.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
-/** Refuse bodies past this size instead of buffering without end (far above any valid request). */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-/** Default of {@link LocalEndpointOptions.maxInFlightBytes}. */
-const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
-
-/** What to answer: a status and a JSON payload (an error payload carries `__type`). */
-interface Reply {
-  status: number;
-  payload: unknown;
-  /** Close the connection after answering (the request's body was not read). */
-  close?: boolean;
-  /** Content type of the answer; default AWS JSON 1.1. */
-  contentType?: string;
-}
-
-function errorReply(status: number, type: string, message: string): Reply {
-  return { status, payload: { __type: type, message } };
-}
-
-function replyOf(error: ServiceError): Reply {
-  return errorReply(error.status, error.type, error.message);
-}
-
-/** Bytes of request bodies held, against a global bound. */
-class InFlightBudget {
-  readonly #max: number;
-  bytes = 0;
-  peakBytes = 0;
-  refused = 0;
-  tooLarge = 0;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  /** Takes `n` bytes when they fit under the bound; false (nothing taken) when they do not. */
-  take(n: number): boolean {
-    if (this.bytes + n > this.#max) return false;
-    this.bytes += n;
-    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
-    return true;
-  }
-
-  release(n: number): void {
-    this.bytes -= n;
-  }
-
-  resetCounters(): void {
-    this.peakBytes = this.bytes;
-    this.refused = 0;
-    this.tooLarge = 0;
-  }
-}
-
-/** The outcome of reading a body: the bytes, or why they were not kept. */
-type BodyRead = { kind: 'ok'; body: Buffer | undefined } | { kind: 'too-large' } | { kind: 'over-budget' };
-
-/**
- * Reads the whole body under both bounds: the per-request {@link MAX_BODY_BYTES} and the
- * global budget. A declared `content-length` is checked (and reserved) before a byte is read,
- * and read into one buffer of that size; a chunked body is reserved chunk by chunk. Bytes
- * reserved are added to `held.bytes`, for the caller to release once the request is answered.
- */
-function readBody(req: IncomingMessage, budget: InFlightBudget, held: { bytes: number }): Promise<BodyRead> {
-  const declared = Number(req.headers['content-length']);
-  const known = req.headers['content-length'] !== undefined && Number.isSafeInteger(declared) && declared >= 0;
-  if (known && declared > MAX_BODY_BYTES) return discard(req, { kind: 'too-large' });
-  if (known) {
-    if (!budget.take(declared)) return discard(req, { kind: 'over-budget' });
-    held.bytes += declared;
-  }
-  return new Promise((resolve, reject) => {
-    const whole = known ? Buffer.allocUnsafe(declared) : undefined;
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let refused: BodyRead | undefined;
-    req.on('data', (chunk: Buffer) => {
-      if (refused !== undefined) return;
-      if (length + chunk.length > (known ? declared : MAX_BODY_BYTES)) {
-        refused = { kind: 'too-large' };
-      } else if (whole !== undefined) {
-        chunk.copy(whole, length);
-      } else if (budget.take(chunk.length)) {
-        held.bytes += chunk.length;
-        chunks.push(chunk);
-      } else {
-        refused = { kind: 'over-budget' };
-      }
-      length += chunk.length;
-      if (refused !== undefined) chunks.length = 0;
-    });
-    req.on('end', () => {
-      if (refused !== undefined) resolve(refused);
-      else if (whole !== undefined) resolve({ kind: 'ok', body: length === declared ? whole : whole.subarray(0, length) });
-      else resolve({ kind: 'ok', body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length) });
-    });
-    req.on('error', reject);
-  });
-}
-
-/** Discards a body without holding it, and answers `outcome` at once. */
-function discard(req: IncomingMessage, outcome: BodyRead): Promise<BodyRead> {
-  req.resume();
-  return Promise.resolve(outcome);
-}
-
-/** The SigV4 check AWS makes before anything else: a signed request (signatures are not verified). */
-function authProblem(req: IncomingMessage): Reply | undefined {
-  const auth = req.headers.authorization;
-  if (auth === undefined || auth === '') {
-    // Coral services refuse unsigned JSON requests this way.
-    return errorReply(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-  }
-  if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
-    return errorReply(
-      400,
-      'IncompleteSignatureException',
-      `Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization=${auth}`,
-    );
-  }
-  return undefined;
-}
-
-/** The operation a request targets (`X-Amz-Target: Logs_20140328.<Operation>`), or an UnknownOperationException reply. */
-function route(req: IncomingMessage): { operationName: string } | Reply {
-  const target = req.headers['x-amz-target'];
-  const operationName = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-  if (req.method !== 'POST' || !OPERATIONS.has(operationName)) {
-    return errorReply(
-      400,
-      'UnknownOperationException',
-      `Unknown operation ${String(target)}. The embedded endpoint supports: ${[...OPERATIONS.keys()].sort().join(', ')}.`,
-    );
-  }
-  return { operationName };
-}
-
-/**
- * The JSON object of a body, or a SerializationException reply. The body is taken out of `read`
- * once decoded, so that its bytes can be freed while the text is parsed (a 60 MiB body then
- * costs about two copies at a time, not three).
- */
-function parseInput(read: { body: Buffer | undefined }): Record<string, unknown> | Reply {
-  let input: unknown;
-  try {
-    const text = read.body === undefined ? '' : read.body.toString('utf8');
-    read.body = undefined;
-    input = text.length === 0 ? {} : JSON.parse(text);
-  } catch {
-    return errorReply(400, 'SerializationException', 'Malformed JSON in the request body.');
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return errorReply(400, 'SerializationException', 'Expected a JSON object as the request body.');
-  }
-  return input as Record<string, unknown>;
-}
-
-function isReply(v: unknown): v is Reply {
-  return typeof v === 'object' && v !== null && 'status' in v && 'payload' in v;
+/** {@link LocalEndpointOptions}, checked and defaulted. */
+interface EndpointConfig {
+  port: number;
+  host: string;
+  maxEventBytes: number;
+  maxInFlightBytes: number;
+  now: () => number;
+  requireAuth: boolean;
 }
 
 /**
@@ -292,8 +152,45 @@ function isReply(v: unknown): v is Reply {
  *   credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
  */
 export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Promise<LocalEndpoint> {
+  const config = checkOptions(options);
+  const handler = new RequestHandler(config, options);
+  const server = createServer((req, res) => handler.handle(req, res));
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // A client that misbehaves at the HTTP level gets a 400 and its socket closed, never a crash.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await listen(server, config.port, config.host);
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    store: handler.storeView(),
+    metrics: () => handler.metrics(),
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        handler.cancelTimers();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      return closed;
+    },
+    setFaults: (next) => handler.setFaults(next),
+    reset: () => handler.reset(),
+    stats: () => handler.stats(),
+  };
+}
+
+/** Checks the options that have a range; throws RangeError naming the option and value. */
+function checkOptions(options: LocalEndpointOptions): EndpointConfig {
   const port = options.port ?? 0;
-  const host = options.host ?? '127.0.0.1';
   const maxEventBytes = options.maxEventBytes ?? MAX_EVENT_BYTES;
   const maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -307,95 +204,74 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   if (!Number.isSafeInteger(maxInFlightBytes) || maxInFlightBytes < 1024 * 1024) {
     throw new RangeError(`Expected \`maxInFlightBytes\` to be an integer of at least 1048576 (1 MiB), got ${String(maxInFlightBytes)}`);
   }
-  const now = options.now ?? Date.now;
-  const requireAuth = options.requireAuth ?? true;
-  const store = new LocalStore(options.keepEvents ?? true);
-  const putStats: PutStats = { eventsStored: 0, tooOld: 0, tooNew: 0, expired: 0 };
-  const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
-  const budget = new InFlightBudget(maxInFlightBytes);
-  const emf = new EmfExtractor();
-  const quotas = new AccountQuotas(validateQuotas(options.quotas ?? {}, OPERATIONS), now);
-  const ctx: OperationContext = {
-    store,
-    now,
+  return {
+    port,
+    host: options.host ?? '127.0.0.1',
     maxEventBytes,
-    region: options.region ?? 'us-east-1',
-    accountId: '000000000000',
-    stats: putStats,
-    onStored: (group, stream, events, start, end) => {
-      emf.extract(events, start, end);
-      options.onStored?.(group, stream, events, start, end);
-    },
+    maxInFlightBytes,
+    now: options.now ?? Date.now,
+    requireAuth: options.requireAuth ?? true,
   };
-  let requests = 0;
-  let putRequests = 0;
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+}
 
-  /** The one place where an operation is looked up and called (hooks such as quotas go here). */
-  async function dispatch(operationName: string, input: Record<string, unknown>): Promise<unknown> {
-    // Looked up per request (not cached): benchmarks wrap entries of OPERATIONS to count events.
-    const operation = OPERATIONS.get(operationName);
-    if (operation === undefined) throw new ServiceError(400, 'UnknownOperationException', `Unknown operation ${operationName}`);
-    return await operation(ctx, input);
+/** Resolves once `server` listens on `port` and `host`; rejects with the listen error (e.g. EADDRINUSE). */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The endpoint's state (the store, the faults, the quotas, the in-flight budget, the counters)
+ * and the answer to one request, in steps: read the body under both bounds, authenticate, route,
+ * parse, admit (quotas, then faults), dispatch, respond.
+ */
+class RequestHandler {
+  readonly #config: EndpointConfig;
+  readonly #store: LocalStore;
+  readonly #putStats: PutStats = { eventsStored: 0, tooOld: 0, tooNew: 0, expired: 0 };
+  readonly #faults: FaultInjector;
+  readonly #budget: InFlightBudget;
+  readonly #emf = new EmfExtractor();
+  readonly #quotas: AccountQuotas;
+  readonly #ctx: OperationContext;
+  /** Timers of injected latency, cleared by `close()`. */
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #requests = 0;
+  #putRequests = 0;
+
+  constructor(config: EndpointConfig, options: LocalEndpointOptions) {
+    const { now } = config;
+    this.#config = config;
+    this.#store = new LocalStore(options.keepEvents ?? true);
+    this.#faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1, now);
+    this.#budget = new InFlightBudget(config.maxInFlightBytes);
+    this.#quotas = new AccountQuotas(validateQuotas(options.quotas ?? {}, OPERATIONS), now);
+    const emf = this.#emf;
+    this.#ctx = {
+      store: this.#store,
+      now,
+      maxEventBytes: config.maxEventBytes,
+      region: options.region ?? 'us-east-1',
+      accountId: '000000000000',
+      stats: this.#putStats,
+      onStored: (group, stream, events, start, end) => {
+        emf.extract(events, start, end);
+        options.onStored?.(group, stream, events, start, end);
+      },
+    };
   }
 
-  /** Answers one request, step by step; resolves to the reply, or `undefined` when the socket was dropped on purpose. */
-  async function answer(req: IncomingMessage, held: { bytes: number }): Promise<Reply | undefined> {
-    const read = await readBody(req, budget, held);
-    if (read.kind === 'over-budget') {
-      budget.refused++;
-      return { ...errorReply(503, 'ServiceUnavailableException', 'Too many bytes of requests in flight; retry later.'), close: true };
-    }
-    if (read.kind === 'too-large') {
-      budget.tooLarge++;
-      return { ...errorReply(413, 'RequestEntityTooLargeException', 'Request entity too large'), close: true };
-    }
-    if (req.method === 'GET' && req.url === '/metrics') {
-      return { status: 200, payload: emf.snapshot(), contentType: 'application/json' };
-    }
-    const delay = faults.latency();
-    if (delay > 0) await sleep(delay, timers);
-    const denied = requireAuth ? authProblem(req) : undefined;
-    if (denied !== undefined) return denied;
-    const routed = route(req);
-    if (isReply(routed)) return routed;
-    const input = parseInput(read);
-    if (isReply(input)) return input;
-    const { operationName } = routed;
-    if (quotas.active && !quotas.admit(operationName, input)) {
-      if (operationName === 'PutLogEvents') putRequests++;
-      return errorReply(THROTTLING_ANSWER.status, THROTTLING_ANSWER.type, THROTTLING_ANSWER.message);
-    }
-    let storeThenFail = false;
-    if (operationName === 'PutLogEvents') {
-      putRequests++;
-      const decision = faults.decide();
-      if (decision.kind === 'drop') return undefined;
-      if (decision.kind === 'error') return errorReply(decision.status, decision.type, decision.message);
-      storeThenFail = decision.storeThenFail;
-    }
-    let output: unknown;
-    try {
-      output = await dispatch(operationName, input);
-    } catch (error) {
-      if (error instanceof ServiceError) return replyOf(error);
-      return errorReply(500, 'InternalFailure', `Internal error: ${describe(error)}`);
-    }
-    if (storeThenFail) {
-      // The events are stored, but the client is told otherwise: a retry makes duplicates.
-      faults.counters.storeThenFail++;
-      const fault = unavailable();
-      return errorReply(fault.status, fault.type, fault.message);
-    }
-    return { status: 200, payload: output };
-  }
-
-  const server = createServer((req, res) => {
-    requests++;
+  /** The `node:http` request listener: answers, then releases the body's bytes once the response closes. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#requests++;
     const held = { bytes: 0 };
-    res.once('close', () => budget.release(held.bytes));
-    answer(req, held).then(
+    res.once('close', () => this.#budget.release(held.bytes));
+    this.#answer(req, held).then(
       (reply) => {
         if (reply === undefined) req.socket.destroy(); // a dropped connection: no status line ever
         else safeSend(res, reply);
@@ -405,116 +281,145 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
         safeSend(res, errorReply(500, 'InternalFailure', `Internal error: ${describe(error)}`));
       },
     );
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  // A client that misbehaves at the HTTP level gets a 400 and its socket closed, never a crash.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let closed: Promise<void> | undefined;
+  /** Answers one request, step by step; resolves to the reply, or `undefined` when the socket is to be dropped on purpose. */
+  async #answer(req: IncomingMessage, held: { bytes: number }): Promise<Reply | undefined> {
+    const read = await readBody(req, this.#budget, held);
+    if (read.kind !== 'ok') return this.#refuseBody(read.kind);
+    if (req.method === 'GET' && req.url === '/metrics') {
+      return { status: 200, payload: this.#emf.snapshot(), contentType: 'application/json' };
+    }
+    const delay = this.#faults.latency();
+    if (delay > 0) await sleep(delay, this.#timers);
+    const denied = this.#config.requireAuth ? authProblem(req) : undefined;
+    if (denied !== undefined) return denied;
+    const routed = route(req);
+    if (isReply(routed)) return routed;
+    const input = parseInput(read);
+    if (isReply(input)) return input;
+    return await this.#call(routed.operationName, input);
+  }
 
-  const storeView: LocalEndpointStore = {
-    groupNames: () => [...store.groups.keys()].sort(),
-    streamNames: (g) => [...(store.groups.get(g)?.streams.keys() ?? [])].sort(),
-    eventCount: (g, s) => store.groups.get(g)?.streams.get(s)?.eventCount ?? 0,
-    events: (g, s) => (store.groups.get(g)?.streams.get(s)?.events ?? []).map((e) => ({ ...e })),
-    totalEvents: () => {
-      let total = 0;
-      for (const g of store.groups.values()) for (const s of g.streams.values()) total += s.eventCount;
-      return total;
-    },
-    tags: (g) => Object.fromEntries([...(store.groups.get(g)?.tags ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    metricFilterValues: (g) => {
-      const group = store.groups.get(g);
-      return group === undefined ? [] : metricFilterValues(group);
-    },
-  };
+  /** The answer to a body that was not kept: over the in-flight budget (503) or too large (413). */
+  #refuseBody(kind: 'over-budget' | 'too-large'): Reply {
+    if (kind === 'over-budget') {
+      this.#budget.refused++;
+      return { ...errorReply(503, 'ServiceUnavailableException', 'Too many bytes of requests in flight; retry later.'), close: true };
+    }
+    this.#budget.tooLarge++;
+    return { ...errorReply(413, 'RequestEntityTooLargeException', 'Request entity too large'), close: true };
+  }
 
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    port: address.port,
-    store: storeView,
-    metrics: () => emf.snapshot(),
-    close() {
-      closed ??= new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      return closed;
-    },
-    setFaults(next) {
-      faults.set(next);
-    },
-    reset() {
-      store.clear();
-      emf.clear();
-      faults.reset();
-      quotas.reset();
-      budget.resetCounters();
-      requests = 0;
-      putRequests = 0;
-      putStats.eventsStored = 0;
-      putStats.tooOld = 0;
-      putStats.tooNew = 0;
-      putStats.expired = 0;
-    },
-    stats() {
-      return {
-        requests,
-        putLogEventsRequests: putRequests,
-        eventsStored: putStats.eventsStored,
-        rejected: { tooOld: putStats.tooOld, tooNew: putStats.tooNew, expired: putStats.expired },
-        faults: { ...faults.counters },
-        quotas: quotas.stats(),
-        inFlight: { bytes: budget.bytes, peakBytes: budget.peakBytes, refused: budget.refused, tooLarge: budget.tooLarge },
-      };
-    },
-  };
-}
+  /** Admits the call (quotas, then the injected faults of PutLogEvents), dispatches it, and turns the outcome into a reply. */
+  async #call(operationName: string, input: Record<string, unknown>): Promise<Reply | undefined> {
+    const isPut = operationName === 'PutLogEvents';
+    if (this.#quotas.active && !this.#quotas.admit(operationName, input)) {
+      if (isPut) this.#putRequests++;
+      return errorReply(THROTTLING_ANSWER.status, THROTTLING_ANSWER.type, THROTTLING_ANSWER.message);
+    }
+    let storeThenFail = false;
+    if (isPut) {
+      this.#putRequests++;
+      const decision = this.#faults.decide();
+      if (decision.kind === 'drop') return undefined;
+      if (decision.kind === 'error') return errorReply(decision.status, decision.type, decision.message);
+      storeThenFail = decision.storeThenFail;
+    }
+    let output: unknown;
+    try {
+      output = await this.#dispatch(operationName, input);
+    } catch (error) {
+      if (error instanceof ServiceError) return replyOf(error);
+      return errorReply(500, 'InternalFailure', `Internal error: ${describe(error)}`);
+    }
+    if (storeThenFail) {
+      // The events are stored, but the client is told otherwise: a retry makes duplicates.
+      this.#faults.counters.storeThenFail++;
+      const fault = unavailable();
+      return errorReply(fault.status, fault.type, fault.message);
+    }
+    return { status: 200, payload: output };
+  }
 
-/**
- * Writes a reply. Errors carry `__type` in the body (botocore reads it) and the
- * `x-amzn-ErrorType` header (the JS SDK prefers it), as AWS's JSON 1.1 services answer.
- */
-function send(res: ServerResponse, reply: Reply): void {
-  const text = JSON.stringify(reply.payload);
-  const headers: Record<string, string | number> = {
-    'content-type': reply.contentType ?? CONTENT_TYPE,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  };
-  const type = (reply.payload as { __type?: unknown } | null)?.__type;
-  if (reply.status >= 400 && typeof type === 'string') headers['x-amzn-errortype'] = type;
-  if (reply.close === true) headers['connection'] = 'close';
-  res.writeHead(reply.status, headers);
-  res.end(text);
-}
+  /** The one place where an operation is looked up and called (hooks such as quotas go before it). */
+  async #dispatch(operationName: string, input: Record<string, unknown>): Promise<unknown> {
+    // Looked up per request (not cached): benchmarks wrap entries of OPERATIONS to count events.
+    const operation = OPERATIONS.get(operationName);
+    if (operation === undefined) throw new ServiceError(400, 'UnknownOperationException', `Unknown operation ${operationName}`);
+    return await operation(this.#ctx, input);
+  }
 
-function safeSend(res: ServerResponse, reply: Reply): void {
-  try {
-    if (res.headersSent) res.destroy();
-    else send(res, reply);
-  } catch {
-    res.destroy();
+  /** EMF metrics extracted so far. */
+  metrics(): ExtractedMetrics {
+    return this.#emf.snapshot();
+  }
+
+  /** Replaces the whole fault set. */
+  setFaults(next: LocalFaults): void {
+    this.#faults.set(next);
+  }
+
+  /** Clears the timers of injected latency (at close). */
+  cancelTimers(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  /** Forgets every group, stream, event and counter; reseeds the faults. */
+  reset(): void {
+    this.#store.clear();
+    this.#emf.clear();
+    this.#faults.reset();
+    this.#quotas.reset();
+    this.#budget.resetCounters();
+    this.#requests = 0;
+    this.#putRequests = 0;
+    const stats = this.#putStats;
+    stats.eventsStored = 0;
+    stats.tooOld = 0;
+    stats.tooNew = 0;
+    stats.expired = 0;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): LocalEndpointStats {
+    const { tooOld, tooNew, expired, eventsStored } = this.#putStats;
+    const budget = this.#budget;
+    return {
+      requests: this.#requests,
+      putLogEventsRequests: this.#putRequests,
+      eventsStored,
+      rejected: { tooOld, tooNew, expired },
+      faults: { ...this.#faults.counters },
+      quotas: this.#quotas.stats(),
+      inFlight: { bytes: budget.bytes, peakBytes: budget.peakBytes, refused: budget.refused, tooLarge: budget.tooLarge },
+    };
+  }
+
+  /** Read access to the store, copies only. */
+  storeView(): LocalEndpointStore {
+    const store = this.#store;
+    return {
+      groupNames: () => [...store.groups.keys()].sort(),
+      streamNames: (g) => [...(store.groups.get(g)?.streams.keys() ?? [])].sort(),
+      eventCount: (g, s) => store.groups.get(g)?.streams.get(s)?.eventCount ?? 0,
+      events: (g, s) => (store.groups.get(g)?.streams.get(s)?.events ?? []).map((e) => ({ ...e })),
+      totalEvents: () => {
+        let total = 0;
+        for (const g of store.groups.values()) for (const s of g.streams.values()) total += s.eventCount;
+        return total;
+      },
+      tags: (g) => Object.fromEntries([...(store.groups.get(g)?.tags ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      metricFilterValues: (g) => {
+        const group = store.groups.get(g);
+        return group === undefined ? [] : metricFilterValues(group);
+      },
+    };
   }
 }
 
+/** Resolves after `ms`; the timer is unref()'d and kept in `timers` so that `close()` can clear it. */
 function sleep(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(() => {
@@ -525,8 +430,4 @@ function sleep(ms: number, timers: Set<NodeJS.Timeout>): Promise<void> {
     t.unref();
     timers.add(t);
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -10,12 +10,12 @@ import { BatchBufferImpl } from '../../src/batch/buffer.js';
 import type { InputLogEvent, RejectReason } from '../../src/batch/types.js';
 import { mulberry32, startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { motoAvailable, startMoto, type MotoServer } from '../helpers/moto.js';
+import { clientConfig, makeClient } from '../helpers/client.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const STREAMS = 10;
 const TOTAL = 100_000;
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 interface Sent {
   id: number;
@@ -107,8 +107,7 @@ interface Outcome {
 }
 
 async function runFullPath(endpointUrl: string, group: string, input: Sent[]): Promise<Outcome> {
-  const clientConfig = { endpoint: endpointUrl, region: 'us-east-1', credentials };
-  const flush = createCloudWatchFlushFunction({ clientConfig });
+  const flush = createCloudWatchFlushFunction({ clientConfig: clientConfig(endpointUrl) });
   const rejected: Outcome['rejected'] = new Map();
   const dropped: unknown[] = [];
   const buffer = new BatchBufferImpl(flush, {
@@ -127,7 +126,7 @@ async function runFullPath(endpointUrl: string, group: string, input: Sent[]): P
   flush.service.destroy();
   expect(dropped).toEqual([]);
 
-  const reader = new CloudWatchLogsClient({ ...clientConfig, maxAttempts: 1 });
+  const reader = makeClient(endpointUrl);
   const stored: Outcome['stored'] = new Map();
   try {
     for (let s = 0; s < STREAMS; s++) {
@@ -219,7 +218,7 @@ describe('retry layers through the embedded endpoint (faults)', () => {
   }
 
   it('a client built by cwbatch makes one HTTP request per buffer attempt; everything is delivered once', { timeout: 120_000 }, async () => {
-    const service = new LogEventsService({ clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials } });
+    const service = new LogEventsService({ clientConfig: clientConfig(endpoint.url) });
     const { input, metrics, bufferAttempts, httpRequests } = await deliverWithFaults(service, '/cwbatch/faults-built');
     service.destroy();
     expect(metrics.retries).toBeGreaterThan(0);
@@ -232,7 +231,7 @@ describe('retry layers through the embedded endpoint (faults)', () => {
   });
 
   it("a user's client with SDK retries makes more HTTP requests than buffer attempts (the layers multiply)", { timeout: 120_000 }, async () => {
-    const client = new CloudWatchLogsClient({ endpoint: endpoint.url, region: 'us-east-1', credentials });
+    const client = new CloudWatchLogsClient(clientConfig(endpoint.url));
     const service = new LogEventsService({ client });
     const { input, metrics, bufferAttempts, httpRequests } = await deliverWithFaults(service, '/cwbatch/faults-user');
     client.destroy();

@@ -21,8 +21,8 @@ import {
 import { createCloudWatchFlushFunction, type LogGroupCreateOptions } from '../../src/aws/index.js';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { motoAvailable, startMoto, type MotoServer } from '../helpers/moto.js';
+import { makeClient } from '../helpers/client.js';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const SETTINGS = {
   logGroupClass: 'INFREQUENT_ACCESS',
   kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -33,7 +33,7 @@ const SETTINGS = {
 /** A client with one attempt that records the input of every CreateLogGroup it sends. */
 function recordingClient(endpoint: string): { client: CloudWatchLogsClient; created: Array<Record<string, unknown>> } {
   const created: Array<Record<string, unknown>> = [];
-  const client = new CloudWatchLogsClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const client = makeClient(endpoint);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'CreateLogGroupCommand') created.push({ ...(args.input as Record<string, unknown>) });
@@ -105,7 +105,7 @@ describe('group settings against the embedded endpoint', () => {
   });
 
   it('a group created with class, KMS key, tags and retention is described with them', async (context) => {
-    const client = new CloudWatchLogsClient({ endpoint: endpoint.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const client = makeClient(endpoint.url);
     const supported = await client
       .send(new ListTagsLogGroupCommand({ logGroupName: '/probe' }))
       .then(

@@ -13,17 +13,17 @@ import {
 import { LogEventsService, createCloudWatchFlushFunction } from '../../src/aws/index.js';
 import { classifyError } from '../../src/batch/retry.js';
 import { motoAvailable, startMoto, type MotoServer } from '../helpers/moto.js';
+import { clientConfig, makeClient } from '../helpers/client.js';
 
 // ---- tests ----
 
 const hasMoto = motoAvailable();
 if (!hasMoto) console.warn('aws-moto.test.ts: `moto_server` is not on PATH; skipping (pip install "moto[server]>=5" to run it)');
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 describe.skipIf(!hasMoto)('cwbatch/aws against moto_server', () => {
   let moto: MotoServer | undefined;
-  let config: { endpoint: string; region: string; credentials: typeof credentials };
+  let config: ReturnType<typeof clientConfig>;
   let reader: CloudWatchLogsClient;
   let run = 0;
   /** A fresh group name per test: moto keeps state for its whole life. */
@@ -32,8 +32,8 @@ describe.skipIf(!hasMoto)('cwbatch/aws against moto_server', () => {
   beforeAll(async () => {
     moto = await startMoto();
     if (!moto) return; // startMoto warned why
-    config = { endpoint: moto.url, region: 'us-east-1', credentials };
-    reader = new CloudWatchLogsClient({ ...config, maxAttempts: 1 });
+    config = clientConfig(moto.url);
+    reader = makeClient(moto.url);
   });
 
   beforeEach((context) => {

@@ -1,6 +1,8 @@
 /** `cwbatch local`, `cwbatch tail` and `cwbatch demo`, BUILT and run as child processes (issue 4). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, ensureBuilt, runCli, startCli, waitFor } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli, startCli } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt } from '../helpers/build.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 beforeAll(() => ensureBuilt());
 

@@ -2,29 +2,17 @@
  * `cwbatch ship --follow` and shutdown: the BUILT command follows a file that grows, is rotated
  * and truncated, and on SIGTERM delivers everything it has read before exiting (issue 4).
  */
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, startCli, waitFor } from '../fixtures/cli/run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliEnv, startCli } from '../fixtures/cli/run-cli.js';
+import { startLocalEndpoint } from '../../src/local/index.js';
+import { useLocalEndpoint } from '../helpers/endpoint.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-let endpoint: LocalEndpoint;
-let dir: string;
-
-beforeAll(async () => {
-  ensureBuilt();
-  endpoint = await startLocalEndpoint({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'cwbatch-follow-'));
-});
-afterAll(async () => {
-  await endpoint.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  endpoint.reset();
-  endpoint.setFaults({});
-});
+const fixture = useLocalEndpoint({ cli: true, resetEach: true });
+const work = useTempDir('cwbatch-follow-');
 
 const lines = (from: number, to: number, tag: string): string => {
   let text = '';
@@ -34,12 +22,12 @@ const lines = (from: number, to: number, tag: string): string => {
 
 describe('cwbatch ship --follow', () => {
   it('follows a file that is appended to, rotated (rename + re-create) and truncated, losing and repeating nothing', async () => {
-    const file = join(dir, 'app.log');
+    const file = join(work.path, 'app.log');
     writeFileSync(file, lines(0, 1_000, 'first'));
     const cli = startCli(['ship', '-g', 'cli/follow', '-s', 'app', '--file', file, '--follow', '--flush-interval', '100ms'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
     });
-    const stored = (): number => endpoint.store.eventCount('cli/follow', 'app');
+    const stored = (): number => fixture.endpoint.store.eventCount('cli/follow', 'app');
 
     await waitFor(() => stored() === 1_000, 'the existing 1,000 lines');
     appendFileSync(file, lines(1_000, 2_000, 'first'));
@@ -65,7 +53,7 @@ describe('cwbatch ship --follow', () => {
     expect(result.stderr).toContain('was truncated');
     expect(result.code).toBe(0);
 
-    const messages = endpoint.store.events('cli/follow', 'app').map((e) => e.message);
+    const messages = fixture.endpoint.store.events('cli/follow', 'app').map((e) => e.message);
     const expected = (lines(0, 2_100, 'first') + lines(0, 500, 'second') + 'a partial line without its newline yet, finished\n' + lines(0, 300, 'third'))
       .trimEnd()
       .split('\n');
@@ -73,13 +61,13 @@ describe('cwbatch ship --follow', () => {
   });
 
   it('waits for a file that does not exist yet', async () => {
-    const file = join(dir, 'later.log');
+    const file = join(work.path, 'later.log');
     const cli = startCli(['ship', '-g', 'cli/later', '-s', 's', '--file', file, '--follow', '--flush-interval', '100ms'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
     });
     await waitFor(() => cli.stderr.includes('does not exist yet'), 'the waiting notice');
     writeFileSync(file, lines(0, 10, 'late'));
-    await waitFor(() => endpoint.store.eventCount('cli/later', 's') === 10, 'the 10 lines');
+    await waitFor(() => fixture.endpoint.store.eventCount('cli/later', 's') === 10, 'the 10 lines');
     cli.child.kill('SIGINT');
     expect((await cli.done).code).toBe(0);
   });
@@ -88,34 +76,34 @@ describe('cwbatch ship --follow', () => {
 describe('shutdown', () => {
   it('SIGTERM mid-stream: everything read is delivered before exit, nothing lost', async () => {
     // 45,500 lines: four full batches go at once; 5,500 stay buffered (flush interval 1 h) until SIGTERM.
-    const file = join(dir, 'big.log');
+    const file = join(work.path, 'big.log');
     writeFileSync(file, lines(0, 45_500, 'big'));
-    endpoint.setFaults({ latencyMs: 100 });
+    fixture.endpoint.setFaults({ latencyMs: 100 });
     const cli = startCli(['ship', '-g', 'cli/term', '-s', 's', '--file', file, '--follow', '--flush-interval', '1h'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
     });
-    await waitFor(() => endpoint.store.eventCount('cli/term', 's') >= 10_000, 'the first batch');
-    expect(endpoint.store.eventCount('cli/term', 's')).toBeLessThan(45_500);
+    await waitFor(() => fixture.endpoint.store.eventCount('cli/term', 's') >= 10_000, 'the first batch');
+    expect(fixture.endpoint.store.eventCount('cli/term', 's')).toBeLessThan(45_500);
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/cwbatch ship \(stopped by SIGTERM\): 45,500 lines read · 45,500 events delivered/);
-    const messages = endpoint.store.events('cli/term', 's').map((e) => e.message);
+    const messages = fixture.endpoint.store.events('cli/term', 's').map((e) => e.message);
     expect(messages).toHaveLength(45_500);
     expect(new Set(messages).size).toBe(45_500);
   });
 
   it('SIGTERM while reading a pipe: every line read is delivered, in order', async () => {
-    endpoint.setFaults({ latencyMs: 50 });
-    const cli = startCli(['ship', '-g', 'cli/pipe', '-s', 's', '--flush-interval', '1h'], { env: cliEnv(endpoint.url), keepStdin: true });
+    fixture.endpoint.setFaults({ latencyMs: 50 });
+    const cli = startCli(['ship', '-g', 'cli/pipe', '-s', 's', '--flush-interval', '1h'], { env: cliEnv(fixture.endpoint.url), keepStdin: true });
     cli.child.stdin!.write(lines(0, 25_000, 'pipe'));
-    await waitFor(() => endpoint.store.eventCount('cli/pipe', 's') >= 20_000, 'two full batches');
+    await waitFor(() => fixture.endpoint.store.eventCount('cli/pipe', 's') >= 20_000, 'two full batches');
     cli.child.kill('SIGTERM');
     const result = await cli.done;
     expect(result.code).toBe(0);
     const read = Number(/([\d,]+) lines read/.exec(result.stderr)?.[1]?.replaceAll(',', ''));
     expect(read).toBeGreaterThanOrEqual(20_000);
-    const messages = endpoint.store.events('cli/pipe', 's').map((e) => e.message);
+    const messages = fixture.endpoint.store.events('cli/pipe', 's').map((e) => e.message);
     expect(messages).toEqual(lines(0, read, 'pipe').trimEnd().split('\n'));
   });
 

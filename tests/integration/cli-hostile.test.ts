@@ -3,30 +3,19 @@
  * command in a child process. Waits are on observable state (stored events, the child's output),
  * never on time.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, ROOT, runCli, startCli, waitFor } from '../fixtures/cli/run-cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliEnv, runCli, startCli } from '../fixtures/cli/run-cli.js';
+import { ROOT } from '../helpers/build.js';
+import { startLocalEndpoint } from '../../src/local/index.js';
+import { useLocalEndpoint } from '../helpers/endpoint.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-let endpoint: LocalEndpoint;
-let dir: string;
-
-beforeAll(async () => {
-  ensureBuilt();
-  endpoint = await startLocalEndpoint({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'cwbatch-hostile-'));
-});
-afterAll(async () => {
-  await endpoint.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  endpoint.reset();
-  endpoint.setFaults({});
-});
+const fixture = useLocalEndpoint({ cli: true, resetEach: true });
+const work = useTempDir('cwbatch-hostile-');
 
 /** A TCP server on loopback that accepts connections and never answers. */
 async function silentServer(port = 0): Promise<{ server: Server; url: string; port: number; close: () => Promise<void> }> {
@@ -76,7 +65,7 @@ describe('an endpoint that accepts connections and never answers', () => {
 
   it('ship --spool: spools, says so once, keeps trying, and delivers once the endpoint answers', async () => {
     const silent = await silentServer();
-    const spool = join(dir, 'spool-silent');
+    const spool = join(work.path, 'spool-silent');
     const cli = startCli(
       ['ship', '-g', 'cli/silent', '-s', 's', '--endpoint', silent.url, '--spool', spool, '--request-timeout', '500ms', '--connect-timeout', '500ms', '--flush-interval', '100ms'],
       { env: cliEnv(undefined), keepStdin: true, timeoutMs: 90_000 },
@@ -106,16 +95,16 @@ describe('an endpoint that accepts connections and never answers', () => {
 
 describe('ship --spool at the shutdown deadline', () => {
   it('events kept on disk are reported as kept, exit 0; the next run delivers them', async () => {
-    const spool = join(dir, 'spool-kept');
-    endpoint.setFaults({ unavailableRate: 1 });
-    const first = await runCli(['ship', '-g', 'cli/kept', '-s', 's', '--spool', spool, '--shutdown-timeout', '1s'], { env: cliEnv(endpoint.url), input: lines('kept', 0, 50) });
+    const spool = join(work.path, 'spool-kept');
+    fixture.endpoint.setFaults({ unavailableRate: 1 });
+    const first = await runCli(['ship', '-g', 'cli/kept', '-s', 's', '--spool', spool, '--shutdown-timeout', '1s'], { env: cliEnv(fixture.endpoint.url), input: lines('kept', 0, 50) });
     expect(first.stderr).toMatch(/50 lines read · 0 events delivered .* dropped 0 · kept 50 in .*spool-kept for the next run \(not delivered within --shutdown-timeout 1.0 s\)/);
     expect(first.code).toBe(0);
 
-    endpoint.setFaults({});
-    const second = await runCli(['ship', '-g', 'cli/kept', '-s', 's', '--spool', spool], { env: cliEnv(endpoint.url), input: '' });
+    fixture.endpoint.setFaults({});
+    const second = await runCli(['ship', '-g', 'cli/kept', '-s', 's', '--spool', spool], { env: cliEnv(fixture.endpoint.url), input: '' });
     expect(second.code).toBe(0);
-    expect(endpoint.store.eventCount('cli/kept', 's')).toBe(50);
+    expect(fixture.endpoint.store.eventCount('cli/kept', 's')).toBe(50);
   });
 });
 
@@ -128,7 +117,7 @@ describe('usage errors', () => {
     [['--request-timeout', '0'], '--request-timeout must be between 1ms to 10m, got "0"'],
     [['--oversized', 'shrink'], '--oversized expects one of split, truncate, drop, got "shrink"'],
   ])('ship %j: exit 2, naming the flag and the accepted range', async (args, message) => {
-    const result = await runCli(['ship', '-g', 'g', '-s', 's', ...args], { env: cliEnv(endpoint.url), input: 'x\n' });
+    const result = await runCli(['ship', '-g', 'g', '-s', 's', ...args], { env: cliEnv(fixture.endpoint.url), input: 'x\n' });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`cwbatch: ${message}\nRun "cwbatch --help" or "cwbatch <command> --help" for usage.\n`);
   });
@@ -147,7 +136,7 @@ describe('a closed output pipe', () => {
   });
 
   it('tail | head -2: exits 0 quietly', async () => {
-    const env = cliEnv(endpoint.url);
+    const env = cliEnv(fixture.endpoint.url);
     expect((await runCli(['ship', '-g', 'cli/epipe', '-s', 's'], { env, input: lines('event', 0, 20_000) })).code).toBe(0);
     const tail = startCli(['tail', '-g', 'cli/epipe', '-s', 's'], { env });
     await waitFor(() => tail.stdout.split('\n').length > 2, 'two lines');
@@ -161,30 +150,30 @@ describe('a closed output pipe', () => {
 describe('input as it really arrives', () => {
   it('invalid UTF-8 is counted in the summary; --invalid-utf8 drop drops those lines', async () => {
     const input = Buffer.concat([Buffer.from('ok\nbad '), Buffer.from([0xff, 0xfe]), Buffer.from(' here\nalso '), Buffer.from([0xc3]), Buffer.from('\n')]);
-    const replace = await runCli(['ship', '-g', 'cli/utf8', '-s', 'replace'], { env: cliEnv(endpoint.url), input });
+    const replace = await runCli(['ship', '-g', 'cli/utf8', '-s', 'replace'], { env: cliEnv(fixture.endpoint.url), input });
     expect(replace.code).toBe(0);
     expect(replace.stderr).toContain('3 lines read · 3 events delivered to cli/utf8 / replace in 1 batches · invalid UTF-8: 3 bytes in 2 lines, replaced by U+FFFD');
-    expect(endpoint.store.events('cli/utf8', 'replace').map((e) => e.message)).toEqual(['ok', 'bad \uFFFD\uFFFD here', 'also \uFFFD']);
+    expect(fixture.endpoint.store.events('cli/utf8', 'replace').map((e) => e.message)).toEqual(['ok', 'bad \uFFFD\uFFFD here', 'also \uFFFD']);
 
-    const drop = await runCli(['ship', '-g', 'cli/utf8', '-s', 'drop', '--invalid-utf8', 'drop'], { env: cliEnv(endpoint.url), input });
+    const drop = await runCli(['ship', '-g', 'cli/utf8', '-s', 'drop', '--invalid-utf8', 'drop'], { env: cliEnv(fixture.endpoint.url), input });
     expect(drop.code).toBe(0);
     expect(drop.stderr).toContain('invalid UTF-8: 3 bytes in 2 lines, 2 dropped');
-    expect(endpoint.store.events('cli/utf8', 'drop').map((e) => e.message)).toEqual(['ok']);
+    expect(fixture.endpoint.store.events('cli/utf8', 'drop').map((e) => e.message)).toEqual(['ok']);
   });
 
   it('--multiline auto joins a stack trace; --multiline-timeout sends an incomplete one while input stays open', async () => {
     const trace = ['Error: connect ECONNREFUSED', '    at TCPConnectWrap.afterConnect (node:net:1555:16)', '    at Socket.emit (node:events:517:28)'];
     const cli = startCli(['ship', '-g', 'cli/multi', '-s', 's', '--multiline', 'auto', '--multiline-timeout', '200ms', '--flush-interval', '50ms'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
       keepStdin: true,
     });
     cli.child.stdin!.write(`started\n${trace.join('\n')}\n`);
     // Nothing follows the trace: it can only be complete once the timeout passed.
-    await waitFor(() => endpoint.store.eventCount('cli/multi', 's') === 2, 'the trace sent after --multiline-timeout');
+    await waitFor(() => fixture.endpoint.store.eventCount('cli/multi', 's') === 2, 'the trace sent after --multiline-timeout');
     cli.child.stdin!.end('done\n');
     const result = await cli.done;
     expect(result.code).toBe(0);
-    expect(endpoint.store.events('cli/multi', 's').map((e) => e.message)).toEqual(['started', trace.join('\n'), 'done']);
+    expect(fixture.endpoint.store.events('cli/multi', 's').map((e) => e.message)).toEqual(['started', trace.join('\n'), 'done']);
     expect(result.stderr).toContain('5 lines read · 3 events delivered to cli/multi / s in');
     expect(result.stderr).toContain('1 multi-line events from 3 lines');
   });
@@ -192,7 +181,7 @@ describe('input as it really arrives', () => {
   it('a 60 MB line without a newline: delivered in parts with the lines around it, in bounded memory', async () => {
     const MB = 1024 * 1024;
     const cli = startCli(['ship', '-g', 'cli/long', '-s', 's', '--flush-interval', '100ms'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
       keepStdin: true,
       timeoutMs: 120_000,
       nodeArgs: ['--import', join(ROOT, 'tests', 'fixtures', 'cli', 'report-rss.mjs')],
@@ -208,7 +197,7 @@ describe('input as it really arrives', () => {
     const peakMiB = Number(/peak-rss (\d+)/.exec(result.stderr)?.[1]) / 1024;
     // Held whole, the line alone costs more than 60 MiB (and ~10x that as it used to be handled).
     expect(peakMiB).toBeLessThan(160);
-    const messages = endpoint.store.events('cli/long', 's').map((e) => e.message);
+    const messages = fixture.endpoint.store.events('cli/long', 's').map((e) => e.message);
     expect(messages[0]).toBe('before');
     expect(messages.at(-1)).toBe('after');
     const parts = messages.slice(1, -1);

@@ -2,28 +2,17 @@
  * `cwbatch ship` as a user runs it: the BUILT command in a child process, against the embedded
  * endpoint started here on a free port (issue 4, Acceptance).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findBatchViolation } from '../../src/batch/rules.js';
 import type { InputLogEvent } from '../../src/batch/types.js';
-import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
+import { useLocalEndpoint } from '../helpers/endpoint.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
-let endpoint: LocalEndpoint;
-let dir: string;
-
-beforeAll(async () => {
-  ensureBuilt();
-  endpoint = await startLocalEndpoint({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'cwbatch-cli-'));
-});
-afterAll(async () => {
-  await endpoint.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => endpoint.reset());
+const fixture = useLocalEndpoint({ cli: true, resetEach: true });
+const work = useTempDir('cwbatch-cli-');
 
 const HOUR = 3_600_000;
 
@@ -50,18 +39,18 @@ describe('cwbatch ship', () => {
   it('ships a 100,000-line file of mixed JSON and plain lines: every line stored once, with the right timestamp', async () => {
     const base = Date.now() - HOUR;
     const lines = Array.from({ length: 100_000 }, (_, i) => mixedLine(i, base));
-    const file = join(dir, 'mixed.log');
+    const file = join(work.path, 'mixed.log');
     writeFileSync(file, lines.map((l) => l.line).join('\n') + '\n');
 
     const before = Date.now();
-    const result = await runCli(['ship', '--group', 'cli/mixed', '--stream', 'app-{pid}', '--file', file], { env: cliEnv(endpoint.url) });
+    const result = await runCli(['ship', '--group', 'cli/mixed', '--stream', 'app-{pid}', '--file', file], { env: cliEnv(fixture.endpoint.url) });
     const after = Date.now();
     expect(result.stderr).toMatch(/100,000 lines read · 100,000 events delivered to cli\/mixed \/ app-\d+/);
     expect(result.code).toBe(0);
 
-    const [stream] = endpoint.store.streamNames('cli/mixed');
+    const [stream] = fixture.endpoint.store.streamNames('cli/mixed');
     expect(stream).toMatch(/^app-\d+$/); // {pid} was filled in
-    const stored = endpoint.store.events('cli/mixed', stream!);
+    const stored = fixture.endpoint.store.events('cli/mixed', stream!);
     expect(stored).toHaveLength(100_000);
     const byMessage = new Map(lines.map((l, i) => [l.line, i]));
     const seen = new Set<number>();
@@ -83,13 +72,13 @@ describe('cwbatch ship', () => {
 
   it('reads stdin, fills in {hostname} and {date}, and exits 0 when everything was delivered', async () => {
     const result = await runCli(['ship', '-g', 'cli/stdin', '-s', '{hostname}/{date}'], {
-      env: cliEnv(endpoint.url),
+      env: cliEnv(fixture.endpoint.url),
       input: 'one\r\ntwo\n\nthree without newline',
     });
     expect(result.code).toBe(0);
-    const [stream] = endpoint.store.streamNames('cli/stdin');
+    const [stream] = fixture.endpoint.store.streamNames('cli/stdin');
     expect(stream).toMatch(/^.+\/\d{4}-\d{2}-\d{2}$/);
-    expect(endpoint.store.events('cli/stdin', stream!).map((e) => e.message)).toEqual(['one', 'two', 'three without newline']);
+    expect(fixture.endpoint.store.events('cli/stdin', stream!).map((e) => e.message)).toEqual(['one', 'two', 'three without newline']);
     expect(result.stderr).toContain('4 lines read (1 empty, skipped) · 3 events delivered');
   });
 
@@ -100,26 +89,26 @@ describe('cwbatch ship', () => {
       'fine',
       JSON.stringify({ time: now + 3 * HOUR, msg: 'three hours ahead' }),
     ].join('\n');
-    const result = await runCli(['ship', '-g', 'cli/rejects', '-s', 's'], { env: cliEnv(endpoint.url), input });
+    const result = await runCli(['ship', '-g', 'cli/rejects', '-s', 's'], { env: cliEnv(fixture.endpoint.url), input });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/1 events delivered .* rejected 2 \(too-old 1, too-new 1\)/);
-    expect(endpoint.store.events('cli/rejects', 's').map((e) => e.message)).toEqual(['fine']);
+    expect(fixture.endpoint.store.events('cli/rejects', 's').map((e) => e.message)).toEqual(['fine']);
   });
 
   it('exits 1 with one clear line for a missing group or stream under --no-create, and sends nothing', async () => {
-    const noGroup = await runCli(['ship', '-g', 'cli/absent', '-s', 's', '--no-create'], { env: cliEnv(endpoint.url), input: 'x\n' });
+    const noGroup = await runCli(['ship', '-g', 'cli/absent', '-s', 's', '--no-create'], { env: cliEnv(fixture.endpoint.url), input: 'x\n' });
     expect(noGroup.code).toBe(1);
     expect(noGroup.stderr).toBe('cwbatch: log group "cli/absent" does not exist (and --no-create forbids creating it)\n');
 
-    await runCli(['ship', '-g', 'cli/present', '-s', 'exists'], { env: cliEnv(endpoint.url), input: 'x\n' });
-    const noStream = await runCli(['ship', '-g', 'cli/present', '-s', 'absent', '--no-create'], { env: cliEnv(endpoint.url), input: 'x\n' });
+    await runCli(['ship', '-g', 'cli/present', '-s', 'exists'], { env: cliEnv(fixture.endpoint.url), input: 'x\n' });
+    const noStream = await runCli(['ship', '-g', 'cli/present', '-s', 'absent', '--no-create'], { env: cliEnv(fixture.endpoint.url), input: 'x\n' });
     expect(noStream.code).toBe(1);
     expect(noStream.stderr).toBe('cwbatch: log stream "absent" does not exist in log group "cli/present" (and --no-create forbids creating it)\n');
-    expect(endpoint.store.streamNames('cli/present')).toEqual(['exists']);
+    expect(fixture.endpoint.store.streamNames('cli/present')).toEqual(['exists']);
 
-    const exists = await runCli(['ship', '-g', 'cli/present', '-s', 'exists', '--no-create'], { env: cliEnv(endpoint.url), input: 'y\n' });
+    const exists = await runCli(['ship', '-g', 'cli/present', '-s', 'exists', '--no-create'], { env: cliEnv(fixture.endpoint.url), input: 'y\n' });
     expect(exists.code).toBe(0);
-    expect(endpoint.store.eventCount('cli/present', 'exists')).toBe(2);
+    expect(fixture.endpoint.store.eventCount('cli/present', 'exists')).toBe(2);
   });
 
   it('exits 1 with one clear line for an unreachable endpoint and for missing credentials', async () => {
@@ -128,23 +117,23 @@ describe('cwbatch ship', () => {
     expect(unreachable.stderr).toBe('cwbatch: cannot reach CloudWatch Logs at http://127.0.0.1:9 (ECONNREFUSED)\n');
 
     const noCredentials = await runCli(['ship', '-g', 'g', '-s', 's'], {
-      env: cliEnv(endpoint.url, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }),
+      env: cliEnv(fixture.endpoint.url, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }),
       input: 'x\n',
     });
     expect(noCredentials.code).toBe(1);
     expect(noCredentials.stderr).toMatch(/^cwbatch: no AWS credentials found: [^\n]+\n$/);
-    expect(endpoint.store.groupNames()).toEqual([]);
+    expect(fixture.endpoint.store.groupNames()).toEqual([]);
   });
 
   it('exits 2 for usage errors, with one line and a hint', async () => {
-    const env = cliEnv(endpoint.url);
+    const env = cliEnv(fixture.endpoint.url);
     for (const args of [
       ['ship', '--stream', 's'],
       ['ship', '-g', 'g', '-s', 's', '--bogus'],
       ['ship', '-g', 'g', '-s', 's', '--flush-interval', 'soon'],
       ['ship', '-g', 'g', '-s', '{host}'],
       ['ship', '-g', 'aws/reserved', '-s', 's'],
-      ['ship', '-g', 'g', '-s', 's', '--file', join(dir, 'no-such-file')],
+      ['ship', '-g', 'g', '-s', 's', '--file', join(work.path, 'no-such-file')],
       ['ship', '-g', 'g', '-s', 's', '--follow'],
       ['launch'],
     ]) {
@@ -152,7 +141,7 @@ describe('cwbatch ship', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(/^cwbatch: [^\n]+\nRun "cwbatch --help"/);
     }
-    expect(endpoint.store.groupNames()).toEqual([]);
+    expect(fixture.endpoint.store.groupNames()).toEqual([]);
   });
 
   it('--dry-run prints batches that obey every PutLogEvents rule, in order, and sends nothing', async () => {
@@ -187,6 +176,6 @@ describe('cwbatch ship', () => {
     expect(parts).toHaveLength(4);
     expect(parts.join('')).toBe(`${'x'.repeat(1_500_000)} 100${'x'.repeat(1_500_000)} 20000`);
     expect(result.stderr).toContain(`30,002 lines read · 30,004 events in ${batches.length} batches printed, nothing sent`);
-    expect(endpoint.store.groupNames()).toEqual([]);
+    expect(fixture.endpoint.store.groupNames()).toEqual([]);
   });
 });

@@ -17,15 +17,14 @@
  * The child runs the library compiled from src/ into a private temp directory (not dist/, which
  * other work may have left stale).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32, startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
+import { compile, ROOT } from '../helpers/build.js';
+import { startChild } from '../helpers/child.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = join(ROOT, 'tests/fixtures/durable/child.mjs');
 const RUNS = 20;
 const TOTAL = 100_000;
@@ -35,26 +34,12 @@ const CHUNK = 1_000;
 const IN_FLIGHT = 4;
 const SEED = 20261126;
 
-let build: string;
+let build: { dist: string; remove: () => void };
 let endpoint: LocalEndpoint;
 /** Every PutLogEvents the endpoint stored: [group, stream, sequence numbers]. */
 const stored: Array<[string, string, number[]]> = [];
 /** Odd runs: kill the child from the endpoint once it has stored a batch of `group` after `afterAcked`. */
 let killOnStore: { group: string; afterAcked: number; child: RunningChild; batch?: number[] } | undefined;
-
-/** Compiles src/ (as `npm run build` does) into a temp directory that resolves node_modules from the repo. */
-function compile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cwbatch-durable-build-'));
-  const out = join(dir, 'dist');
-  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false', '--declaration', 'false'], {
-    encoding: 'utf8',
-  });
-  // Type errors elsewhere in the tree do not stop tsc from emitting; the files we need must exist.
-  if (readdirSync(join(out, 'batch')).length === 0) throw new Error(`tsc emitted nothing: ${result.stdout}${result.stderr}`);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return out;
-}
 
 interface ChildResult {
   lines: string[];
@@ -72,35 +57,25 @@ interface RunningChild {
 
 /** Runs the child; with `killAt`, sends SIGKILL as soon as it reports `acked >= killAt`. */
 function runChild(args: Record<string, unknown>, killAt?: number): RunningChild {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let killed = false;
-  let rest = '';
-  let stderr = '';
+  const onLine = (line: string): void => {
+    lines.push(line);
+    const m = /^acked (\d+)$/.exec(line);
+    if (m !== null) running.acked = Math.max(running.acked, Number(m[1]));
+    if (killAt !== undefined && (running.acked >= killAt || line.startsWith('done'))) running.kill();
+  };
+  const child = startChild([CHILD, JSON.stringify(args)], { timeoutMs: 240_000, onLine });
   const running: RunningChild = {
     acked: -1,
     kill() {
-      if (!killed) killed = child.kill('SIGKILL');
+      if (!killed) killed = child.child.kill('SIGKILL');
     },
-    done: new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        if (!killed && code !== 0) reject(new Error(`child exited with ${code ?? signal}: ${stderr}`));
-        else resolve({ lines, acked: running.acked, killed: killed && signal === 'SIGKILL' });
-      });
+    done: child.done.then(({ code, signal, stderr }) => {
+      if (!killed && code !== 0) throw new Error(`child exited with ${code ?? signal}: ${stderr}`);
+      return { lines, acked: running.acked, killed: killed && signal === 'SIGKILL' };
     }),
   };
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      const m = /^acked (\d+)$/.exec(line);
-      if (m !== null) running.acked = Math.max(running.acked, Number(m[1]));
-      if (killAt !== undefined && (running.acked >= killAt || line.startsWith('done'))) running.kill();
-    }
-  });
   return running;
 }
 
@@ -124,7 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await endpoint?.close();
-  if (build !== undefined) rmSync(join(build, '..'), { recursive: true, force: true });
+  build?.remove();
 });
 
 describe('durable mode survives SIGKILL', () => {
@@ -138,9 +113,9 @@ describe('durable mode survives SIGKILL', () => {
       // Mostly mid-stream; about one run in eleven after the last ack (during the final flush/stop).
       const killAt = Math.min(TOTAL - 1, Math.floor(random() * TOTAL * 1.1));
       const group = `/durable/run-${run}`;
-      const dir = mkdtempSync(join(tmpdir(), 'cwbatch-durable-spool-'));
+      const dir = makeTempDir('cwbatch-durable-spool-');
       try {
-        const common = { build, url: endpoint.url, dir, group, streams: STREAMS, chunk: CHUNK, base };
+        const common = { build: build.dist, url: endpoint.url, dir, group, streams: STREAMS, chunk: CHUNK, base };
         const inFlightKill = run % 2 === 1;
         const running = runChild({ ...common, from: 0, to: TOTAL, fsync: 'always' }, inFlightKill ? undefined : killAt);
         if (inFlightKill) killOnStore = { group, afterAcked: killAt, child: running };
@@ -200,7 +175,7 @@ describe('durable mode survives SIGKILL', () => {
             ` (${storedUnique - first.acked - 1} past the last ack), duplicates ${duplicates.length}, torn records ${errors.length}`,
         );
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        removeDir(dir);
       }
     }
     console.log(`durable-kill (seed ${SEED}, fsync 'always', ${TOTAL} events per run)\n${report.join('\n')}\ntotal duplicates ${totalDuplicates}, torn records reported ${tornRecords}`);

@@ -4,19 +4,20 @@
  * (SIGKILL) once all N are in the spool, before anything was delivered; a new process with the
  * same `spool.dir` delivers all N, and 10 records of its own, when it closes.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { compile, ROOT, spooledRecords, until } from '../fixtures/durable/helpers.js';
+import { compile, ROOT } from '../helpers/build.js';
+import { spooledRecords } from '../helpers/spool.js';
+import { startChild, type RunningChild } from '../helpers/child.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const CHILD = join(ROOT, 'tests/fixtures/durable/transport-child.mjs');
 const N = 3_000;
 let build: { dist: string; remove: () => void };
 let endpoint: LocalEndpoint;
-const dirs: string[] = [];
 
 beforeAll(async () => {
   build = compile();
@@ -26,30 +27,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await endpoint?.close();
   build?.remove();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function child(args: Record<string, unknown>): { kill: () => void; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const proc = spawn(process.execPath, [CHILD, JSON.stringify({ dist: build.dist, url: endpoint.url, ...args })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return {
-    kill: () => proc.kill('SIGKILL'),
-    done: new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))),
-  };
+/** The transport child of the private build, logging to the endpoint as `args` say. */
+function child(args: Record<string, unknown>): RunningChild {
+  return startChild([CHILD, JSON.stringify({ dist: build.dist, url: endpoint.url, ...args })], { timeoutMs: 60_000 });
 }
 
 describe.each(['pino', 'winston'])('%s transport with spool', (kind) => {
   it('records spooled by a killed process are delivered by the next one on the same spool.dir', async () => {
-    const dir = mkdtempSync(join(tmpdir(), `cwbatch-durable-${kind}-`));
-    dirs.push(dir);
+    const dir = tempDir(`cwbatch-durable-${kind}-`);
     const group = `/durable/${kind}`;
     const common = { kind, dir, group, stream: 'app' };
     const first = child({ ...common, n: N, mode: 'hold', flushIntervalMs: 3_600_000 });
-    await until(() => spooledRecords(dir) === N, 30_000, `${N} records in the ${kind} spool`);
-    first.kill();
+    await waitFor(() => spooledRecords(dir) === N, `${N} records in the ${kind} spool`, 30_000);
+    first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     expect(endpoint.store.eventCount(group, 'app')).toBe(0);
 

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmfSink, UNITS, type TransportFailure, type Unit } from '../../src/emf/index.js';
 import { mulberry32 } from '../../src/local/faults.js';
 import { startLocalEndpoint, type ExtractedMetrics, type LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, runCli } from '../fixtures/cli/run-cli.js';
+import { cliEnv, runCli } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt } from '../helpers/build.js';
+import { clientConfig } from '../helpers/client.js';
 
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 let endpoint: LocalEndpoint;
 beforeAll(async () => {
@@ -41,7 +42,7 @@ describe('cwbatch/emf -> embedded endpoint', () => {
       logStreamName: 'emf',
       namespace: 'Shop',
       dimensions: { Service: 'checkout' },
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
       onFailure: (f) => failures.push(f),
     });
     const random = mulberry32(19);
@@ -107,7 +108,7 @@ describe('cwbatch/emf -> embedded endpoint', () => {
       logGroupName: '/metrics/tail',
       logStreamName: 's',
       namespace: 'Shop',
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
     });
     sink.logger().putDimensions({ Service: 'api' }).setTimestamp(t).putMetric('Latency', 12, 'Milliseconds').putMetric('Latency', 13).flush();
     sink.sink.tryAdd(t + 1, 'plain text, not a metric');

@@ -13,17 +13,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalEndpoint, LocalFaults } from '../../src/local/index.js';
 import type { FlushFunction } from '../../src/batch/index.js';
-import {
-  FAST_BACKOFF,
-  flushFunctionFor,
-  identityHolds,
-  makeBuffer,
-  missingIds,
-  produce,
-  readBack,
-  startEndpoint,
-  watchProcessErrors,
-} from '../fixtures/faults/harness.js';
+import { FAST_BACKOFF, flushFunctionFor, identityHolds, makeBuffer, missingIds, produce, readBack, startEndpoint } from '../fixtures/faults/harness.js';
+import { watchProcessErrors } from '../helpers/process-errors.js';
 
 const STREAMS = 20;
 const SIZE = 500;

@@ -10,20 +10,9 @@ import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlushFunction, InputLogEvent } from '../../src/batch/index.js';
 import type { LocalEndpoint } from '../../src/local/index.js';
-import {
-  FAST_BACKOFF,
-  GROUP,
-  flushFunctionFor,
-  idOf,
-  identityHolds,
-  makeBuffer,
-  message,
-  readBack,
-  startEndpoint,
-  streamName,
-  waitFor,
-  watchProcessErrors,
-} from '../fixtures/faults/harness.js';
+import { FAST_BACKOFF, GROUP, flushFunctionFor, idOf, identityHolds, makeBuffer, message, readBack, startEndpoint, streamName } from '../fixtures/faults/harness.js';
+import { watchProcessErrors } from '../helpers/process-errors.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const STREAMS = 5;
 const SIZE = 500;

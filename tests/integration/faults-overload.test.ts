@@ -8,19 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OverflowPolicy } from '../../src/batch/index.js';
 import type { LocalEndpoint } from '../../src/local/index.js';
-import {
-  FAST_BACKOFF,
-  GROUP,
-  flushFunctionFor,
-  idOf,
-  identityHolds,
-  makeBuffer,
-  message,
-  readBack,
-  startEndpoint,
-  streamName,
-  watchProcessErrors,
-} from '../fixtures/faults/harness.js';
+import { FAST_BACKOFF, GROUP, flushFunctionFor, idOf, identityHolds, makeBuffer, message, readBack, startEndpoint, streamName } from '../fixtures/faults/harness.js';
+import { watchProcessErrors } from '../helpers/process-errors.js';
 
 const STREAMS = 10;
 const MAX_BUFFERED = 4 * 1024 * 1024;

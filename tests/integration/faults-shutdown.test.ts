@@ -7,12 +7,13 @@
  * The child runs the built package (dist/), which `npm test` builds before vitest; when running
  * this file alone, run `npm run build` first.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalEndpoint } from '../../src/local/index.js';
-import { readBack, startEndpoint, waitFor } from '../fixtures/faults/harness.js';
+import { readBack, startEndpoint } from '../fixtures/faults/harness.js';
+import { startChild } from '../helpers/child.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/faults/shutdown-child.mjs', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../dist/batch/shutdown.js', import.meta.url));
@@ -25,27 +26,21 @@ afterEach(async () => {
   endpoint = undefined;
 });
 
+/** The shutdown child, buffering EVENTS events for the endpoint at `url`; `keepAlive` keeps its event loop busy. */
 function runChild(url: string, keepAlive: boolean) {
-  const child = spawn(process.execPath, [CHILD, url, String(EVENTS), keepAlive ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, out, exited };
+  return startChild([CHILD, url, String(EVENTS), keepAlive ? '1' : '0'], { timeoutMs: 60_000 });
 }
 
 describe('installShutdownHandlers in a child process', () => {
   it.skipIf(!existsSync(BUILT))('SIGTERM with 50,000 events buffered, 200 ms latency: all stored before exit, exit code 143', async () => {
     endpoint = await startEndpoint({ faults: { latencyMs: 200 } });
-    const { child, out, exited } = runChild(endpoint.url, true);
+    const out = runChild(endpoint.url, true);
     await waitFor(() => out.stdout.includes('READY'), 'the child to buffer its events', 30_000);
     const ready = JSON.parse(out.stdout.split('READY ')[1]!.split('\n')[0]!) as { buffered: number };
     expect(ready.buffered).toBe(EVENTS);
     const storedBefore = endpoint.store.totalEvents();
-    child.kill('SIGTERM');
-    const { code, signal } = await exited;
+    out.child.kill('SIGTERM');
+    const { code, signal } = await out.done;
     const back = readBack(endpoint, 10, GROUP);
     console.info('[shutdown SIGTERM]', JSON.stringify({ code, signal, storedBefore, stored: back.stored, stdout: out.stdout.trim().split('\n').slice(-1)[0] }));
     expect(out.stderr).not.toMatch(/DROP/);
@@ -59,8 +54,8 @@ describe('installShutdownHandlers in a child process', () => {
 
   it.skipIf(!existsSync(BUILT))('the event loop runs dry with events buffered: beforeExit flushes them all, exit code 0', async () => {
     endpoint = await startEndpoint({ faults: { latencyMs: 200 } });
-    const { out, exited } = runChild(endpoint.url, false);
-    const { code } = await exited;
+    const out = runChild(endpoint.url, false);
+    const { code } = await out.done;
     const back = readBack(endpoint, 10, GROUP);
     expect(code).toBe(0);
     expect(back.stored).toBe(EVENTS);

@@ -2,47 +2,30 @@
  * The embedded endpoint over HTTP on loopback (issue 16): the README's list of supported
  * operations is what the endpoint answers, anything else is UnknownOperationException listing
  * them; errors carry `x-amzn-ErrorType`; the bound on bytes in flight answers 503; metric
- * filter values and tags through the real SDK client.
+ * filter values and tags through the real SDK fixture.client.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import {
-  CloudWatchLogsClient,
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   DescribeLogGroupsCommand,
   PutLogEventsCommand,
   PutMetricFilterCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalEndpoint } from '../../src/local/index.js';
-import type { LocalEndpoint } from '../../src/local/index.js';
+import { describe, expect, it } from 'vitest';
 import { OPERATIONS } from '../../src/local/operations.js';
-import { ROOT } from '../fixtures/cli/run-cli.js';
+import { ROOT } from '../helpers/build.js';
+import { startLocalEndpoint } from '../../src/local/index.js';
+import { useLocalEndpoint } from '../helpers/endpoint.js';
 
 const SIGNED = {
   'content-type': 'application/x-amz-json-1.1',
   authorization: 'AWS4-HMAC-SHA256 Credential=test/20261205/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=00',
 };
 
-let endpoint: LocalEndpoint;
-let client: CloudWatchLogsClient;
-
-beforeAll(async () => {
-  endpoint = await startLocalEndpoint();
-  client = new CloudWatchLogsClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await endpoint?.close();
-});
+const fixture = useLocalEndpoint();
 
 async function raw(url: string, operation: string, body: string) {
   const response = await fetch(url, { method: 'POST', headers: { ...SIGNED, 'x-amz-target': `Logs_20140328.${operation}` }, body });
@@ -70,7 +53,7 @@ describe('supported operations', () => {
     expect(new Set(listed).size).toBe(listed.length);
     expect([...listed].sort()).toEqual([...OPERATIONS.keys()].sort());
     for (const op of listed) {
-      const r = await raw(endpoint.url, op, '{}');
+      const r = await raw(fixture.endpoint.url, op, '{}');
       expect(r.json.__type, op).not.toBe('UnknownOperationException');
       expect(r.status, op).toBeLessThan(500);
     }
@@ -78,7 +61,7 @@ describe('supported operations', () => {
 
   it('anything else is UnknownOperationException naming what is supported, with x-amzn-ErrorType', async () => {
     for (const op of ['StartQuery', 'PutSubscriptionFilter', 'Nope']) {
-      const r = await raw(endpoint.url, op, '{}');
+      const r = await raw(fixture.endpoint.url, op, '{}');
       expect(r.status).toBe(400);
       expect(r.json.__type).toBe('UnknownOperationException');
       expect(r.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
@@ -96,12 +79,12 @@ describe('errors', () => {
       ['CreateLogGroup', '{"logGroupName":'],
     ];
     for (const [op, body] of cases) {
-      const r = await raw(endpoint.url, op, body);
+      const r = await raw(fixture.endpoint.url, op, body);
       expect(r.status).toBe(400);
       expect(typeof r.json.__type).toBe('string');
       expect(r.headers.get('x-amzn-errortype')).toBe(r.json.__type);
     }
-    const ok = await raw(endpoint.url, 'DescribeLogGroups', '{}');
+    const ok = await raw(fixture.endpoint.url, 'DescribeLogGroups', '{}');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-amzn-errortype')).toBeNull();
   });
@@ -109,7 +92,7 @@ describe('errors', () => {
   it('names of the wrong JSON type are 400s, never 500', async () => {
     for (const value of ['{}', '5', '[1]', 'true']) {
       for (const op of ['CreateLogGroup', 'PutLogEvents', 'FilterLogEvents', 'DescribeLogStreams', 'TagLogGroup', 'GetLogEvents']) {
-        const r = await raw(endpoint.url, op, `{"logGroupName":${value},"logStreamName":${value},"logGroupNamePrefix":${value}}`);
+        const r = await raw(fixture.endpoint.url, op, `{"logGroupName":${value},"logStreamName":${value},"logGroupNamePrefix":${value}}`);
         expect(r.status, `${op} ${value}`).toBe(400);
       }
     }
@@ -141,7 +124,7 @@ describe('bytes in flight', () => {
   });
 
   it('a body declared over 64 MiB is answered 413 before a byte of it is read', async () => {
-    const { port } = new URL(endpoint.url);
+    const { port } = new URL(fixture.endpoint.url);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
         socket.write(
@@ -162,7 +145,7 @@ describe('bytes in flight', () => {
     });
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer.toLowerCase()).toContain('x-amzn-errortype: requestentitytoolargeexception');
-    expect(endpoint.stats().inFlight.tooLarge).toBeGreaterThan(0);
+    expect(fixture.endpoint.stats().inFlight.tooLarge).toBeGreaterThan(0);
   });
 
   it('refuses a bad bound', async () => {
@@ -173,9 +156,9 @@ describe('bytes in flight', () => {
 describe('metric filters and tags through the SDK', () => {
   it('counts what a metric filter emits on ingestion, and describes tags, class and key', async () => {
     const kmsKeyId = 'arn:aws:kms:us-east-1:000000000000:key/0000aaaa-11bb-22cc-33dd-444444eeeeee';
-    await client.send(new CreateLogGroupCommand({ logGroupName: '/api/m', tags: { team: 'x' }, logGroupClass: 'INFREQUENT_ACCESS', kmsKeyId }));
-    await client.send(new CreateLogStreamCommand({ logGroupName: '/api/m', logStreamName: 's' }));
-    await client.send(
+    await fixture.client.send(new CreateLogGroupCommand({ logGroupName: '/api/m', tags: { team: 'x' }, logGroupClass: 'INFREQUENT_ACCESS', kmsKeyId }));
+    await fixture.client.send(new CreateLogStreamCommand({ logGroupName: '/api/m', logStreamName: 's' }));
+    await fixture.client.send(
       new PutMetricFilterCommand({
         logGroupName: '/api/m',
         filterName: 'errors',
@@ -184,21 +167,21 @@ describe('metric filters and tags through the SDK', () => {
       }),
     );
     const now = Date.now();
-    await client.send(
+    await fixture.client.send(
       new PutLogEventsCommand({
         logGroupName: '/api/m',
         logStreamName: 's',
         logEvents: ['ERROR a', 'fine', 'ERROR b', 'ERROR c'].map((message, i) => ({ timestamp: now + i, message })),
       }),
     );
-    expect(endpoint.store.metricFilterValues('/api/m')).toEqual([
+    expect(fixture.endpoint.store.metricFilterValues('/api/m')).toEqual([
       { logGroupName: '/api/m', filterName: 'errors', metricNamespace: 'App', metricName: 'Errors', matched: 3, samples: 3, sum: 3 },
     ]);
-    expect(endpoint.store.tags('/api/m')).toEqual({ team: 'x' });
-    const [group] = (await client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/api/m' }))).logGroups ?? [];
+    expect(fixture.endpoint.store.tags('/api/m')).toEqual({ team: 'x' });
+    const [group] = (await fixture.client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/api/m' }))).logGroups ?? [];
     expect(group).toMatchObject({ logGroupClass: 'INFREQUENT_ACCESS', kmsKeyId, metricFilterCount: 1 });
     // The JS SDK reads x-amzn-ErrorType: a refused class arrives as its own error name.
-    await expect(client.send(new CreateLogGroupCommand({ logGroupName: '/api/bad', kmsKeyId: 'alias/mine' }))).rejects.toMatchObject({
+    await expect(fixture.client.send(new CreateLogGroupCommand({ logGroupName: '/api/bad', kmsKeyId: 'alias/mine' }))).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
   });

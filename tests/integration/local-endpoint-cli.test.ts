@@ -4,42 +4,25 @@
  * created and late events arrive; --filter, --since/--until and colour; the warning of
  * `cwbatch local` beyond loopback.
  */
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalEndpoint } from '../../src/local/index.js';
-import type { LocalEndpoint } from '../../src/local/index.js';
-import { cliEnv, ensureBuilt, runCli, startCli, waitFor } from '../fixtures/cli/run-cli.js';
+import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, runCli, startCli } from '../fixtures/cli/run-cli.js';
+import { useLocalEndpoint } from '../helpers/endpoint.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-let endpoint: LocalEndpoint;
-let client: CloudWatchLogsClient;
-
-beforeAll(async () => {
-  ensureBuilt();
-  endpoint = await startLocalEndpoint();
-  client = new CloudWatchLogsClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await endpoint?.close();
-});
+const fixture = useLocalEndpoint({ cli: true });
 
 async function ensure(group: string, stream: string): Promise<void> {
-  if (!endpoint.store.groupNames().includes(group)) await client.send(new CreateLogGroupCommand({ logGroupName: group }));
-  if (!endpoint.store.streamNames(group).includes(stream)) {
-    await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+  if (!fixture.endpoint.store.groupNames().includes(group)) await fixture.client.send(new CreateLogGroupCommand({ logGroupName: group }));
+  if (!fixture.endpoint.store.streamNames(group).includes(stream)) {
+    await fixture.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
   }
 }
 
 async function put(group: string, stream: string, events: Array<[number, string]>): Promise<void> {
   await ensure(group, stream);
   const logEvents = events.map(([timestamp, message]) => ({ timestamp, message })).sort((a, b) => a.timestamp - b.timestamp);
-  await client.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents }));
+  await fixture.client.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents }));
 }
 
 describe('cwbatch tail -F', () => {
@@ -50,7 +33,7 @@ describe('cwbatch tail -F', () => {
       [t + 10, 'one-a-2'],
     ]);
     await put('tailf/two', 'x', [[t + 5, 'two-x-1']]);
-    const tail = startCli(['tail', '-F', '-g', 'tailf/one', '-g', 'tailf/two', '--json'], { env: cliEnv(endpoint.url), keepStdin: true, timeoutMs: 60_000 });
+    const tail = startCli(['tail', '-F', '-g', 'tailf/one', '-g', 'tailf/two', '--json'], { env: cliEnv(fixture.endpoint.url), keepStdin: true, timeoutMs: 60_000 });
     const expected = ['one-a-1', 'one-a-2', 'two-x-1'];
     const printed = (): string[] =>
       tail.stdout
@@ -72,8 +55,8 @@ describe('cwbatch tail -F', () => {
     await waitFor(allPrinted, 'late events and events in new streams', 30_000);
 
     // Let it poll both groups at least three more times, then stop it.
-    const before = endpoint.stats().requests;
-    await waitFor(() => endpoint.stats().requests >= before + 6, 'three more polls', 30_000);
+    const before = fixture.endpoint.stats().requests;
+    await waitFor(() => fixture.endpoint.stats().requests >= before + 6, 'three more polls', 30_000);
     tail.child.kill('SIGINT');
     const result = await tail.done;
     expect(result.code).toBe(0);
@@ -95,12 +78,12 @@ describe('cwbatch tail options', () => {
   });
 
   it('--filter is applied by the service; --since/--until bound the time, relative or ISO 8601', async () => {
-    const env = cliEnv(endpoint.url);
+    const env = cliEnv(fixture.endpoint.url);
     const errors = await runCli(['tail', '-g', 'tailo/g', '--filter', 'ERROR', '--json'], { env });
     expect(errors.code).toBe(0);
     expect(errors.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['ERROR disk full', 'ERROR again']);
 
-    const base = endpoint.store.events('tailo/g', 's')[0]!.timestamp;
+    const base = fixture.endpoint.store.events('tailo/g', 's')[0]!.timestamp;
     const window = await runCli(
       ['tail', '-g', 'tailo/g', '--since', new Date(base + 1_000).toISOString(), '--until', new Date(base + 2_000).toISOString(), '--json'],
       { env },
@@ -114,7 +97,7 @@ describe('cwbatch tail options', () => {
   });
 
   it('refuses a bad filter pattern or time with a usage error (exit 2) naming the flag', async () => {
-    const env = cliEnv(endpoint.url);
+    const env = cliEnv(fixture.endpoint.url);
     const long = await runCli(['tail', '-g', 'tailo/g', '--filter', 'x'.repeat(1025)], { env });
     expect(long.code).toBe(2);
     expect(long.stderr).toContain('--filter');
@@ -126,12 +109,12 @@ describe('cwbatch tail options', () => {
   });
 
   it('colours only on request when piped (FORCE_COLOR), never with NO_COLOR', async () => {
-    const plain = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(endpoint.url) });
+    const plain = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(fixture.endpoint.url) });
     expect(plain.stdout).not.toContain('\u001b[');
     expect(plain.stdout).toContain('ERROR disk full');
-    const forced = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(endpoint.url, { FORCE_COLOR: '1' }) });
+    const forced = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(fixture.endpoint.url, { FORCE_COLOR: '1' }) });
     expect(forced.stdout).toContain('\u001b[2m');
-    const no = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(endpoint.url, { FORCE_COLOR: '1', NO_COLOR: '1' }) });
+    const no = await runCli(['tail', '-g', 'tailo/g'], { env: cliEnv(fixture.endpoint.url, { FORCE_COLOR: '1', NO_COLOR: '1' }) });
     expect(no.stdout).not.toContain('\u001b[');
   });
 });

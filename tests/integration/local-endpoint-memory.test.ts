@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, ROOT } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
 
 const CHILD = `
 import { pathToFileURL } from 'node:url';

@@ -20,6 +20,7 @@ import type { InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalEndpoint } from '../../src/local/index.js';
 import type { LocalEndpoint } from '../../src/local/index.js';
+import { makeClient } from '../helpers/client.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -30,15 +31,6 @@ const STREAM = 'stream-1';
 let clock = NOW;
 let endpoint: LocalEndpoint;
 let client: CloudWatchLogsClient;
-
-function makeClient(url: string): CloudWatchLogsClient {
-  return new CloudWatchLogsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-}
 
 /** Awaits a rejected SDK call and checks AWS's error name, HTTP status and (optionally) message. */
 async function expectAwsError(
@@ -710,7 +702,11 @@ describe('options', () => {
 
   it('close() is idempotent', async () => {
     const e = await startLocalEndpoint();
-    await e.close();
-    await e.close();
+    const first = e.close();
+    expect(e.close()).toBe(first); // the same close, not a second one
+    await first;
+    await expect(e.close()).resolves.toBeUndefined();
+    // Closed for real: nothing listens on the port any more.
+    await expect(fetch(e.url, { method: 'POST' })).rejects.toThrow();
   });
 });

@@ -24,6 +24,7 @@ import { startLocalEndpoint } from '../../src/local/index.js';
 import type { LocalEndpoint } from '../../src/local/index.js';
 import { motoAvailable, startMoto } from '../helpers/moto.js';
 import type { MotoServer } from '../helpers/moto.js';
+import { makeClient } from '../helpers/client.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,15 +40,6 @@ interface Target {
   name: 'local' | 'moto';
   client: CloudWatchLogsClient;
   url: string;
-}
-
-function makeClient(url: string): CloudWatchLogsClient {
-  return new CloudWatchLogsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
 }
 
 async function outcome(call: Promise<{ $metadata: { httpStatusCode?: number } }>): Promise<Outcome> {

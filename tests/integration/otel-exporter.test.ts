@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { CloudWatchLogRecordExporter, type TransportFailure } from '../../src/otel/index.js';
+import { clientConfig } from '../helpers/client.js';
 
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const supported = major > 22 || (major === 22 && minor >= 15);
 if (!supported) {
@@ -38,7 +38,7 @@ describe.skipIf(!supported)('cwbatch/otel with @opentelemetry/sdk-logs', () => {
     return new CloudWatchLogRecordExporter({
       logGroupName: group,
       logStreamName: '{service.name}/{host.name|nohost}',
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
       onFailure: (f) => failures.push(f),
       ...extra,
     });

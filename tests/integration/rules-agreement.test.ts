@@ -17,9 +17,9 @@ import { BatchBufferImpl, EVENT_OVERHEAD_BYTES, MAX_EVENT_BYTES, MAX_NAME_LENGTH
 import type { InputLogEvent } from '../../src/batch/index.js';
 import { startLocalEndpoint } from '../../src/local/index.js';
 import type { LocalEndpoint } from '../../src/local/index.js';
+import { clientConfig, makeClient } from '../helpers/client.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 interface Case {
   label: string;
@@ -61,7 +61,7 @@ let client: CloudWatchLogsClient;
 
 beforeAll(async () => {
   endpoint = await startLocalEndpoint({ host: '127.0.0.1', port: 0, now: () => NOW });
-  client = new CloudWatchLogsClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
+  client = makeClient(endpoint.url);
 });
 
 afterAll(async () => {
@@ -71,7 +71,7 @@ afterAll(async () => {
 
 /** The buffer's verdict: add() resolves (and the event is then delivered through the endpoint), or rejects. */
 async function bufferAccepts(c: Case): Promise<boolean> {
-  const flush = createCloudWatchFlushFunction({ clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS } });
+  const flush = createCloudWatchFlushFunction({ clientConfig: clientConfig(endpoint.url) });
   const buffer = new BatchBufferImpl(flush, { now: () => NOW, maxRetries: 0, onError: () => undefined });
   const accepted = await buffer.add(c.group, c.stream, c.event).then(
     () => true,

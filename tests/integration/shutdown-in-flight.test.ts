@@ -7,7 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalEndpoint } from '../../src/local/index.js';
-import { GROUP, flushFunctionFor, identityHolds, makeBuffer, message, startEndpoint, streamName, waitFor } from '../fixtures/faults/harness.js';
+import { GROUP, flushFunctionFor, identityHolds, makeBuffer, message, startEndpoint, streamName } from '../fixtures/faults/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let endpoint: LocalEndpoint | undefined;
 afterEach(async () => {

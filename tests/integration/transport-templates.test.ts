@@ -10,8 +10,8 @@ import winston from 'winston';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import cwbatchPinoTransport from '../../src/pino/index.js';
 import { CloudWatchTransport } from '../../src/winston/index.js';
+import { clientConfig } from '../helpers/client.js';
 
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const DAY = 86_400_000;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -37,7 +37,7 @@ describe('cwbatch/pino: names per record', () => {
     const stream = await cwbatchPinoTransport({
       logGroupName: group,
       logStreamName: 'p-{date}-{field:level}',
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
     });
     let time = 0;
     const logger = pino({ timestamp: () => `,"time":${time}` }, stream);
@@ -71,7 +71,7 @@ describe('cwbatch/pino: names per record', () => {
     const stream = await cwbatchPinoTransport({
       logGroupName: '/cwbatch/tpl/pino-fn',
       logStreamName: (event, record) => `fn-${(record as { tenant?: string }).tenant ?? 'x'}-${event.timestamp % 2}`,
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
     });
     const logger = pino({ timestamp: () => `,"time":${Date.now() - (Date.now() % 2)}` }, stream);
     logger.info({ tenant: 'acme' }, 'a');
@@ -90,7 +90,7 @@ describe('cwbatch/winston: names per record', () => {
     const transport = new CloudWatchTransport({
       logGroupName: (_event, info) => `/cwbatch/tpl/winston/${(info as { team?: string }).team ?? 'all'}`,
       logStreamName: 'w-{date}-{field:level}',
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
       flushOnExit: false,
     });
     const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
@@ -119,7 +119,7 @@ describe('cwbatch/winston: names per record', () => {
     const transport = new CloudWatchTransport({
       logGroupName: '/cwbatch/tpl/winston-bad',
       logStreamName: '{field:id}',
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
       flushOnExit: false,
     });
     const warnings: Array<{ reason?: string; kind?: string }> = [];

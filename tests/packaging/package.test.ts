@@ -9,12 +9,12 @@
  * the optional peers are read from package.json, so a new subpath is tested without editing here.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { ensureBuilt, ROOT } from '../fixtures/cli/run-cli.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
+import { makeTempDir, removeDir } from '../helpers/temp-dir.js';
 
 interface PackageJson {
   name: string;
@@ -145,7 +145,7 @@ let install: Run;
 
 beforeAll(async () => {
   ensureBuilt();
-  tmp = mkdtempSync(join(tmpdir(), 'cwbatch-pack-'));
+  tmp = makeTempDir('cwbatch-pack-');
   // --ignore-scripts: no prepack build while other test files use dist/ (npm test built it).
   const packed = await mustRun('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
   const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
@@ -164,7 +164,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const child of running) child.kill('SIGKILL');
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  if (tmp) removeDir(tmp);
 });
 
 describe('the tarball', () => {

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { clientConfig } from '../../helpers/client.js';
 
 export interface StubRequest {
   /** Operation, from `X-Amz-Target: Logs_20140328.<Operation>`. */
@@ -117,12 +118,8 @@ export async function startStub(): Promise<Stub> {
 }
 
 /** Client settings that keep the SDK on loopback with fake credentials. */
-export function stubClientConfig(url: string) {
-  return {
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+export function stubClientConfig(url: string): ReturnType<typeof clientConfig> {
+  return clientConfig(url);
 }
 
 /** A client of "the user's own", with the SDK's default retries. */

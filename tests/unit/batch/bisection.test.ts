@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, type DropReason, type InputLogEvent } from '../../../src/batch/index.js';
 import { bisectionCalls } from '../../../src/batch/retry.js';
-import { awsError, expectIdentity, T0 } from './helpers.js';
+import { awsError, expectIdentity, T0, recorder } from './helpers.js';
 
 interface Run {
   calls: number;
@@ -120,5 +120,30 @@ describe('bisection budget', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('bisecting blames only what was tried', () => {
+  it('when the left half fails for another reason, the untried right half is requeued without a requeue count', async () => {
+    let call = 0;
+    const dropped: string[] = [];
+    const rec = recorder(() => {
+      call++;
+      // 1: the whole batch is "invalid"; 2: its left half is refused outright (non-retryable).
+      if (call === 1) throw Object.assign(new Error('bad'), { name: 'InvalidParameterException' });
+      if (call === 2) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    });
+    const buffer = new BatchBufferImpl(rec.flush, {
+      maxRequeues: 0,
+      onError: () => undefined,
+      onDrop: (events, reason) => dropped.push(...events.map((e) => `${e.message}:${reason}`)),
+    });
+    for (let i = 0; i < 4; i++) await buffer.add('/g', 's', { timestamp: T0 + i, message: `m${i}` });
+    await buffer.flush('/g', 's').catch(() => undefined);
+    // The left half was tried and refused: with maxRequeues 0 it is dropped. The right half never went out.
+    expect(dropped).toEqual(['m0:failed', 'm1:failed']);
+    expect(buffer.getMetrics().eventsBuffered).toBe(2);
+    await buffer.flush('/g', 's');
+    expect(rec.calls.at(-1)!.events.map((e) => e.message)).toEqual(['m2', 'm3']);
   });
 });

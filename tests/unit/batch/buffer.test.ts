@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   BatchBufferImpl,
   BufferStoppedError,
@@ -16,30 +16,14 @@ import {
   type RetryInfo,
 } from '../../../src/batch/index.js';
 import { G, S, T0, awsError, deferred, ev, expectIdentity, gatedRecorder, recorder, settle, type Deferred } from './helpers.js';
+import { failOnProcessErrors } from '../../helpers/process-errors.js';
+import { quiet } from '../../helpers/quiet.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+failOnProcessErrors('file');
 afterEach(() => {
   // Spies first: a spy on a faked setTimeout would otherwise restore the fake.
   vi.restoreAllMocks();
   vi.useRealTimers();
-});
-
-/** Options that make retries instant and keep background noise out of the console. */
-const quiet = (extra: BatchBufferOptions = {}): BatchBufferOptions => ({
-  retryBaseDelayMs: 0,
-  throttleBaseDelayMs: 0,
-  onError: () => undefined,
-  ...extra,
 });
 
 const size = (message: string): number => Buffer.byteLength(message, 'utf8') + 26;

@@ -1,6 +1,7 @@
 /** Shared helpers for the batch tests: a recording flush function, deferreds, the accounting identity. */
 import { expect } from 'vitest';
-import type { BatchMetrics, FlushContext, FlushFunction, FlushResult, InputLogEvent } from '../../../src/batch/index.js';
+import { BatchBufferImpl } from '../../../src/batch/index.js';
+import type { BatchBufferOptions, BatchMetrics, FlushContext, FlushFunction, FlushResult, InputLogEvent } from '../../../src/batch/index.js';
 
 export interface Call {
   group: string;
@@ -100,4 +101,41 @@ export const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
 export function ev(i: number, message = `message ${i}`, timestamp = T0 + i): InputLogEvent {
   return { timestamp, message };
+}
+
+/** A flush function whose calls stay pending until the test answers them. */
+export function gate(): {
+  flush: FlushFunction;
+  pending: Array<{ events: InputLogEvent[]; token: string | undefined; answer: Deferred<unknown> }>;
+} {
+  const pending: Array<{ events: InputLogEvent[]; token: string | undefined; answer: Deferred<unknown> }> = [];
+  const flush: FlushFunction = (_group, _stream, events, token) => {
+    const answer = deferred<unknown>();
+    pending.push({ events: [...events], token, answer });
+    return answer.promise as Promise<undefined>;
+  };
+  return { flush, pending };
+}
+
+/**
+ * A buffer with a fixed clock (T0), a fixed random source and no back-off delay, whose drops and
+ * background errors are recorded: `b` is the buffer.
+ */
+export function reportingBuffer(
+  flush: FlushFunction,
+  options: BatchBufferOptions = {},
+): { b: BatchBufferImpl; dropped: Array<{ events: InputLogEvent[]; reason: string }>; errors: unknown[] } {
+  const dropped: Array<{ events: InputLogEvent[]; reason: string }> = [];
+  const errors: unknown[] = [];
+  const b = new BatchBufferImpl(flush, {
+    now: () => T0,
+    random: () => 0.5,
+    retryBaseDelayMs: 0,
+    throttleBaseDelayMs: 0,
+    retryMaxDelayMs: 0,
+    ...options,
+    onDrop: (events, reason) => dropped.push({ events, reason }),
+    onError: (e) => errors.push(e),
+  });
+  return { b, dropped, errors };
 }

@@ -6,21 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, FlushFailedError } from '../../../src/batch/index.js';
-import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
-import { awsError, deferred, ev, expectIdentity, G, S, settle, T0, type Deferred } from './helpers.js';
-
-const quiet = { onError: () => undefined };
-
-/** A flush function whose calls stay pending until the test answers them. */
-function gate() {
-  const pending: Array<{ events: InputLogEvent[]; token: string | undefined; answer: Deferred<unknown> }> = [];
-  const flush: FlushFunction = (_group, _stream, events, token) => {
-    const answer = deferred<unknown>();
-    pending.push({ events: [...events], token, answer });
-    return answer.promise as Promise<undefined>;
-  };
-  return { flush, pending };
-}
+import { awsError, ev, expectIdentity, G, S, settle, T0, gate } from './helpers.js';
+import { quiet } from '../../helpers/quiet.js';
 
 /**
  * With maxEvents 4: pass 1 (size-triggered by the fifth event) is [0, 1, 2, 3]; pass 2 holds runs
@@ -34,7 +21,7 @@ function addTiedRuns(buffer: BatchBufferImpl): void {
 describe('pipelined sends within one stream', () => {
   it('sends the batches of one run concurrently, up to maxConcurrentFlushes, in batch order', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 2, maxConcurrentFlushes: 3 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 2, maxConcurrentFlushes: 3 }));
     // The third event size-triggers a run of [0, 1]; the rest wait for the next pass of that run.
     for (let i = 0; i < 10; i++) buffer.tryAdd(G, S, ev(i));
     const done = buffer.flush(G, S);
@@ -55,7 +42,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a batch that starts at the timestamp the previous one ends at waits for it (ties keep their order)', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 2, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 2, maxConcurrentFlushes: 4 }));
     // [a, b] [c, d] share the timestamp at their boundary; [e] does not.
     const t = [T0, T0 + 1, T0 + 1, T0 + 2, T0 + 3];
     t.forEach((ts, i) => buffer.tryAdd(G, S, ev(i, `m${i}`, ts)));
@@ -72,7 +59,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a fast producer (many events per millisecond) still gets concurrent sends: batches are cut between timestamps', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 4, maxConcurrentFlushes: 4 }));
     addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     await settle();
@@ -86,7 +73,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a stream sending one batch at a time keeps plain greedy cuts', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 4, maxConcurrentFlushes: 1 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 4, maxConcurrentFlushes: 1 }));
     addTiedRuns(buffer);
     const done = buffer.flush(G, S);
     const sent: number[][] = [];
@@ -102,7 +89,7 @@ describe('pipelined sends within one stream', () => {
 
   it('a stream with a legacy sequence token sends one batch at a time', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxEvents: 1, maxConcurrentFlushes: 4 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxEvents: 1, maxConcurrentFlushes: 4 }));
     buffer.tryAdd(G, S, ev(0));
     let done = buffer.flush(G, S);
     await settle();
@@ -172,7 +159,7 @@ describe('pipelined sends within one stream', () => {
           throw awsError('ServiceUnavailableException', 503);
         }
       },
-      { ...quiet, maxEvents: 2, maxRetries: 0 },
+      quiet({ maxEvents: 2, maxRetries: 0 }),
     );
     for (let i = 0; i < 3; i++) buffer.tryAdd(G, S, ev(i)); // the third starts a run of [0, 1], which fails
     await buffer.flush(G, S);
@@ -186,7 +173,7 @@ describe('pipelined sends within one stream', () => {
 describe('tryAdd', () => {
   it('accepts at once when there is room, and reports false (buffering nothing) when add() would wait', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxBufferedBytes: 300, maxConcurrentFlushes: 1 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxBufferedBytes: 300, maxConcurrentFlushes: 1 }));
     const message = 'x'.repeat(74); // 100 bytes with the overhead
     expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
     expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
@@ -202,7 +189,7 @@ describe('tryAdd', () => {
   });
 
   it('leaves oversized events to add(), and throws what add() rejects with', () => {
-    const buffer = new BatchBufferImpl(async () => undefined, quiet);
+    const buffer = new BatchBufferImpl(async () => undefined, quiet());
     expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'x'.repeat(2_000_000) })).toBe(false);
     expect(buffer.getMetrics().eventsAccepted).toBe(0);
     expect(() => buffer.tryAdd(G, S, { timestamp: -1, message: 'x' })).toThrow(/timestamp/);
@@ -211,12 +198,11 @@ describe('tryAdd', () => {
 
   it('under a drop policy it accepts (and reports the drop) instead of refusing', () => {
     const drops: string[] = [];
-    const buffer = new BatchBufferImpl(() => new Promise(() => undefined), {
-      ...quiet,
+    const buffer = new BatchBufferImpl(() => new Promise(() => undefined), quiet({
       maxBufferedBytes: 200,
       overflowPolicy: 'drop-newest',
       onDrop: (events, reason) => drops.push(...events.map((e) => `${e.message.length}:${reason}`)),
-    });
+    }));
     const message = 'y'.repeat(74);
     for (let i = 0; i < 3; i++) expect(buffer.tryAdd(G, S, { timestamp: T0, message })).toBe(true);
     expect(drops).toEqual(['74:overflow']);
@@ -224,63 +210,10 @@ describe('tryAdd', () => {
   });
 });
 
-describe('a burst of awaited add() calls gives requests in progress the event loop', () => {
-  // 1,000 bytes per event with the overhead; a batch's worth is maxBytes (its smallest, 256 KiB).
-  const big = (i: number): InputLogEvent => ({ timestamp: T0, message: `${i}`.padEnd(974, '.') });
-  const options = { ...quiet, maxBytes: 262_144 };
-
-  it("once per batch's worth while a request waits for I/O, add() resolves after one turn of the event loop", async () => {
-    const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, options);
-    // Awaited adds resolve at once (microtasks) until the request started by the first full
-    // batch (held by the gate) has waited a batch's worth without settling.
-    let i = 0;
-    let resolved = true;
-    let adding: Promise<void> = Promise.resolve();
-    while (resolved && i < 5_000) {
-      resolved = false;
-      adding = buffer.add(G, S, big(i++)).then(() => {
-        resolved = true;
-      });
-      await settle(5);
-    }
-    // This add() took its event (accepted, in the buffer) but waits for the event loop.
-    expect(resolved).toBe(false);
-    expect(g.pending).toHaveLength(1);
-    expect(buffer.getMetrics().eventsAccepted).toBe(i);
-    await new Promise((r) => setImmediate(r));
-    await settle(5);
-    expect(resolved).toBe(true);
-    await adding;
-    expect(i).toBeGreaterThan(262);
-    expect(i).toBeLessThan(3 * 263);
-    // tryAdd() never refuses to give the loop a turn: a synchronous caller could not take it.
-    for (let k = 0; k < 1_000; k++) expect(buffer.tryAdd(G, S, big(i + k))).toBe(true);
-    for (const p of g.pending) p.answer.resolve(undefined);
-    await buffer.stop({ timeoutMs: 0 });
-  });
-
-  it('never while requests settle (a flush function that resolves in microtasks)', async () => {
-    const buffer = new BatchBufferImpl(async () => undefined, options);
-    // 3 MB: a dozen batches, each sent and settled while the adds are awaited.
-    for (let i = 0; i < 3_000; i++) {
-      let resolved = false;
-      const adding = buffer.add(G, S, big(i)).then(() => {
-        resolved = true;
-      });
-      await settle(5);
-      expect(resolved).toBe(true);
-      await adding;
-    }
-    expect(buffer.getMetrics().eventsDelivered).toBeGreaterThan(2_500);
-    await buffer.stop();
-  });
-});
-
 describe('tryAdd and waiting add() calls', () => {
   it('refuses while add() calls wait for room, even when this event would fit: it must not overtake them', async () => {
     const g = gate();
-    const buffer = new BatchBufferImpl(g.flush, { ...quiet, maxBufferedBytes: 300 });
+    const buffer = new BatchBufferImpl(g.flush, quiet({ maxBufferedBytes: 300 }));
     expect(buffer.tryAdd(G, S, { timestamp: T0, message: 'x'.repeat(74) })).toBe(true); // 100 bytes
     const flushing = buffer.flush(G, S); // in flight, held by the gate
     await settle();

@@ -5,25 +5,18 @@
  * shared rules (findBatchViolation), so a batch AWS would refuse fails the test.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, findBatchViolation } from '../../../src/batch/index.js';
-import type { BatchBufferOptions, FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
-import { identityHolds, watchProcessErrors } from '../../fixtures/faults/harness.js';
+import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
+import { identityHolds } from '../../fixtures/faults/harness.js';
+import { failOnProcessErrors } from '../../helpers/process-errors.js';
+import { reportingBuffer } from './helpers.js';
 
 const G = 'group';
 const S = 'stream';
 const NOW = Date.UTC(2026, 10, 26, 12);
 
-let watch: ReturnType<typeof watchProcessErrors>;
-beforeEach(() => {
-  watch = watchProcessErrors();
-});
-afterEach(async () => {
-  // Give stray promise rejections a turn to surface before checking.
-  await new Promise((resolve) => setImmediate(resolve));
-  watch.dispose();
-  expect(watch.errors).toEqual([]);
-});
+failOnProcessErrors();
 
 interface Sink {
   flush: FlushFunction;
@@ -43,22 +36,6 @@ function sink(): Sink {
   return { flush, stored, violations };
 }
 
-function buffer(flush: FlushFunction, options: BatchBufferOptions = {}) {
-  const dropped: Array<{ events: InputLogEvent[]; reason: string }> = [];
-  const errors: unknown[] = [];
-  const b = new BatchBufferImpl(flush, {
-    now: () => NOW,
-    random: () => 0.5,
-    retryBaseDelayMs: 0,
-    throttleBaseDelayMs: 0,
-    retryMaxDelayMs: 0,
-    ...options,
-    onDrop: (events, reason) => dropped.push({ events, reason }),
-    onError: (e) => errors.push(e),
-  });
-  return { b, dropped, errors };
-}
-
 async function errorOf(p: Promise<unknown>): Promise<{ name?: string; code?: string }> {
   return p.then(
     () => ({ name: 'resolved' }),
@@ -69,7 +46,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ name?: string; code?: str
 describe('bad events give typed errors, nothing buffered', () => {
   it('non-string and empty messages, bad timestamps, non-object events', async () => {
     const { flush, stored } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const bad: unknown[] = [
       { timestamp: NOW, message: 42 },
       { timestamp: NOW, message: null },
@@ -99,7 +76,7 @@ describe('bad events give typed errors, nothing buffered', () => {
 
   it('invalid group and stream names (fast-check)', async () => {
     const { flush } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const badGroups = fc.oneof(
       fc.constant(''),
       fc.constant('a'.repeat(513)),
@@ -130,7 +107,7 @@ describe('bad events give typed errors, nothing buffered', () => {
 describe('awkward but valid input is delivered intact or reported', () => {
   it('lone surrogates and invalid UTF-16 become U+FFFD, NUL bytes pass through; every batch is valid (fast-check)', async () => {
     const { flush, stored, violations } = sink();
-    const { b, dropped } = buffer(flush, { maxEvents: 50 });
+    const { b, dropped } = reportingBuffer(flush, { maxEvents: 50 });
     const weird = fc.oneof(
       fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
       fc.string({ unit: fc.constantFrom('\uD800', '\uDFFF', '\u0000', 'a', '😀', '\uDBFF\uDC00'), minLength: 1, maxLength: 40 }),
@@ -154,7 +131,7 @@ describe('awkward but valid input is delivered intact or reported', () => {
 
   it('a 10 MB message is split into valid parts, in order, losslessly (default policy)', async () => {
     const { flush, stored, violations } = sink();
-    const { b, dropped } = buffer(flush);
+    const { b, dropped } = reportingBuffer(flush);
     const big = 'abcdefghij'.repeat(1_048_576); // 10 MiB of ASCII
     await b.add(G, S, { timestamp: NOW, message: big });
     await b.stop();
@@ -168,13 +145,13 @@ describe('awkward but valid input is delivered intact or reported', () => {
   it("a 10 MB message under 'drop' is a reported drop; under 'truncate' one valid event", async () => {
     const big = 'x'.repeat(10 * 1024 * 1024);
     const a = sink();
-    const dropping = buffer(a.flush, { oversizedEventPolicy: 'drop' });
+    const dropping = reportingBuffer(a.flush, { oversizedEventPolicy: 'drop' });
     await dropping.b.add(G, S, { timestamp: NOW, message: big });
     await dropping.b.stop();
     expect(dropping.dropped.map((d) => d.reason)).toEqual(['oversized']);
     expect(a.stored).toEqual([]);
     const t = sink();
-    const truncating = buffer(t.flush, { oversizedEventPolicy: 'truncate' });
+    const truncating = reportingBuffer(t.flush, { oversizedEventPolicy: 'truncate' });
     await truncating.b.add(G, S, { timestamp: NOW, message: big });
     await truncating.b.stop();
     expect(t.violations).toEqual([]);
@@ -204,7 +181,7 @@ describe('awkward but valid input is delivered intact or reported', () => {
 
   it('addStructured with circular, BigInt, Error, throwing getter and toJSON fields never throws', async () => {
     const { flush, stored } = sink();
-    const { b } = buffer(flush);
+    const { b } = reportingBuffer(flush);
     const circular: Record<string, unknown> = { a: 1 };
     circular['self'] = circular;
     const getter = Object.defineProperty({}, 'boom', {
@@ -234,76 +211,5 @@ describe('awkward but valid input is delivered intact or reported', () => {
     for (const e of stored) expect(() => JSON.parse(e.message) as unknown).not.toThrow();
     expect(stored[0]!.message).toContain('[Circular]');
     expect(stored[1]!.message).toContain('"10"');
-  });
-});
-
-describe('misbehaving flush functions', () => {
-  it('throws synchronously: treated as a failure, retried, reported; nothing lost', async () => {
-    let calls = 0;
-    const stored: InputLogEvent[] = [];
-    const flush = ((_g: string, _s: string, events: InputLogEvent[]) => {
-      if (++calls <= 2) throw Object.assign(new Error('sync boom'), { name: 'ServiceUnavailableException' });
-      stored.push(...events);
-      return Promise.resolve();
-    }) as FlushFunction;
-    const { b } = buffer(flush);
-    for (let i = 0; i < 10; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
-    await b.flushAll();
-    await b.stop();
-    expect(stored).toHaveLength(10);
-    expect(b.getMetrics().retries).toBe(2);
-  });
-
-  it('throws a non-retryable error synchronously: requeued maxRequeues times, then a reported drop', async () => {
-    const flush = (() => {
-      throw new TypeError('not a service error');
-    }) as unknown as FlushFunction;
-    const { b, dropped } = buffer(flush, { maxRequeues: 2 });
-    for (let i = 0; i < 5; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
-    for (let i = 0; i < 3; i++) await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
-    expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['failed', 5]]);
-    await b.stop();
-    expect(identityHolds(b.getMetrics())).toBe(true);
-  });
-
-  it('returns garbage: reported as InvalidFlushResultError, counted delivered, identity holds', async () => {
-    const answers: unknown[] = [42, 'ok', true, Symbol('x'), { rejectedLogEventsInfo: 'nonsense' }, { rejectedLogEventsInfo: { tooNewLogEventStartIndex: 'x', tooOldLogEventEndIndex: Number.NaN } }, [], { rejectedLogEventsInfo: { tooOldLogEventEndIndex: 1e9 } }];
-    for (const answer of answers) {
-      const flush = (() => Promise.resolve(answer)) as unknown as FlushFunction;
-      const { b, errors } = buffer(flush);
-      for (let i = 0; i < 4; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
-      await b.stop();
-      const m = b.getMetrics();
-      expect(identityHolds(m), String(answer as string)).toBe(true);
-      expect(m.eventsDelivered + m.eventsRejected).toBe(4);
-      if (typeof answer !== 'object') expect(errors.some((e) => (e as { code?: string }).code === 'INVALID_FLUSH_RESULT')).toBe(true);
-    }
-  });
-
-  it('never settles: cut off after flushTimeoutMs, retried; stop() resolves at its deadline and reports the drop', async () => {
-    const flush: FlushFunction = () => new Promise(() => undefined);
-    const { b, dropped } = buffer(flush, { flushTimeoutMs: 20, maxRetries: 1 });
-    for (let i = 0; i < 3; i++) await b.add(G, S, { timestamp: NOW, message: `m${i}` });
-    await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
-    expect(b.getMetrics().eventsBuffered).toBe(3);
-    await b.stop({ timeoutMs: 100 });
-    expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['unknown', 3]]);
-    expect(identityHolds(b.getMetrics())).toBe(true);
-  });
-
-  it('a throwing hook (onDrop, onError) never escapes', async () => {
-    const b = new BatchBufferImpl(() => Promise.reject(new Error('fatal')), {
-      maxRequeues: 0,
-      onDrop: () => {
-        throw new Error('onDrop threw');
-      },
-      onError: () => {
-        throw new Error('onError threw');
-      },
-    });
-    await b.add(G, S, { timestamp: NOW, message: 'm' });
-    await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
-    await b.stop();
-    expect(b.getMetrics().eventsDropped).toBe(1);
   });
 });

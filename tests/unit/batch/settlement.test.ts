@@ -1,7 +1,7 @@
 /**
  * Truthful outcomes at stop()'s deadline (issue 21): events whose request got no answer are
  * reported `unknown` (the service may have stored them), never `shutdown` ("not delivered");
- * events never sent are `shutdown`; in durable mode what is left is `kept` (spool.test.ts).
+ * events never sent are `shutdown`; in durable mode what is left is `kept` (spool/spool.test.ts).
  * An injected clock (fake timers): the flush function "stores" its batch 1.5 s after the call,
  * whatever the abort signal says, as a server with 1.5 s of latency does.
  */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl, type FlushResult } from '../../../src/batch/index.js';
 import { StreamRegistry } from '../../../src/batch/stream-registry.js';
 import { deferred, ev, expectIdentity, recorder, settle, T0 } from './helpers.js';
+import { quiet } from '../../helpers/quiet.js';
 
 /** A clock the test moves by hand. */
 function clock(start = T0): { now: () => number; advance: (ms: number) => void } {
@@ -9,7 +10,6 @@ function clock(start = T0): { now: () => number; advance: (ms: number) => void }
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-const quiet = { onError: () => undefined };
 
 describe('StreamRegistry: releasing idle streams', () => {
   it('releases a stream idle for the timeout (after one sweep saw it idle), never before', () => {
@@ -136,7 +136,7 @@ describe('BatchBufferImpl with streamIdleTimeoutMs', () => {
   it('releases an idle stream (getMetrics().streams), forgets its token, and a stream that comes back works', async () => {
     const c = clock();
     const rec = recorder((call): FlushResult => ({ nextSequenceToken: `token-${call.stream}` }));
-    const buffer = new BatchBufferImpl(rec.flush, { ...quiet, now: c.now, streamIdleTimeoutMs: 10_000, flushIntervalMs: 1_000_000 });
+    const buffer = new BatchBufferImpl(rec.flush, quiet({ now: c.now, streamIdleTimeoutMs: 10_000, flushIntervalMs: 1_000_000 }));
     await buffer.add('g', 'a', ev(1));
     await buffer.flush('g', 'a');
     await buffer.add('g', 'a', ev(2));
@@ -166,7 +166,7 @@ describe('BatchBufferImpl with streamIdleTimeoutMs', () => {
     const rec = recorder(async (call) => {
       if (call.stream === 'busy') await gate.promise;
     });
-    const buffer = new BatchBufferImpl(rec.flush, { ...quiet, now: c.now, streamIdleTimeoutMs: 1_000, flushIntervalMs: 1_000_000 });
+    const buffer = new BatchBufferImpl(rec.flush, quiet({ now: c.now, streamIdleTimeoutMs: 1_000, flushIntervalMs: 1_000_000 }));
     await buffer.add('g', 'busy', ev(1));
     const flushing = buffer.flush('g', 'busy'); // in flight until the gate opens
     await buffer.add('g', 'held', ev(2)); // buffered, never flushed
@@ -194,7 +194,7 @@ describe('BatchBufferImpl with streamIdleTimeoutMs', () => {
   it('keeps every stream with streamIdleTimeoutMs 0', async () => {
     const c = clock();
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, { ...quiet, now: c.now, streamIdleTimeoutMs: 0 });
+    const buffer = new BatchBufferImpl(rec.flush, quiet({ now: c.now, streamIdleTimeoutMs: 0 }));
     for (let i = 0; i < 50; i++) {
       c.advance(3_600_000);
       await buffer.add('g', `s-${i}`, ev(i));

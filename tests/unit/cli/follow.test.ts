@@ -4,11 +4,12 @@
  * exactly one more look, and returns once it is waiting again, so "within one poll" is exact and
  * nothing sleeps.
  */
-import { appendFileSync, copyFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileLines, type ReadLine } from '../../../src/cli/lines.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readFileLines } from '../../../src/cli/follow.js';
+import type { ReadLine } from '../../../src/cli/lines.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 /** The follower's wait, driven by the test. */
 class Ticker {
@@ -54,9 +55,8 @@ class Ticker {
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'cwbatch-follow-unit-'));
+  dir = tempDir('cwbatch-follow-unit-');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const lines = (tag: string, from: number, to: number): string => {
   let text = '';

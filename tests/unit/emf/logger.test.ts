@@ -4,6 +4,7 @@ import type { FlushFunction, InputLogEvent } from '../../../src/batch/types.js';
 import { EmfSink, type EmfSinkOptions, type TransportFailure } from '../../../src/emf/index.js';
 import { startStub } from '../aws/stub-server.js';
 import { emfProblems } from './validate.js';
+import { clientConfig } from '../../helpers/client.js';
 
 const T = Date.now();
 
@@ -108,7 +109,7 @@ describe('MetricsLogger', () => {
         logGroupName: '/metrics',
         logStreamName: 'h',
         namespace: 'N',
-        clientConfig: { endpoint: stub.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+        clientConfig: clientConfig(stub.url),
       });
       sink.logger().putMetric('a', 1).flush();
       await sink.close();

@@ -3,7 +3,7 @@
  * the parsing of `--quota OP=N`, and the answer through the real AWS SDK client on loopback.
  */
 import { request } from 'node:http';
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../../src/batch/retry.js';
@@ -11,6 +11,7 @@ import { startLocalEndpoint } from '../../../src/local/index.js';
 import type { LocalEndpoint } from '../../../src/local/index.js';
 import { AWS_DEFAULT_QUOTAS, AccountQuotas, parseQuota, validateQuotas } from '../../../src/local/quotas.js';
 import { OPERATIONS } from '../../../src/local/operations.js';
+import { makeClient } from '../../helpers/client.js';
 
 const PUT = { logGroupName: 'g', logStreamName: 's' };
 
@@ -116,20 +117,11 @@ describe('quotas in the embedded endpoint, through the real SDK client', () => {
     endpoint = undefined;
   });
 
-  function client(url: string): CloudWatchLogsClient {
-    return new CloudWatchLogsClient({
-      endpoint: url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-  }
-
   it('answers calls over the quota 400 ThrottlingException "Rate exceeded", shared by every client, and counts them', async () => {
     let t = Date.UTC(2026, 11, 5, 12);
     endpoint = await startLocalEndpoint({ now: () => t, quotas: { PutLogEvents: 3, CreateLogStream: 2 } });
-    const a = client(endpoint.url);
-    const b = client(endpoint.url);
+    const a = makeClient(endpoint.url);
+    const b = makeClient(endpoint.url);
     await a.send(new CreateLogGroupCommand({ logGroupName: 'g' })); // no quota: never throttled
     await a.send(new CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 'a' }));
     await b.send(new CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 'b' }));

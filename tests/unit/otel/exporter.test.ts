@@ -1,11 +1,9 @@
 /** CloudWatchLogRecordExporter without the SDK: hand-made records, a flush function of our own. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FlushFunction, InputLogEvent } from '../../../src/batch/types.js';
 import { CloudWatchLogRecordExporter, type CloudWatchLogRecordExporterOptions, type ExportResult, type TransportFailure } from '../../../src/otel/index.js';
 import { record } from './records.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 interface Sent {
   group: string;
@@ -114,20 +112,16 @@ describe('CloudWatchLogRecordExporter', () => {
   });
 
   it('durable mode (spool): records go to disk before SUCCESS, and are delivered at shutdown', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cwbatch-otel-'));
-    try {
-      const { exporter, exportNow, messages } = setup({ spool: { dir } });
-      const results = await Promise.all([
-        exportNow(Array.from({ length: 300 }, (_, i) => record({ hrTime: at(now), body: `a${i}` }))),
-        exportNow([record({ hrTime: at(now), body: 'b' })]),
-      ]);
-      expect(results.map((r) => r.code)).toEqual([0, 0]);
-      expect(exporter.getMetrics()?.eventsAccepted).toBe(301);
-      await exporter.shutdown();
-      expect(messages().map((m) => (JSON.parse(m) as { body: string }).body)).toEqual([...Array.from({ length: 300 }, (_, i) => `a${i}`), 'b']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir('cwbatch-otel-');
+    const { exporter, exportNow, messages } = setup({ spool: { dir } });
+    const results = await Promise.all([
+      exportNow(Array.from({ length: 300 }, (_, i) => record({ hrTime: at(now), body: `a${i}` }))),
+      exportNow([record({ hrTime: at(now), body: 'b' })]),
+    ]);
+    expect(results.map((r) => r.code)).toEqual([0, 0]);
+    expect(exporter.getMetrics()?.eventsAccepted).toBe(301);
+    await exporter.shutdown();
+    expect(messages().map((m) => (JSON.parse(m) as { body: string }).body)).toEqual([...Array.from({ length: 300 }, (_, i) => `a${i}`), 'b']);
   });
 
   it('rawLog writes the body alone', async () => {

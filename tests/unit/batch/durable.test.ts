@@ -1,36 +1,26 @@
 /**
- * Durable mode: replay of what a previous process left is bounded by maxBufferedBytes. The
- * spool is read a segment at a time and replayed as room frees up; add()s issued while replay is
- * pending wait behind it (older records first); stop() with replay pending leaves the rest on disk.
+ * The buffer's side of the spool (src/batch/durable.ts): replay of what a previous process left
+ * is bounded by maxBufferedBytes. The spool is read a segment at a time and replayed as room
+ * frees up; add()s issued while replay is pending wait behind it (older records first); stop()
+ * with replay pending leaves the rest on disk.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/buffer.js';
 import { BufferStoppedError } from '../../../src/batch/index.js';
-import type { BatchBufferOptions, BatchMetrics, DropReason, InputLogEvent } from '../../../src/batch/index.js';
+import type { BatchMetrics, DropReason, InputLogEvent } from '../../../src/batch/index.js';
+import { quietNoTimer } from '../../helpers/quiet.js';
+import { crashCopy, DURABLE_GROUP } from '../../helpers/spool.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { expectIdentity, recorder, type Call } from './helpers.js';
 
-const G = '/app/durable';
+const G = DURABLE_GROUP;
 const STREAMS = ['a', 'b', 'c'];
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 /** Bytes of one event as the buffer counts them (message bytes + 26). */
 const EVENT_OVERHEAD = 26;
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cwbatch-replay-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function quiet(extra: BatchBufferOptions = {}): BatchBufferOptions {
-  return { retryBaseDelayMs: 0, throttleBaseDelayMs: 0, flushIntervalMs: 3_600_000, onError: () => undefined, ...extra };
-}
 
 const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `old #${i} Grüße 日本 🚀 ${'x'.repeat(i % 50)}` });
 const streamOf = (i: number): string => STREAMS[i % STREAMS.length] as string;
@@ -44,10 +34,9 @@ const MAX_EVENT = Math.max(...Array.from({ length: 50 }, (_, i) => sizeOf(event(
 async function leftBehind(count: number): Promise<string> {
   const dir = tempDir();
   // Never answers: nothing is delivered (nor acked) by this process.
-  const first = new BatchBufferImpl(() => new Promise(() => undefined), quiet({ spool: { dir, segmentBytes: 4_000 } }));
+  const first = new BatchBufferImpl(() => new Promise(() => undefined), quietNoTimer({ spool: { dir, segmentBytes: 4_000 } }));
   await Promise.all(Array.from({ length: count }, (_, i) => first.add(G, streamOf(i), event(i))));
-  const copy = tempDir();
-  cpSync(dir, copy, { recursive: true, filter: (src) => !src.endsWith('LOCK') });
+  const copy = crashCopy(dir);
   await first.stop({ timeoutMs: 0 });
   return copy;
 }
@@ -83,7 +72,7 @@ describe('bounded replay', () => {
       expectIdentity(buffer.getMetrics());
     });
     // The flush function runs only after the constructor returned (a send starts after a microtask).
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxBufferedBytes: bound, spool: { dir, segmentBytes: 4_000 } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: bound, spool: { dir, segmentBytes: 4_000 } }));
     const m = buffer.getMetrics();
     // Only what fits was read back; the rest is on disk and not accepted yet.
     expect(held(m)).toBeLessThanOrEqual(bound);
@@ -108,12 +97,12 @@ describe('bounded replay', () => {
     let peak = 0;
     const rec = recorder(async () => {
       peak = Math.max(peak, held(buffer.getMetrics()));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Answered on a later turn of the event loop (not at once): other work runs meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
     });
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxBufferedBytes: 3_000, flushIntervalMs: 5, spool: { dir } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: 3_000, flushIntervalMs: 5, spool: { dir } }));
     buffer.start();
-    const deadline = Date.now() + 20_000;
-    while (buffer.getMetrics().eventsDelivered < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => buffer.getMetrics().eventsDelivered >= count, `${count} replayed events delivered`);
     expect(buffer.getMetrics().eventsDelivered).toBe(count);
     expect(peak).toBeLessThanOrEqual(3_000 + MAX_EVENT);
     const sent = byStream(rec.calls);
@@ -128,7 +117,7 @@ describe('add() while replay is pending', () => {
     const count = 1_200;
     const dir = await leftBehind(count);
     const rec = recorder();
-    const buffer = new BatchBufferImpl(rec.flush, quiet({ maxBufferedBytes: 3_000, spool: { dir } }));
+    const buffer = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: 3_000, spool: { dir } }));
     let resolved = 0;
     const adds = Array.from({ length: 30 }, (_, i) =>
       buffer.add(G, streamOf(i), { timestamp: T0 + 1_000_000 + i, message: `new #${i}` }).then(() => resolved++),
@@ -160,7 +149,7 @@ describe('add() while replay is pending', () => {
     const drops: Array<[DropReason, string]> = [];
     const buffer = new BatchBufferImpl(
       rec.flush,
-      quiet({
+      quietNoTimer({
         maxBufferedBytes: 3_000,
         overflowPolicy: 'drop-newest',
         spool: { dir },
@@ -190,7 +179,7 @@ describe('stop() with replay pending', () => {
     const drops: DropReason[] = [];
     const buffer = new BatchBufferImpl(
       first.flush,
-      quiet({ maxBufferedBytes: 3_000, spool: { dir }, onDrop: (events, reason) => drops.push(...events.map(() => reason)) }),
+      quietNoTimer({ maxBufferedBytes: 3_000, spool: { dir }, onDrop: (events, reason) => drops.push(...events.map(() => reason)) }),
     );
     const waiting = buffer.add(G, 'a', { timestamp: T0 + 1_000_000, message: 'never accepted' }).then(
       () => 'accepted',
@@ -212,7 +201,7 @@ describe('stop() with replay pending', () => {
     expect(readdirSync(dir)).not.toContain('LOCK');
 
     const rec = recorder();
-    const next = new BatchBufferImpl(rec.flush, quiet({ maxBufferedBytes: 3_000, spool: { dir } }));
+    const next = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: 3_000, spool: { dir } }));
     await next.stop({ timeoutMs: 30_000 });
     expect(next.getMetrics().eventsDelivered).toBe(count - delivered.length);
     const before = byStream(stored);
@@ -226,11 +215,11 @@ describe('stop() with replay pending', () => {
   it('stop({ timeoutMs: 0 }) right after construction: nothing is lost, the next buffer replays it all', async () => {
     const count = 800;
     const dir = await leftBehind(count);
-    const hang = new BatchBufferImpl(() => new Promise(() => undefined), quiet({ maxBufferedBytes: 2_000, spool: { dir } }));
+    const hang = new BatchBufferImpl(() => new Promise(() => undefined), quietNoTimer({ maxBufferedBytes: 2_000, spool: { dir } }));
     await hang.stop({ timeoutMs: 0 });
     expectIdentity(hang.getMetrics());
     const rec = recorder();
-    const next = new BatchBufferImpl(rec.flush, quiet({ maxBufferedBytes: 2_000, spool: { dir } }));
+    const next = new BatchBufferImpl(rec.flush, quietNoTimer({ maxBufferedBytes: 2_000, spool: { dir } }));
     await next.stop({ timeoutMs: 30_000 });
     const sent = byStream(rec.calls);
     for (const stream of STREAMS) expect(sent.get(stream)).toEqual(expected(count, stream));
