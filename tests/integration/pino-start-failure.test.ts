@@ -4,39 +4,43 @@
  * and exits 0; the reason is on stderr and as a process warning; no unhandled 'error'.
  * Needs a build (`npm run build`): pino loads the target from dist/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, FIXTURES, ROOT, runChild } from '../fixtures/transports/helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, FIXTURES, runChild } from '../fixtures/transports/helpers.js';
+import { ROOT } from '../helpers/build.js';
+import { startChild, type RunningChild } from '../helpers/child.js';
+import { clientConfig } from '../helpers/client.js';
+import { useTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-let dir: string;
-beforeAll(() => {
-  assertBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'cwbatch-pino-locked-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('cwbatch-pino-locked-');
+beforeAll(() => assertBuilt());
 
 const BASE = {
   logGroupName: '/cwbatch/pino-start',
   logStreamName: 's',
-  clientConfig: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+  clientConfig: clientConfig('http://127.0.0.1:9'),
 };
 
-/** Starts a process holding `spool`; resolves once it holds it. */
-async function holdSpool(spool: string): Promise<ChildProcess> {
-  const holder = spawn(process.execPath, [join(FIXTURES, 'spool-holder.mjs'), spool], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    holder.stdout!.setEncoding('utf8').on('data', (d: string) => d.includes('held') && resolve());
-    holder.on('exit', (code) => reject(new Error(`the spool holder exited (${code})`)));
-  });
+/** Starts a process holding `spool` (it lets go when its stdin ends); resolves once it holds it. */
+async function holdSpool(spool: string): Promise<RunningChild> {
+  const holder = startChild([join(FIXTURES, 'spool-holder.mjs'), spool], { cwd: ROOT, keepStdin: true });
+  await waitFor(
+    () => {
+      if (holder.stdout.includes('held')) return true;
+      if (holder.child.exitCode !== null || holder.child.signalCode !== null) {
+        throw new Error(`the spool holder exited (${holder.child.exitCode ?? holder.child.signalCode}): ${holder.stderr}`);
+      }
+      return false;
+    },
+    'the spool holder to hold the spool',
+  );
   return holder;
 }
 
 describe('cwbatch/pino that cannot start', () => {
   it('a spool directory held by another live process: the application keeps running, says why, exits 0', async () => {
-    const spool = join(dir, 'held');
+    const spool = join(dir.path, 'held');
     const holder = await holdSpool(spool);
     try {
       const result = await runChild('pino-host.mjs', { ...BASE, spool: { dir: spool } });
@@ -47,7 +51,8 @@ describe('cwbatch/pino that cannot start', () => {
       expect(result.stdout).toMatch(/warning \w+: cwbatch\/pino: cannot start, log lines are not shipped: .*in use by process/);
       expect(result.stderr).toContain('cwbatch/pino: 20 log line(s) discarded');
     } finally {
-      holder.stdin!.end();
+      holder.child.stdin?.end();
+      await holder.done;
     }
   });
 

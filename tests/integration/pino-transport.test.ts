@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
-import { assertBuilt, runLambda, byId, countingProxy, cwbatchLines, holdingProxy, readRecords, ROOT, runChild, waitFor } from '../fixtures/transports/helpers.js';
+import { assertBuilt, runLambda, byId, countingProxy, cwbatchLines, holdingProxy, readRecords, runChild } from '../fixtures/transports/helpers.js';
+import { ROOT } from '../helpers/build.js';
+import { waitFor } from '../helpers/wait-for.js';
 // @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
 import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
 
@@ -62,7 +64,7 @@ async function run(
 /** Every record of the scenario stored once, with its own time, and the line pino wrote. */
 async function expectAllStored(r: Run, scenario: string): Promise<void> {
   const expected = records(scenario, r.now);
-  await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= expected.length, 5_000);
+  await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= expected.length, `${expected.length} events in ${r.stream}`, 5_000);
   const stored = byId(readRecords(endpoint, GROUP, r.stream), expected.length);
   for (const rec of expected) {
     const got = stored.get(rec.id)!;

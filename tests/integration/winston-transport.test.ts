@@ -3,25 +3,15 @@
  * 1-4 and 6 (logger.end() + 'finish' must mean delivered), in child processes for the exit cases
  * (they run the built package: `npm run build` first).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { startLocalEndpoint, type LocalEndpoint } from '../../src/local/index.js';
 import { CloudWatchTransport, type WinstonTransportOptions } from '../../src/winston/index.js';
 import type { DeliveryWarning } from '../../src/aws/transport.js';
-import {
-  assertBuilt,
-  byId,
-  countingProxy,
-  CREDENTIALS,
-  cwbatchLines,
-  readRecords,
-  runChild,
-  runLambda,
-  waitFor,
-} from '../fixtures/transports/helpers.js';
+import { assertBuilt, byId, countingProxy, cwbatchLines, readRecords, runChild, runLambda } from '../fixtures/transports/helpers.js';
+import { clientConfig } from '../helpers/client.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 // @ts-expect-error -- plain JS fixture shared with the child processes (no declaration file)
 import { FAST_RETRIES, makeRecords } from '../fixtures/transports/scenarios.mjs';
 
@@ -56,7 +46,7 @@ function logScenario(scenario: string, options: Partial<WinstonTransportOptions>
   const transport = new CloudWatchTransport({
     logGroupName: GROUP,
     logStreamName: stream,
-    clientConfig: { endpoint: url ?? endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+    clientConfig: clientConfig(url ?? endpoint.url),
     flushOnExit: false,
     ...FAST_RETRIES,
     ...options,
@@ -251,7 +241,7 @@ describe('cwbatch/winston', () => {
     const transport = new CloudWatchTransport({
       logGroupName: GROUP,
       logStreamName: stream,
-      clientConfig: { endpoint: endpoint.url, region: 'us-east-1', credentials: CREDENTIALS },
+      clientConfig: clientConfig(endpoint.url),
       flushOnExit: false,
       ...FAST_RETRIES,
     });
@@ -330,7 +320,7 @@ describe('cwbatch/winston', () => {
       expect(transport.getMetrics().eventsAccepted).toBe(accepted);
       expect(nexts).toBe(0); // winston's stream keeps its back-pressure
       open();
-      await waitFor(() => nexts === 1, 5_000);
+      await waitFor(() => nexts === 1, 'next() after the gate opened', 5_000);
       expect(transport.getMetrics().eventsAccepted).toBe(12);
       await transport.stop();
       expect(nexts).toBe(1);
@@ -338,23 +328,19 @@ describe('cwbatch/winston', () => {
     });
 
     it('durable mode: every record of the batch goes to add() at once, so the batch shares one write to the spool', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'cwbatch-winston-spool-'));
-      try {
-        const { transport, delivered, open } = gated({ spool: { dir } });
-        const batch = Array.from({ length: 50 }, (_, i) => rec(i));
-        let nexts = 0;
-        transport.logv(batch, () => nexts++);
-        // All 50 taken in this run of code (written by one commit), not one per turn of a chain.
-        expect(transport.getMetrics().eventsAccepted).toBe(50);
-        expect(nexts).toBe(0); // the commit (a process.nextTick) has not written them yet
-        await new Promise((resolve) => setImmediate(resolve));
-        expect(nexts).toBe(1);
-        open();
-        await transport.stop();
-        expect(delivered).toEqual(batch.map((_, i) => i));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const dir = tempDir('cwbatch-winston-spool-');
+      const { transport, delivered, open } = gated({ spool: { dir } });
+      const batch = Array.from({ length: 50 }, (_, i) => rec(i));
+      let nexts = 0;
+      transport.logv(batch, () => nexts++);
+      // All 50 taken in this run of code (written by one commit), not one per turn of a chain.
+      expect(transport.getMetrics().eventsAccepted).toBe(50);
+      expect(nexts).toBe(0); // the commit (a process.nextTick) has not written them yet
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(nexts).toBe(1);
+      open();
+      await transport.stop();
+      expect(delivered).toEqual(batch.map((_, i) => i));
     });
 
     it("applies the transport's own format (winston-transport does not before logv): filtered records skipped, a throw ends the batch", async () => {
@@ -534,7 +520,7 @@ describe('cwbatch/winston', () => {
       const r = await child('natural');
       expect(r.code, r.stderr).toBe(0);
       expect(r.ms).toBeLessThan(15_000);
-      await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= 5_000, 2_000);
+      await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) >= 5_000, `5,000 events in ${r.stream}`, 2_000);
       expectAllStored(r.stream, 'exit', r.now);
       expect(cwbatchLines(r.stderr)).toEqual([]);
     });

@@ -4,12 +4,11 @@
  * stream still holds (not yet handed to the buffer), then delivers them.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../../src/local/index.js';
 import cwbatchPinoTransport from '../../../src/pino/index.js';
+import { clientConfig } from '../../helpers/client.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 let endpoint: LocalEndpoint;
 beforeAll(async () => {
@@ -25,31 +24,27 @@ const line = (i: number): string => `{"level":30,"time":${time + i},"msg":"line 
 describe('cwbatch/pino flush()', () => {
   for (const mode of ['full buffer', 'durable'] as const) {
     it(`${mode}: delivers every line written before it, though most were not in the buffer when it was called`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'cwbatch-pino-flush-'));
-      try {
-        const stream = await cwbatchPinoTransport({
-          logGroupName: '/cwbatch/unit',
-          logStreamName: `flush-${mode}`,
-          clientConfig: { region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-          flushIntervalMs: 3_600_000,
-          // 'full buffer': ~16 lines' worth, the rest waits for room in the stream. 'durable': every
-          // line goes through the stream to add() (and the spool), none is in the buffer yet.
-          ...(mode === 'durable' ? { spool: { dir } } : { maxBufferedBytes: 4_096 }),
-        });
-        let lines = '';
-        for (let i = 0; i < 2_000; i++) lines += line(i);
-        stream.write(lines);
-        expect(stream.sink.getMetrics().eventsAccepted).toBeLessThan(100);
-        await stream.flush();
-        // Nothing written before flush() is left behind, and it all reached the endpoint.
-        expect(endpoint.store.eventCount('/cwbatch/unit', `flush-${mode}`)).toBe(2_000);
-        expect(stream.sink.getMetrics().eventsDelivered).toBe(2_000);
-        const closed = once(stream, 'close');
-        stream.end();
-        await closed;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const dir = tempDir('cwbatch-pino-flush-');
+      const stream = await cwbatchPinoTransport({
+        logGroupName: '/cwbatch/unit',
+        logStreamName: `flush-${mode}`,
+        clientConfig: clientConfig(endpoint.url),
+        flushIntervalMs: 3_600_000,
+        // 'full buffer': ~16 lines' worth, the rest waits for room in the stream. 'durable': every
+        // line goes through the stream to add() (and the spool), none is in the buffer yet.
+        ...(mode === 'durable' ? { spool: { dir } } : { maxBufferedBytes: 4_096 }),
+      });
+      let lines = '';
+      for (let i = 0; i < 2_000; i++) lines += line(i);
+      stream.write(lines);
+      expect(stream.sink.getMetrics().eventsAccepted).toBeLessThan(100);
+      await stream.flush();
+      // Nothing written before flush() is left behind, and it all reached the endpoint.
+      expect(endpoint.store.eventCount('/cwbatch/unit', `flush-${mode}`)).toBe(2_000);
+      expect(stream.sink.getMetrics().eventsDelivered).toBe(2_000);
+      const closed = once(stream, 'close');
+      stream.end();
+      await closed;
     }, 30_000);
   }
 });

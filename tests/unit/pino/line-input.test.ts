@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint, type LocalEndpoint } from '../../../src/local/index.js';
 import cwbatchPinoTransport from '../../../src/pino/index.js';
+import { clientConfig } from '../../helpers/client.js';
 
 let endpoint: LocalEndpoint;
 beforeAll(async () => {
@@ -40,7 +41,7 @@ describe('cwbatch/pino input', () => {
           const stream = await cwbatchPinoTransport({
             logGroupName: '/cwbatch/unit-input',
             logStreamName,
-            clientConfig: { region: 'us-east-1', endpoint: endpoint.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+            clientConfig: clientConfig(endpoint.url),
           });
           const text = lines.map((l) => `${l}\n`).join('');
           const whole = asBuffers ? Buffer.from(text, 'utf8') : text;

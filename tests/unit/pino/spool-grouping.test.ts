@@ -3,11 +3,11 @@
  * arrive together go to the spool together (one write), not one write per line. The endpoint is
  * unreachable, so nothing is delivered; the lines stay in the spool.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import cwbatchPinoTransport from '../../../src/pino/index.js';
+import { clientConfig } from '../../helpers/client.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // writeSync, counted: the spool writes each commit with it.
 const writes = vi.hoisted(() => ({ count: 0 }));
@@ -20,19 +20,13 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...actual, default: { ...actual, writeSync }, writeSync };
 });
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
 describe('cwbatch/pino with spool', () => {
   it('500 lines written at once reach the spool in a few writes, not one per line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cwbatch-pino-spool-'));
-    dirs.push(dir);
+    const dir = tempDir('cwbatch-pino-spool-');
     const stream = await cwbatchPinoTransport({
       logGroupName: '/cwbatch/unit',
       logStreamName: 'spool',
-      clientConfig: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      clientConfig: clientConfig('http://127.0.0.1:9'),
       spool: { dir },
       flushIntervalMs: 3_600_000,
       shutdownTimeoutMs: 100,
@@ -42,9 +36,7 @@ describe('cwbatch/pino with spool', () => {
     writes.count = 0;
     stream.write(lines);
     // Wait for the lines to be taken (I/O: the stream's own turns), not for a time.
-    for (let turn = 0; turn < 10_000 && stream.sink.buffer.getMetrics().eventsAccepted < 500; turn++) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await waitFor(() => stream.sink.buffer.getMetrics().eventsAccepted >= 500, '500 lines taken by the buffer');
     expect(stream.sink.buffer.getMetrics().eventsAccepted).toBe(500);
     expect(writes.count).toBeGreaterThan(0);
     expect(writes.count).toBeLessThan(10);

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { fastPutLogEventsBody } from '../../../src/aws/fast-body.js';
 import cwbatchPinoTransport, { PINO_MAX_BUFFERED_BYTES, PINO_SHUTDOWN_TIMEOUT_MS } from '../../../src/pino/index.js';
+import { clientConfig } from '../../helpers/client.js';
 
 // The real plugin, counted.
 vi.mock('../../../src/aws/fast-body.js', async (importOriginal) => {
@@ -16,7 +17,7 @@ vi.mock('../../../src/aws/fast-body.js', async (importOriginal) => {
 const options = {
   logGroupName: '/cwbatch/unit',
   logStreamName: 'defaults',
-  clientConfig: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+  clientConfig: clientConfig('http://127.0.0.1:9'),
 };
 
 async function resolvedConfig(extra: Record<string, unknown> = {}) {
