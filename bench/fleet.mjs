@@ -22,7 +22,8 @@
  *
  * Options: --json (one line per run), --quick (shorter runs), --duration S, --warmup S,
  * --quota N (default 40), --processes N (default 10), --storm-create-quota N (repeatable; default
- * 50 and 10), --only overload|under|storm (repeatable), --out DIR (default bench/results).
+ * 50 and 10), --only overload|under|storm (repeatable), --mode adaptive|fixed|sdk (repeatable: the
+ * overload run's modes), --out DIR (default bench/results).
  *
  * Defaults: 10 processes (2 heavy offering 16 requests/s each, 8 light offering 2) against a quota
  * of 40/s: the per-process rates of the issue's model (50 processes, 200/s), with fewer processes,
@@ -51,6 +52,7 @@ const { values: opts } = parseArgs({
     processes: { type: 'string', default: '10' },
     'storm-create-quota': { type: 'string', multiple: true },
     only: { type: 'string', multiple: true },
+    mode: { type: 'string', multiple: true },
     out: { type: 'string', default: join(here, 'results') },
   },
 });
@@ -71,6 +73,8 @@ const STORM_CREATE_QUOTAS = (opts['storm-create-quota'] ?? ['50', '10']).map(Num
 /** stop()'s deadline in a storm: three times the least time the quota allows for every stream, at least 120 s. */
 const stormStopTimeoutMs = (createQuota) => Math.max(120_000, Math.ceil((3_000 * STORM.processes * STORM.buffersPerProcess) / createQuota));
 const only = new Set(opts.only ?? ['overload', 'under', 'storm']);
+/** Modes of the overload run (--mode adaptive|fixed|sdk, repeatable; default all three). */
+const modes = new Set(opts.mode ?? ['adaptive', 'fixed', 'sdk']);
 if (!(QUOTA > 0) || !(PROCESSES >= 2) || !(DURATION_MS > WARMUP_MS)) throw new RangeError('bad --quota, --processes, --duration or --warmup');
 
 const GROUP = '/bench/fleet';
@@ -356,6 +360,7 @@ if (only.has('overload')) {
     ['adaptiveRate: false (fixed back-off)', 'fixed'],
     ["SDK retryMode 'adaptive', adaptiveRate: false", 'sdk'],
   ]) {
+    if (!modes.has(mode)) continue;
     const row = await overloadRun(label, mode, OVERLOAD);
     overloadRows.push(row);
     emit(row);
