@@ -240,11 +240,26 @@ async function overloadRun(label, mode, factor) {
     const specs = streams.map((stream, p) => ({ buffers: [{ stream, eventsPerSecond: eventsPerSecond[p] }] }));
     const cpu0 = process.cpuUsage();
     const wall0 = Date.now();
+    // PutLogEvents accepted and throttled in each second of the run (for the chart).
+    const timeline = [];
+    let sampler;
     const { goAt, reports, exits, stderr } = await runWorkers(specs, endpoint.url, mode, DURATION_MS, STOP_TIMEOUT_MS, 0, (at) => {
       timers.push(setTimeout(() => (snapStart = endpoint.stats().quotas), at - Date.now() + WARMUP_MS));
       timers.push(setTimeout(() => (snapEnd = endpoint.stats().quotas), at - Date.now() + DURATION_MS));
+      timers.push(
+        setTimeout(() => {
+          let last = { ...endpoint.stats().quotas.byOperation.PutLogEvents };
+          sampler = setInterval(() => {
+            const now = endpoint.stats().quotas.byOperation.PutLogEvents;
+            if (timeline.length * 1000 < DURATION_MS) timeline.push({ accepted: now.accepted - last.accepted, throttled: now.throttled - last.throttled });
+            last = { ...now };
+          }, 1_000);
+          sampler.unref();
+        }, Math.max(0, at - Date.now())),
+      );
     }, flushIntervalFor(eventsPerSecond));
     for (const t of timers) clearTimeout(t);
+    clearInterval(sampler);
     const cpu1 = process.cpuUsage(cpu0);
     const endpointCpuShare = (cpu1.user + cpu1.system) / 1000 / (Date.now() - wall0);
     snapEnd ??= endpoint.stats().quotas;
@@ -295,6 +310,7 @@ async function overloadRun(label, mode, factor) {
       endpointCpuShare,
       workersCpuS: reports.reduce((n, r) => n + (r?.cpuMs ?? 0), 0) / 1000,
       errors: stderr.filter((s) => s.trim() !== '').slice(0, 3),
+      timeline,
     };
     return row;
   } finally {
@@ -348,8 +364,9 @@ async function stormRun(label, mode, createQuota) {
 }
 
 function emit(row) {
-  if (opts.json) process.stdout.write(`${JSON.stringify(row)}\n`);
-  else log(`  -> ${JSON.stringify(row)}`);
+  const { timeline: _timeline, ...line } = row;
+  if (opts.json) process.stdout.write(`${JSON.stringify(line)}\n`);
+  else log(`  -> ${JSON.stringify(line)}`);
 }
 
 const overloadRows = [];
@@ -401,5 +418,5 @@ if (!opts.json) {
   writeFileSync(join(opts.out, `${name}.json`), `${JSON.stringify({ meta, overload: overloadRows, storm: stormRows }, null, 2)}\n`);
   writeFileSync(join(opts.out, `${name}.md`), md);
   const modes = overloadRows.filter((r) => r.run === 'overload');
-  if (modes.length > 0) writeFileSync(join(opts.out, `${name}.svg`), `${renderSvg(modes, `bench:fleet — ${meta}`)}\n`);
+  if (modes.length > 0) writeFileSync(join(opts.out, `${name}.svg`), `${renderSvg(modes, `bench:fleet — ${meta}`, { quota: QUOTA, warmupS: WARMUP_MS / 1000 })}\n`);
 }
