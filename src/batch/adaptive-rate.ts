@@ -33,16 +33,17 @@
  * process that needs less is never cut for long); and the sum returns to the quota after every
  * cut (Chiu & Jain). The step grows with the square root of the rate, not in proportion to it:
  * a proportional step keeps the ratios between processes (no convergence to fairness), a
- * sub-linear one still converges, and it lets a fleet of large processes (hundreds of requests/s
- * each) climb back after a cut in about a minute instead of half an hour.
+ * sub-linear one still converges, and it lets large processes climb back after a cut in one to
+ * two minutes (100-500 requests/s each) instead of three to thirteen with a fixed step.
  *
- * Why it does not oscillate, and why throttles stay rare. At the quota, throttles come at the rate
- * the fleet's steps add up to, over the size of a cut: with n processes paced near r requests/s
- * each, n x step / (0.4 x r) per second, or step / (0.4 x r) of the attempts of a fleet that uses
- * all of its quota (0.25 / (0.4 x 12) = 5% of processes cut per second and ~0.5% of attempts
- * throttled in bench:fleet's mix, where the old 0.5/s step and 30% cut gave 2-3%). The sum
- * never strays far: one cut takes 40% off one process, the steps add it back over ~20 s, and the
- * bucket's burst absorbs the overshoot in between. Three rules keep a cut from turning into a
+ * Why it does not oscillate, and why throttles stay rare. At the quota, cuts come at the rate the
+ * fleet's steps add up to, over the size of a cut: with n processes paced near r requests/s each,
+ * n x step / (0.4 x r) per second, one throttle or a little more each, out of n x r attempts per
+ * second: step / (0.4 x r²) of the attempts (bench:fleet's two heavy processes at 12/s: 0.27 /
+ * (0.4 x 144) = 0.5%, where the old 0.5/s step and 30% cut gave 2-3%; 50 processes sharing 5,000/s
+ * at 100/s each: 0.02%; but 1,000 processes at 5/s each: 2.5%). The sum never strays far: one
+ * cut takes 40% off one process, the steps add it back over ~20 s, and the bucket's burst absorbs
+ * the overshoot in between. Three rules keep a cut from turning into a
  * storm: at most one cut per window; requests that were booked before a cut and are still waiting
  * are booked again at the new rate ({@link AdaptivePacer}); and probing, the one multiplicative
  * increase, waits until the limit is a whole cut above where it was last throttled: near that rate
