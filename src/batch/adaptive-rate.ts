@@ -231,11 +231,11 @@ export class AdaptiveRate {
 
   /** Reports the answer to a request: `throttled` when the service said ThrottlingException (or the like). */
   onResult(throttled: boolean): void {
-    const now = this.#now();
     if (!throttled) {
-      if (this.#rate !== Infinity) this.#update(now);
+      if (this.#rate !== Infinity) this.#update(this.#now());
       return;
     }
+    const now = this.#now();
     this.#throttles++;
     this.#lastThrottleAt = now;
     if (this.#rate !== Infinity) this.#update(now);
@@ -354,12 +354,18 @@ export class AdaptivePacer implements Pacer {
     this.#sleep = sleep;
   }
 
-  async acquire(): Promise<void> {
-    let wait = this.#rate.reserve();
+  acquire(): Promise<void> {
+    const wait = this.#rate.reserve();
+    // Unpaced (no throttle yet, the common case): the slots' own promise, nothing more per call.
+    return wait > 0 ? this.#paced(wait) : this.#slots.acquire();
+  }
+
+  async #paced(first: number): Promise<void> {
     // A request that waited through a decrease had its turn booked at the old rate: book it again
     // at the new one (behind those booked since), so the cut applies at once to every request
     // already waiting, not only to those booked after it. Bounded: a wait that stop()'s deadline
     // ends returns at once.
+    let wait = first;
     for (let rebooks = 0; wait > 0; rebooks++) {
       const decreases = this.#rate.decreases;
       await this.#sleep(wait);
