@@ -37,20 +37,20 @@
  * two minutes (100-500 requests/s each) instead of three to thirteen with a fixed step.
  *
  * Why it does not oscillate, and why throttles stay rare. At the quota, cuts come at the rate the
- * fleet's steps add up to, over the size of a cut: with n processes paced near r requests/s each,
- * n x step / (0.4 x r) per second, one throttle or a little more each, out of n x r attempts per
- * second: step / (0.4 x r²) of the attempts (bench:fleet's two heavy processes at 12/s: 0.27 /
- * (0.4 x 144) = 0.5%, where the old 0.5/s step and 30% cut gave 2-3%; 50 processes sharing 5,000/s
- * at 100/s each: 0.02%; but 1,000 processes at 5/s each: 2.5%). The sum never strays far: one
- * cut takes 40% off one process, the steps add it back over ~20 s, and the bucket's burst absorbs
- * the overshoot in between. Three rules keep a cut from turning into a
- * storm: at most one cut per window; requests that were booked before a cut and are still waiting
- * are booked again at the new rate ({@link AdaptivePacer}); and probing, the one multiplicative
- * increase, waits until the limit is a whole cut above where it was last throttled: near that rate
- * (where a fleet at its quota always is) the increase stays additive, however long the quiet. The
- * price of rare cuts is slower equalisation: a process that is cut twice in a row by bad luck
- * takes ~20 s to climb back, so over a 40 s window the worst process of a fleet gets 0.7-0.9 of its
- * fair share (0.6-0.8 among ten heavy processes).
+ * fleet's steps add up to, over the size of a cut: with n processes paced near r requests/s each, n
+ * x step / (0.4 x r) per second, one throttle or a little more each, out of n x r attempts per
+ * second: step / (0.4 x r²) of the attempts (bench:fleet's two heavy processes at 12/s: 0.27 / (0.4
+ * x 144) = 0.5%, where the old 0.5/s step and 30% cut gave 2-3%; 50 processes sharing 5,000/s at
+ * 100/s each: 0.02%; but 1,000 processes at 5/s each: 2.5%). The sum never strays far: one cut
+ * takes 40% off one process, the steps add it back over ~20 s, and the bucket's burst absorbs the
+ * overshoot in between. Three rules keep a cut from turning into a storm: at most one cut per
+ * window; requests that were booked before a cut and are still waiting are booked again at the new
+ * rate ({@link AdaptivePacer}); and probing, the one multiplicative increase, waits until the limit
+ * is a whole cut above where it was last throttled: near that rate (where a fleet at its quota
+ * always is) the increase stays additive, however long the quiet. The price of rare cuts is slower
+ * equalisation: a process that is cut twice in a row by bad luck takes ~20 s to climb back, so over
+ * a 40 s window the worst process of a fleet gets 0.7-0.9 of its fair share (0.6-0.8 among ten
+ * heavy processes).
  *
  * Throttles that do not depend on the rate (a fault injector's `throttleRate`) drive any AIMD
  * controller down to where cuts and additive increases balance (about 1.5 requests/s at 30% random
@@ -209,7 +209,7 @@ export class AdaptiveRate {
     return this.#book(this.#now());
   }
 
-  /** Decreases so far (a cheap {@link stats}`().decreases`, to tell whether one happened during a wait). */
+  /** Decreases so far (as in {@link AdaptiveRate.stats}, without the copy): tells whether one happened during a wait. */
   get decreases(): number {
     return this.#decreases;
   }
@@ -280,7 +280,7 @@ export class AdaptiveRate {
     if (quiet >= this.#probeAfterMs && this.#rate >= this.#ceiling * (2 - this.#decrease)) raised *= this.#probeFactor ** (dt / 1000);
     // A limit far above what the process sends means nothing (and would let a sudden burst
     // through at once): keep it within twice the measured use, plus one step.
-    const cap = Math.max(this.#minRate, 2 * this.#measured(now) + this.#increase);
+    const cap = Math.max(this.#minRate, 2 * this.#measured(now) + this.#step());
     this.#rate = Math.max(this.#rate > cap ? this.#rate : Math.min(raised, cap), this.#minRate);
   }
 
