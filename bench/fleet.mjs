@@ -22,7 +22,8 @@
  *
  * Options: --json (one line per run), --quick (shorter runs), --duration S, --warmup S,
  * --quota N (default 40), --processes N (default 10), --storm-create-quota N (repeatable; default
- * 50 and 10), --only overload|under|storm (repeatable), --out DIR (default bench/results).
+ * 50 and 10), --only overload|under|storm (repeatable), --mode adaptive|fixed|sdk (repeatable: the
+ * overload run's modes), --out DIR (default bench/results).
  *
  * Defaults: 10 processes (2 heavy offering 16 requests/s each, 8 light offering 2) against a quota
  * of 40/s: the per-process rates of the issue's model (50 processes, 200/s), with fewer processes,
@@ -51,6 +52,7 @@ const { values: opts } = parseArgs({
     processes: { type: 'string', default: '10' },
     'storm-create-quota': { type: 'string', multiple: true },
     only: { type: 'string', multiple: true },
+    mode: { type: 'string', multiple: true },
     out: { type: 'string', default: join(here, 'results') },
   },
 });
@@ -71,6 +73,8 @@ const STORM_CREATE_QUOTAS = (opts['storm-create-quota'] ?? ['50', '10']).map(Num
 /** stop()'s deadline in a storm: three times the least time the quota allows for every stream, at least 120 s. */
 const stormStopTimeoutMs = (createQuota) => Math.max(120_000, Math.ceil((3_000 * STORM.processes * STORM.buffersPerProcess) / createQuota));
 const only = new Set(opts.only ?? ['overload', 'under', 'storm']);
+/** Modes of the overload run (--mode adaptive|fixed|sdk, repeatable; default all three). */
+const modes = new Set(opts.mode ?? ['adaptive', 'fixed', 'sdk']);
 if (!(QUOTA > 0) || !(PROCESSES >= 2) || !(DURATION_MS > WARMUP_MS)) throw new RangeError('bad --quota, --processes, --duration or --warmup');
 
 const GROUP = '/bench/fleet';
@@ -236,11 +240,26 @@ async function overloadRun(label, mode, factor) {
     const specs = streams.map((stream, p) => ({ buffers: [{ stream, eventsPerSecond: eventsPerSecond[p] }] }));
     const cpu0 = process.cpuUsage();
     const wall0 = Date.now();
+    // PutLogEvents accepted and throttled in each second of the run (for the chart).
+    const timeline = [];
+    let sampler;
     const { goAt, reports, exits, stderr } = await runWorkers(specs, endpoint.url, mode, DURATION_MS, STOP_TIMEOUT_MS, 0, (at) => {
       timers.push(setTimeout(() => (snapStart = endpoint.stats().quotas), at - Date.now() + WARMUP_MS));
       timers.push(setTimeout(() => (snapEnd = endpoint.stats().quotas), at - Date.now() + DURATION_MS));
+      timers.push(
+        setTimeout(() => {
+          let last = { ...endpoint.stats().quotas.byOperation.PutLogEvents };
+          sampler = setInterval(() => {
+            const now = endpoint.stats().quotas.byOperation.PutLogEvents;
+            if (timeline.length * 1000 < DURATION_MS) timeline.push({ accepted: now.accepted - last.accepted, throttled: now.throttled - last.throttled });
+            last = { ...now };
+          }, 1_000);
+          sampler.unref();
+        }, Math.max(0, at - Date.now())),
+      );
     }, flushIntervalFor(eventsPerSecond));
     for (const t of timers) clearTimeout(t);
+    clearInterval(sampler);
     const cpu1 = process.cpuUsage(cpu0);
     const endpointCpuShare = (cpu1.user + cpu1.system) / 1000 / (Date.now() - wall0);
     snapEnd ??= endpoint.stats().quotas;
@@ -291,6 +310,7 @@ async function overloadRun(label, mode, factor) {
       endpointCpuShare,
       workersCpuS: reports.reduce((n, r) => n + (r?.cpuMs ?? 0), 0) / 1000,
       errors: stderr.filter((s) => s.trim() !== '').slice(0, 3),
+      timeline,
     };
     return row;
   } finally {
@@ -344,8 +364,9 @@ async function stormRun(label, mode, createQuota) {
 }
 
 function emit(row) {
-  if (opts.json) process.stdout.write(`${JSON.stringify(row)}\n`);
-  else log(`  -> ${JSON.stringify(row)}`);
+  const { timeline: _timeline, ...line } = row;
+  if (opts.json) process.stdout.write(`${JSON.stringify(line)}\n`);
+  else log(`  -> ${JSON.stringify(line)}`);
 }
 
 const overloadRows = [];
@@ -356,6 +377,7 @@ if (only.has('overload')) {
     ['adaptiveRate: false (fixed back-off)', 'fixed'],
     ["SDK retryMode 'adaptive', adaptiveRate: false", 'sdk'],
   ]) {
+    if (!modes.has(mode)) continue;
     const row = await overloadRun(label, mode, OVERLOAD);
     overloadRows.push(row);
     emit(row);
@@ -396,5 +418,5 @@ if (!opts.json) {
   writeFileSync(join(opts.out, `${name}.json`), `${JSON.stringify({ meta, overload: overloadRows, storm: stormRows }, null, 2)}\n`);
   writeFileSync(join(opts.out, `${name}.md`), md);
   const modes = overloadRows.filter((r) => r.run === 'overload');
-  if (modes.length > 0) writeFileSync(join(opts.out, `${name}.svg`), `${renderSvg(modes, `bench:fleet — ${meta}`)}\n`);
+  if (modes.length > 0) writeFileSync(join(opts.out, `${name}.svg`), `${renderSvg(modes, `bench:fleet — ${meta}`, { quota: QUOTA, warmupS: WARMUP_MS / 1000 })}\n`);
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { AdaptiveRate } from '../../../src/batch/adaptive-rate.js';
+import { AdaptivePacer, AdaptiveRate } from '../../../src/batch/adaptive-rate.js';
+import { ConcurrencySlots } from '../../../src/batch/sender.js';
 import { BatchBufferImpl, validateBatchConfig } from '../../../src/batch/index.js';
 import type { BatchBufferOptions } from '../../../src/batch/index.js';
 import { awsError, recorder } from './helpers.js';
@@ -90,9 +91,11 @@ describe('AdaptiveRate: single controller', () => {
       c.advance(Math.max(1, wait));
       rate.onResult(false);
     }
+    // The step: 2/s per second, times sqrt(last throttled rate / 10) as that rate (~100/s) is above 10/s.
+    const step = 2 * Math.sqrt(start / 0.6 / 10);
     const gained = rate.rate - start;
-    expect(gained).toBeGreaterThan(2 * 5 - 1);
-    expect(gained).toBeLessThan(2 * 5 + 1);
+    expect(gained).toBeGreaterThan(step * 5 - 1);
+    expect(gained).toBeLessThan(step * 5 + 1);
   });
 
   it('spaces requests at the limit: n reservations span about n / rate seconds', () => {
@@ -111,34 +114,93 @@ describe('AdaptiveRate: single controller', () => {
     expect(last).toBeLessThan(expectedMs * 1.1);
   });
 
-  it('recovers fast once throttling has ended: probes multiplicatively after probeAfterMs of quiet', () => {
-    const run = (probeAfterMs: number): number => {
-      const c = clock();
-      const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0, probeAfterMs, probeFactor: 1.5 });
-      for (let i = 0; i < 20; i++) {
-        rate.reserve();
-        c.advance(10);
-      }
-      rate.onResult(true); // 200/s measured -> 140/s
-      for (let i = 0; i < 8; i++) {
-        c.advance(1_000);
-        rate.onResult(true); // an overload: cut every window, down to ~8/s
-      }
-      const low = rate.rate;
-      expect(low).toBeLessThan(10);
-      // The overload is over: 12 s of requests sent as fast as the pacer allows, none throttled.
-      const end = c.now() + 12_000;
+  /** A controller throttled once after `perSecond` requests/s, then kept busy (sending as soon as allowed) with no throttle. */
+  function busyAfterOneCut(
+    options: AdaptiveRateOptions,
+    perSecond = 20,
+  ): { rate: AdaptiveRate; first: number; ceiling: number; runFor: (ms: number) => void; advance: (ms: number) => void } {
+    const c = clock();
+    const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0, ...options });
+    for (let i = 0; i < perSecond; i++) {
+      rate.reserve();
+      c.advance(1_000 / perSecond);
+    }
+    rate.onResult(true);
+    const first = rate.rate;
+    const runFor = (ms: number): void => {
+      const end = c.now() + ms;
       while (c.now() < end) {
         c.advance(Math.max(1, rate.reserve()));
         rate.onResult(false);
       }
-      return rate.rate - low;
     };
-    const additiveOnly = run(1e9);
-    const probing = run(5_000);
-    expect(additiveOnly).toBeLessThan(0.5 * 12 + 1);
-    // 7 s of probing at 1.5x per second: more than ten times the additive gain.
-    expect(probing).toBeGreaterThan(10 * additiveOnly);
+    return { rate, first, ceiling: first / (options.decreaseFactor ?? 0.6), runFor, advance: c.advance };
+  }
+
+  it('does not probe near the rate that was throttled: additive only, however long the quiet, until a whole cut above it', () => {
+    // decreaseFactor 0.5: cut from ~8/s to ~4/s; probing may start at 8 x (2 - 0.5) = 12/s, which
+    // the additive increase (0.5/s per second; under 10/s the step is not scaled) reaches after ~16 s.
+    const { rate, first, ceiling, runFor } = busyAfterOneCut({ decreaseFactor: 0.5, increasePerSecond: 0.5, probeAfterMs: 5_000, probeFactor: 1.5 }, 8);
+    expect(first).toBeGreaterThan(3.5);
+    expect(first).toBeLessThan(4.5);
+    runFor(12_000); // 12 s of quiet, more than twice probeAfterMs: still additive
+    expect(rate.rate - first).toBeGreaterThan(6 - 0.3);
+    expect(rate.rate - first).toBeLessThan(6 + 0.3);
+    runFor(((ceiling * 1.5 - rate.rate - 0.5) / 0.5) * 1_000); // to 0.5/s under the threshold
+    const before = rate.rate;
+    expect(before).toBeLessThan(ceiling * 1.5);
+    expect(before - first).toBeLessThan(ceiling * 1.5 - first);
+    runFor(5_000); // past it: multiplicative, far more than the 2.5/s of the additive increase
+    expect(rate.rate - before).toBeGreaterThan(3 * 2.5);
+    expect(rate.stats()).toMatchObject({ decreases: 1, resets: 0 });
+  });
+
+  it('recovers once throttling has ended: past the threshold it probes, and a run of cuts lowers the threshold with the limit', () => {
+    const c = clock();
+    const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0 });
+    for (let i = 0; i < 20; i++) {
+      rate.reserve();
+      c.advance(10);
+    }
+    rate.onResult(true); // 200/s measured -> 120/s
+    for (let i = 0; i < 8; i++) {
+      c.advance(1_000);
+      rate.onResult(true); // an overload: cut every window, down to ~2/s
+    }
+    const low = rate.rate;
+    expect(low).toBeLessThan(3);
+    // The overload is over: the limit climbs back to 1.4x the last throttled rate (~4.7/s) at
+    // 0.25/s per second, then grows 1.5x per second: well past 20/s within 20 s.
+    const end = c.now() + 20_000;
+    while (c.now() < end) {
+      c.advance(Math.max(1, rate.reserve()));
+      rate.onResult(false);
+    }
+    expect(rate.rate).toBeGreaterThan(20);
+    expect(rate.stats().resets).toBe(0);
+  });
+
+  it('grows its additive step with the square root of the throttled rate above 10/s (a fleet of big processes recovers in time)', () => {
+    const small = busyAfterOneCut({ increasePerSecond: 0.25, probeAfterMs: 1e9 }, 10);
+    const big = busyAfterOneCut({ increasePerSecond: 0.25, probeAfterMs: 1e9 }, 1_000);
+    small.runFor(10_000);
+    big.runFor(10_000);
+    expect(small.rate.rate - small.first).toBeCloseTo(2.5, 0);
+    // Last throttled rate ~1,000/s: step 0.25 x sqrt(100) = 2.5/s per second.
+    expect(big.rate.rate - big.first).toBeGreaterThan(22);
+    expect(big.rate.rate - big.first).toBeLessThan(27);
+  });
+
+  it('keeps a limit that binds after resetAfterMs without a throttle; drops it once the process uses less than it', () => {
+    const { rate, runFor, advance } = busyAfterOneCut({ resetAfterMs: 10_000, probeAfterMs: 1e9 });
+    runFor(15_000);
+    expect(rate.rate).toBeLessThan(Infinity);
+    expect(rate.stats().resets).toBe(0);
+    // Idle for two windows: the limit no longer binds, and it is dropped.
+    advance(2_000);
+    expect(rate.reserve()).toBe(0);
+    expect(rate.rate).toBe(Infinity);
+    expect(rate.stats().resets).toBe(1);
   });
 
   it('is unpaced again after resetAfterMs without a throttle', () => {
@@ -214,6 +276,64 @@ describe('AdaptiveRate: single controller', () => {
   });
 });
 
+describe('AdaptivePacer', () => {
+  it('books a request that waited through a decrease again, at the new rate (behind those booked since)', async () => {
+    const c = clock(0);
+    const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0, decreaseFactor: 0.5, windowMs: 1, increasePerSecond: 1e-9 });
+    const sleeps: Array<{ at: number; resolve: () => void }> = [];
+    const sleep = (ms: number): Promise<void> => new Promise<void>((resolve) => sleeps.push({ at: c.now() + ms, resolve }));
+    /** Runs the clock to the next pending sleep and ends it (no real time passes). */
+    const wakeNext = async (): Promise<void> => {
+      sleeps.sort((a, b) => a.at - b.at);
+      const next = sleeps.shift();
+      if (next === undefined) throw new Error('nothing sleeps');
+      c.set(next.at);
+      next.resolve();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    const pacer = new AdaptivePacer(new ConcurrencySlots(10), rate, sleep);
+    await pacer.acquire();
+    pacer.release('throttled'); // paced from now on
+    const interval = 1_000 / rate.rate;
+    const passed: number[] = [];
+    const all = [0, 1, 2].map(async () => {
+      await pacer.acquire();
+      passed.push(c.now());
+    });
+    // Booked at 1, 2 and 3 intervals. The first goes; its answer is a throttle: the rate halves.
+    await wakeNext();
+    expect(passed).toEqual([interval]);
+    pacer.release('throttled');
+    expect(rate.rate).toBeCloseTo(1_000 / interval / 2, 6);
+    // The two still waiting were booked at the old rate: each wakes, books again, and goes at the new spacing.
+    for (let i = 0; i < 4 && passed.length < 3; i++) await wakeNext();
+    await Promise.all(all);
+    // The schedule had been booked up to 4 intervals; from there on, one new interval (2 old ones) each.
+    expect(passed[1]).toBeCloseTo(4 * interval, 6); // was due at 2 intervals
+    expect(passed[2]).toBeCloseTo(6 * interval, 6); // was due at 3
+    expect(rate.stats().decreases).toBe(2);
+  });
+
+  it('without a decrease during the wait, sends at the booked time (no second booking)', async () => {
+    const c = clock(0);
+    const rate = new AdaptiveRate({ now: c.now, random: () => 0.5, jitter: 0, increasePerSecond: 1e-9 });
+    const waits: number[] = [];
+    const pacer = new AdaptivePacer(new ConcurrencySlots(10), rate, async (ms) => {
+      waits.push(ms);
+      c.advance(ms);
+    });
+    await pacer.acquire();
+    pacer.release('throttled');
+    const interval = 1_000 / rate.rate;
+    for (let i = 0; i < 3; i++) {
+      await pacer.acquire();
+      pacer.release('delivered');
+    }
+    expect(waits).toHaveLength(3);
+    for (const w of waits) expect(w).toBeCloseTo(interval, 6);
+  });
+});
+
 // ------------------------------------------------------------------ fleet simulation
 
 interface SimResult {
@@ -256,7 +376,10 @@ function jain(x: readonly number[]): number {
  * N processes, each with its own controller, sharing one token bucket of `quota` requests/s
  * (burst: one second of quota), in simulated 1-ms steps. Each process has `demand` requests/s
  * arriving (a backlog), up to `lanes` requests in flight, a round trip of `rttMs`; a throttled
- * request is sent again (after the pacer's wait). Measured after `warmupMs`.
+ * request is sent again (after the pacer's wait). A request that waited through a decrease is
+ * booked again, as AdaptivePacer does. The processes take their turns in a random order each
+ * step (a fixed order hands the first ones the tokens that refill each step, and a process that
+ * is never throttled). Measured after `warmupMs`.
  */
 export function simulate(opts: {
   demands: number[];
@@ -278,6 +401,8 @@ export function simulate(opts: {
   const lanesBusyUntil = demands.map(() => new Array<number>(lanes).fill(0));
   // Per lane: time the paced send happens (or -1), time the answer arrives (or -1), and its verdict.
   const sendAt = demands.map(() => new Array<number>(lanes).fill(-1));
+  // Per lane: the controller's decreases when the send was booked (-1: sent unpaced, nothing to book again).
+  const bookedAt = demands.map(() => new Array<number>(lanes).fill(-1));
   const answerAt = demands.map(() => new Array<number>(lanes).fill(-1));
   const verdict = demands.map(() => new Array<boolean>(lanes).fill(false));
   let tokens = quota;
@@ -287,11 +412,15 @@ export function simulate(opts: {
   for (t = 0; t < durationMs; t++) {
     tokens = Math.min(quota, tokens + quota / 1000);
     const measuring = t >= warmupMs;
-    for (let i = 0; i < n; i++) {
+    const first = Math.floor(random() * n);
+    const step = random() < 0.5 ? 1 : n - 1;
+    for (let k = 0; k < n; k++) {
+      const i = (first + k * step) % n;
       backlog[i] = (backlog[i] as number) + (demands[i] as number) / 1000;
       const ctl = controllers[i] as AdaptiveRate;
       const busy = lanesBusyUntil[i] as number[];
       const sends = sendAt[i] as number[];
+      const booked = bookedAt[i] as number[];
       const answers = answerAt[i] as number[];
       const verdicts = verdict[i] as boolean[];
       for (let l = 0; l < lanes; l++) {
@@ -301,6 +430,12 @@ export function simulate(opts: {
           ctl.onResult(wasThrottled);
           if (wasThrottled) backlog[i] = (backlog[i] as number) + 1;
           busy[l] = t;
+        }
+        if (sends[l] === t && booked[l] !== -1 && booked[l] !== ctl.decreases) {
+          // Cut while it waited: book it again at the new rate (AdaptivePacer).
+          booked[l] = ctl.decreases;
+          const again = Math.ceil(ctl.rebook());
+          if (again > 0) sends[l] = t + again;
         }
         if (sends[l] === t) {
           sends[l] = -1;
@@ -320,6 +455,7 @@ export function simulate(opts: {
         if ((busy[l] as number) <= t && sends[l] === -1 && answers[l] === -1 && (backlog[i] as number) >= 1) {
           backlog[i] = (backlog[i] as number) - 1;
           const wait = Math.ceil(ctl.reserve());
+          booked[l] = wait > 0 ? ctl.decreases : -1;
           // Sent in the next step at the earliest (this step's sends are already done).
           sends[l] = t + Math.max(1, wait);
           busy[l] = Infinity;
@@ -347,15 +483,56 @@ describe('AdaptiveRate: a fleet sharing one quota (deterministic simulation, no 
     expect(maxMinFair([1, 1], 10)).toEqual([1, 1]);
   });
 
-  it('50 processes (10 heavy, 40 light) offering 1.2x a quota of 200/s converge: goodput >= 95%, Jain >= 0.95', () => {
-    const demands = [...new Array<number>(10).fill(16), ...new Array<number>(40).fill(2)];
-    const r = simulate({ demands, quota: 200, durationMs: 120_000, warmupMs: 20_000, rttMs: 5, lanes: 4, seed: 7 });
-    // (Defaults: seeds 7 and 8 give goodput 1.000, throttled 1.4%, Jain 0.997-0.998, worst 0.82-0.87.)
+  it("bench:fleet's fleet (2 heavy, 8 light processes offering 1.2x a quota of 40/s) meets every target", () => {
+    const demands = [...new Array<number>(2).fill(16), ...new Array<number>(8).fill(2)];
+    const r = simulate({ demands, quota: 40, durationMs: 120_000, warmupMs: 20_000, rttMs: 5, lanes: 4, seed: 7 });
+    // (Seeds 7-12: goodput 0.99-1.00, throttled 0.3-0.7%, Jain 0.98-1.00, worst 0.67-0.97.)
     expect(r.goodput).toBeGreaterThanOrEqual(0.95);
+    expect(r.throttledShare).toBeLessThanOrEqual(0.02);
     expect(r.jain).toBeGreaterThanOrEqual(0.95);
     expect(r.worst).toBeGreaterThanOrEqual(0.7);
-    expect(r.throttledShare).toBeLessThanOrEqual(0.02);
   });
+
+  it('50 processes (10 heavy, 40 light) offering 1.2x a quota of 200/s converge: goodput >= 95%, throttled <= 1%, Jain >= 0.95', () => {
+    const demands = [...new Array<number>(10).fill(16), ...new Array<number>(40).fill(2)];
+    const r = simulate({ demands, quota: 200, durationMs: 120_000, warmupMs: 20_000, rttMs: 5, lanes: 4, seed: 7 });
+    // (Seeds 7-12: goodput 1.00, throttled 0.4-0.6%, Jain 0.987-0.996, worst 0.58-0.78.) The worst
+    // of ten heavy processes is the price of throttling rarely: each process is cut only every
+    // ~15 s, at random (a throttle falls on whichever request finds the bucket empty), and an
+    // unlucky one takes ~20 s to climb back; the old tuning (increase 0.5/s, decrease 0.7) cut
+    // twice as often and kept the worst at 0.82-0.87, at 1.4% throttled here and 2-3% in bench:fleet.
+    expect(r.goodput).toBeGreaterThanOrEqual(0.95);
+    expect(r.throttledShare).toBeLessThanOrEqual(0.01);
+    expect(r.jain).toBeGreaterThanOrEqual(0.95);
+    expect(r.worst).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('any fleet offering 1.1-1.5x its quota converges on it and does not oscillate: goodput >= 85%, throttled <= 5%, Jain >= 0.9 (property)', () => {
+    // Wider than bench:fleet's mix, so looser than its targets: at a quota of 20-25/s shared by up
+    // to 11 processes, fair shares of 2-6/s make the 0.25/s additive step large next to them, and
+    // throttles reach 2.5-4.3% (seed 42 of this property, 30 runs: 0.1-2.5% throttled, goodput
+    // 0.90-1.02, Jain 0.93-1.00; 2 heavy + 8 light at 20/s x 1.1: 0.4-4.3% over seeds 11-15).
+    // Fixed back-off keeps ~30% of attempts throttled at 1.2x.
+    fc.assert(
+      fc.property(
+        fc.record({
+          heavy: fc.integer({ min: 1, max: 3 }),
+          light: fc.integer({ min: 2, max: 8 }),
+          quota: fc.integer({ min: 20, max: 60 }),
+          factor: fc.double({ min: 1.1, max: 1.5, noNaN: true }),
+          seed: fc.integer({ min: 1, max: 1_000_000 }),
+        }),
+        ({ heavy, light, quota, factor, seed }) => {
+          // Heavy processes offer 8x a light one; together factor x quota.
+          const unit = (factor * quota) / (8 * heavy + light);
+          const demands = [...new Array<number>(heavy).fill(8 * unit), ...new Array<number>(light).fill(unit)];
+          const r = simulate({ demands, quota, durationMs: 60_000, warmupMs: 20_000, rttMs: 5, lanes: 4, seed });
+          return r.goodput >= 0.85 && r.throttledShare <= 0.05 && r.jain >= 0.9;
+        },
+      ),
+      { numRuns: 10 },
+    );
+  }, 60_000);
 
   it('a fleet offering under 90% of the quota is never throttled, so never paced', () => {
     const demands = [...new Array<number>(10).fill(10), ...new Array<number>(40).fill(1.9)];
@@ -429,18 +606,18 @@ describe('adaptiveRate in BatchBufferImpl (fake timers, no real time)', () => {
   it('after a throttle, retries after the back-off and spaces every later request at the pacer\'s rate', async () => {
     const { times, delays } = await callTimes(20, new Set([10]), { adaptiveRate: true, throttleBaseDelayMs: 20 });
     // 10 delivered at once, the 11th throttled: a burst of 11 is measured over the shortest span
-    // (100 ms): 110 requests/s, limit 77/s, so ~13 ms apart; the retry waits its back-off (10 ms
-    // with jitter 0.5) and the pacer (13 ms from the throttle), whichever ends later.
+    // (100 ms): 110 requests/s, limit 66/s (decreaseFactor 0.6), so ~15 ms apart; the retry waits
+    // its back-off (10 ms with jitter 0.5) and the pacer (15 ms from the throttle), whichever ends later.
     expect(times.slice(0, 11)).toEqual(new Array<number>(11).fill(0));
     expect(delays).toEqual([10]);
     const gaps = times.slice(11).map((t, i) => t - (times[10 + i] as number));
     expect(gaps).toHaveLength(10);
     for (const gap of gaps) {
-      expect(gap).toBeGreaterThanOrEqual(11);
-      expect(gap).toBeLessThanOrEqual(14);
+      expect(gap).toBeGreaterThanOrEqual(14);
+      expect(gap).toBeLessThanOrEqual(16);
     }
-    expect((times[20] as number) - (times[10] as number)).toBeGreaterThanOrEqual(125);
-    expect((times[20] as number) - (times[10] as number)).toBeLessThanOrEqual(131);
+    expect((times[20] as number) - (times[10] as number)).toBeGreaterThanOrEqual(148);
+    expect((times[20] as number) - (times[10] as number)).toBeLessThanOrEqual(154);
     // adaptiveRate false: today's fixed back-off (500 ms base, jitter 0.5 -> 250 ms), then all at once.
     const off = await callTimes(20, new Set([10]), { adaptiveRate: false, throttleBaseDelayMs: 500 });
     expect(off.delays).toEqual([250]);
