@@ -359,7 +359,7 @@ async function main() {
     durationSeconds: Math.round((Date.now() - started) / 1000),
     // How loaded the (shared) machine was: 1/5/15-minute load averages at the start and the end.
     loadavg: { start: loadStart.map((x) => Number(x.toFixed(2))), end: loadavg().map((x) => Number(x.toFixed(2))) },
-    against: base === undefined ? undefined : { rev: base.rev, commit: base.commit, short: base.short },
+    against: base === undefined ? undefined : { rev: base.rev, commit: base.commit, short: base.short, dependencies: base.dependencies },
     cases: Object.fromEntries(allCases.map((c) => [c.id, { label: c.label, family: c.family, baseOf: c.baseOf }])),
   };
   const summary = summarize(runs, allCases);

@@ -221,7 +221,8 @@ export function renderMarkdown(meta, summary, targets) {
     lines.push('');
     lines.push(
       `This tree's build (head) against ${meta.against.rev} (${meta.against.short}), alternated rep by rep in this run: head/base, ratio of the medians ` +
-        '(and the median of the per-rep ratios, with their range). Below 1 is better for CPU, RSS and loop; above 1 for events/s.',
+        '(and the median of the per-rep ratios, with their range). Below 1 is better for CPU, RSS and loop; above 1 for events/s.' +
+        (meta.against.dependencies === undefined ? '' : ` The base's build ${meta.against.dependencies.summary}.`),
     );
     lines.push('');
     lines.push('| head / base | events | reps | events/s | CPU per event | peak RSS | log loop |');

@@ -15,7 +15,7 @@
  */
 import { ADMITTED, type Admission, type SplitEvent } from './admission.js';
 import { assemble } from './assembly.js';
-import { checkEvent } from './check-event.js';
+import { checkEvent, sizeChecked } from './check-event.js';
 import { validateBatchConfig } from './config.js';
 import type { Durable } from './durable.js';
 import { BufferStoppedError, InvalidLogEventError } from './errors.js';
@@ -127,7 +127,7 @@ export class BatchBufferImpl implements BatchBuffer {
       if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
       const checked = checkEvent(event);
       const target = this.#streams.get(logGroup, logStream);
-      const size = calculateEventSize(checked.message);
+      const size = sizeChecked(checked);
       if (size > this.#maxEventBytes) return this.#addOversized(target, checked, size);
       const accepted = this.#admission.admit(target, checked, size);
       if (accepted !== ADMITTED) return accepted;
@@ -151,7 +151,7 @@ export class BatchBufferImpl implements BatchBuffer {
     if (this.#lifecycle.closed) throw new BufferStoppedError();
     const checked = checkEvent(event);
     const target = this.#streams.get(logGroup, logStream);
-    const size = calculateEventSize(checked.message);
+    const size = sizeChecked(checked);
     // Durable mode: records are written once per event-loop turn (group commit) and add()
     // resolves after the write, so tryAdd() cannot acknowledge an event synchronously.
     if (size > this.#maxEventBytes || this.#durable !== undefined) return false;

@@ -346,6 +346,17 @@ describe('2. input validation', () => {
     await buffer.flush(G, S);
     expect(rec.messages()).toEqual(['a\uFFFDb']);
   });
+
+  it('tryAdd() too: lone surrogates (and only they) become U+FFFD, ASCII and well-formed text pass as given', async () => {
+    const rec = recorder();
+    const buffer = new BatchBufferImpl(rec.flush, quiet());
+    const messages = ['plain ascii', '\uDC00x', 'é and 😀', 'x\uD83D'];
+    for (const [i, message] of messages.entries()) expect(buffer.tryAdd(G, S, ev(i, message))).toBe(true);
+    // 11 + (3 + 1) + (2 + 5 + 4) + (1 + 3) bytes, + 26 per event.
+    expect(buffer.getMetrics().bytesBuffered).toBe(11 + 4 + 11 + 4 + 4 * 26);
+    await buffer.flush(G, S);
+    expect(rec.messages()).toEqual(['plain ascii', '\uFFFDx', 'é and 😀', 'x\uFFFD']);
+  });
 });
 
 describe('3. oversized events', () => {
