@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkEvent } from '../../../src/batch/check-event.js';
+import { checkEvent, sizeChecked } from '../../../src/batch/check-event.js';
 import { InvalidLogEventError, type InputLogEvent } from '../../../src/batch/index.js';
 
 /** The InvalidLogEventError `fn` throws (fails the test when it throws nothing or something else). */
@@ -19,8 +19,8 @@ function refusal(fn: () => unknown): InvalidLogEventError {
   throw new Error('expected an InvalidLogEventError, nothing was thrown');
 }
 
-describe('checkEvent', () => {
-  it('property: a valid event comes back as a new object with only timestamp and message, the message well-formed', () => {
+describe('checkEvent, then sizeChecked', () => {
+  it('property: a valid event comes back as a new object with only timestamp and message; sizeChecked sizes it as AWS does (UTF-8 + 26) and makes its message well-formed', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
@@ -32,6 +32,7 @@ describe('checkEvent', () => {
           expect(checked).not.toBe(event);
           expect(Object.keys(checked).sort()).toEqual(['message', 'timestamp']);
           expect(checked.timestamp).toBe(timestamp);
+          expect(sizeChecked(checked)).toBe(Buffer.byteLength(message.toWellFormed(), 'utf8') + 26);
           expect(checked.message.isWellFormed()).toBe(true);
           expect(checked.message).toBe(message.toWellFormed());
           if (message.isWellFormed()) expect(checked.message).toBe(message);
@@ -42,7 +43,9 @@ describe('checkEvent', () => {
 
   it('a lone surrogate becomes U+FFFD; the caller\'s object is left as it was', () => {
     const event = { timestamp: 1, message: 'a\uD800b' };
-    expect(checkEvent(event).message).toBe('a\uFFFDb');
+    const checked = checkEvent(event);
+    expect(sizeChecked(checked)).toBe(5 + 26);
+    expect(checked.message).toBe('a\uFFFDb');
     expect(event.message).toBe('a\uD800b');
   });
 
