@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudWatchFlushFunction } from '../../../src/aws/index.js';
 import { BatchBufferImpl, type InputLogEvent } from '../../../src/batch/index.js';
 import { startStub, stubClientConfig, type Stub } from './stub-server.js';
+import { mulberry32 as seeded } from '../../../src/local/faults.js';
 
 let stub: Stub;
 beforeEach(async () => {
@@ -16,18 +17,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await stub.close();
 });
-
-/** mulberry32: a seeded random source. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** What CloudWatch shows when reading a stream: events by timestamp, arrival order among equals. */
 const byTimestamp = (events: readonly InputLogEvent[]) => events.map((e, i) => ({ e, i })).sort((a, b) => a.e.timestamp - b.e.timestamp || a.i - b.i).map(({ e }) => e);

@@ -6,18 +6,7 @@ import { BatchBufferImpl, validateBatchConfig } from '../../../src/batch/index.j
 import type { BatchBufferOptions } from '../../../src/batch/index.js';
 import { awsError, recorder } from './helpers.js';
 import type { AdaptiveRateOptions } from '../../../src/batch/adaptive-rate.js';
-
-/** A seeded PRNG (mulberry32), so every simulation replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../../src/local/faults.js';
 
 function clock(start = 1_000_000): { now: () => number; set: (t: number) => void; advance: (ms: number) => void } {
   let t = start;
