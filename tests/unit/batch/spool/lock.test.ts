@@ -12,18 +12,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../../src/batch/buffer.js';
 import { SpoolLockedError } from '../../../../src/batch/index.js';
-import type { InputLogEvent } from '../../../../src/batch/index.js';
 import { removeStaleLock } from '../../../../src/batch/spool/index.js';
 import { quietNoTimer } from '../../../helpers/quiet.js';
-import { crashCopy, DURABLE_GROUP } from '../../../helpers/spool.js';
+import { crashCopy } from '../../../helpers/spool.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { recorder } from '../helpers.js';
-
-const G = DURABLE_GROUP;
-const S = 'stream-1';
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
-
-const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i} Grüße 日本 🚀 "quoted" \\ back\nline` });
+import { G, S, event } from './fixtures.js';
 
 describe('lock', () => {
   it('a second buffer on the same directory throws SpoolLockedError while the first is alive; free again after stop()', async () => {

@@ -14,44 +14,15 @@ import { BatchBufferImpl } from '../../../../src/batch/buffer.js';
 import type { InputLogEvent } from '../../../../src/batch/index.js';
 import { Spool, type ReplayedEvent } from '../../../../src/batch/spool/index.js';
 import { quietNoTimer } from '../../../helpers/quiet.js';
-import { crashCopy, DURABLE_GROUP, segments } from '../../../helpers/spool.js';
+import { crashCopy, segments } from '../../../helpers/spool.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { expectIdentity, recorder } from '../helpers.js';
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
-import { encodeNames, maxEventRecordBytes, segmentName, segmentNumber, writeEventRecord } from '../../../../src/batch/spool/record.js';
-
-const G = DURABLE_GROUP;
-const S = 'stream-1';
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+import { segmentName, segmentNumber } from '../../../../src/batch/spool/record.js';
+import { G, S, T0, event, plainEvent, record, drain } from './fixtures.js';
 
 const segmentBytes = (dir: string): number => segments(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-
-const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i} Grüße 日本 🚀 "quoted" \\ back\nline` });
-
-const plainEvent = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i}` });
-
-/** One record as the writer encodes it. */
-function record(group: string, stream: string, e: InputLogEvent): Buffer {
-  const names = encodeNames(group, stream);
-  const slab = Buffer.alloc(maxEventRecordBytes(names, e.message));
-  return slab.subarray(0, writeEventRecord(slab, 0, names, e));
-}
-
-/** Every record replay hands out; `pauses` counts the peek()s that paused in a corrupted region. */
-function drain(spool: Spool, stats = { pauses: 0 }): ReplayedEvent[] {
-  const out: ReplayedEvent[] = [];
-  for (;;) {
-    const next = spool.peekReplay();
-    if (next === undefined) {
-      if (!spool.replayPending) return out;
-      stats.pauses++;
-      continue;
-    }
-    out.push(next);
-    spool.takeReplay();
-  }
-}
 
 describe('records', () => {
   it('round-trip: group, stream, timestamp and message come back exactly, in order', async () => {

@@ -10,44 +10,13 @@ import { readdirSync, truncateSync, writeFileSync, existsSync, mkdirSync, unlink
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../../src/batch/buffer.js';
-import type { DropReason, InputLogEvent } from '../../../../src/batch/index.js';
-import { Spool, type ReplayedEvent } from '../../../../src/batch/spool/index.js';
+import type { DropReason } from '../../../../src/batch/index.js';
+import { Spool } from '../../../../src/batch/spool/index.js';
 import { quietNoTimer } from '../../../helpers/quiet.js';
-import { crashCopy, DURABLE_GROUP, segments } from '../../../helpers/spool.js';
+import { crashCopy, segments } from '../../../helpers/spool.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { expectIdentity, recorder } from '../helpers.js';
-import { Buffer } from 'node:buffer';
-import { encodeNames, maxEventRecordBytes, writeEventRecord } from '../../../../src/batch/spool/record.js';
-
-const G = DURABLE_GROUP;
-const S = 'stream-1';
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
-
-const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i} Grüße 日本 🚀 "quoted" \\ back\nline` });
-
-const plainEvent = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i}` });
-
-/** One record as the writer encodes it. */
-function record(group: string, stream: string, e: InputLogEvent): Buffer {
-  const names = encodeNames(group, stream);
-  const slab = Buffer.alloc(maxEventRecordBytes(names, e.message));
-  return slab.subarray(0, writeEventRecord(slab, 0, names, e));
-}
-
-/** Every record replay hands out; `pauses` counts the peek()s that paused in a corrupted region. */
-function drain(spool: Spool, stats = { pauses: 0 }): ReplayedEvent[] {
-  const out: ReplayedEvent[] = [];
-  for (;;) {
-    const next = spool.peekReplay();
-    if (next === undefined) {
-      if (!spool.replayPending) return out;
-      stats.pauses++;
-      continue;
-    }
-    out.push(next);
-    spool.takeReplay();
-  }
-}
+import { G, S, T0, event, plainEvent, record, drain } from './fixtures.js';
 
 describe('settling and deleting segments', () => {
   it('a segment is deleted once all its events are delivered, rejected or dropped; settled events are not replayed', async () => {

@@ -10,20 +10,15 @@ import { readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../../src/batch/buffer.js';
-import type { DropReason, InputLogEvent } from '../../../../src/batch/index.js';
+import type { DropReason } from '../../../../src/batch/index.js';
 import { quietNoTimer } from '../../../helpers/quiet.js';
-import { crashCopy, DURABLE_GROUP, records, segments } from '../../../helpers/spool.js';
+import { crashCopy, records, segments } from '../../../helpers/spool.js';
 import { tempDir } from '../../../helpers/temp-dir.js';
 import { expectIdentity, recorder } from '../helpers.js';
 import { Buffer } from 'node:buffer';
-
-const G = DURABLE_GROUP;
-const S = 'stream-1';
-const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+import { G, S, event } from './fixtures.js';
 
 const segmentBytes = (dir: string): number => segments(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-
-const event = (i: number): InputLogEvent => ({ timestamp: T0 + i, message: `event #${i} Grüße 日本 🚀 "quoted" \\ back\nline` });
 
 describe('limits', () => {
   it('rotates at segmentBytes', async () => {
