@@ -148,6 +148,37 @@ describe('bytes in flight', () => {
     expect(fixture.endpoint.stats().inFlight.tooLarge).toBeGreaterThan(0);
   });
 
+  it('a refused body is not drained: the connection is closed once the 413 is written', async () => {
+    const { port } = new URL(fixture.endpoint.url);
+    const declared = 65 * 1024 * 1024;
+    const outcome = await new Promise<{ answer: string; sent: number }>((resolve) => {
+      let answer = '';
+      let sent = 0;
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n' +
+            `X-Amz-Target: Logs_20140328.PutLogEvents\r\nAuthorization: ${SIGNED.authorization}\r\nContent-Length: ${declared}\r\n\r\n`,
+        );
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        // Keep sending the body until the server closes the connection (or all of it is sent).
+        const pump = (): void => {
+          while (!socket.destroyed && sent < declared) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (answer += d));
+      socket.on('error', () => {}); // the reset is the point
+      socket.on('close', () => resolve({ answer, sent }));
+    });
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 413 /);
+    // Closed long before the 65 MiB were sent (socket buffers hold a few MiB at most).
+    expect(outcome.sent).toBeLessThan(declared / 2);
+  });
+
   it('refuses a bad bound', async () => {
     await expect(startLocalEndpoint({ maxInFlightBytes: 10 })).rejects.toThrow(/maxInFlightBytes/);
   });
