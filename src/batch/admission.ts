@@ -135,12 +135,9 @@ export class Admission {
    * overflow policy (reported). Resolves once accepted (and on disk, in durable mode).
    */
   admit(target: StreamBuffer, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
-    if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
-    const disk = this.#disk;
-    // The common case, tested first and inline (no spool, nobody waiting, room under the bound:
-    // fits() written out): add()'s hot path. Behind calls to #isFull() and #accept() it cost a
-    // fifth more instructions per add() with 1,000 streams (valgrind, bench:core's workload).
-    if (disk === undefined && this.#waiters.length === 0) {
+    // The common case, tested first and kept small (open, no spool, nobody waiting, room under
+    // the bound: fits() written out): add()'s hot path. Everything else is #admitOtherwise().
+    if (this.#disk === undefined && this.#waiters.length === 0 && !this.#lifecycle.closed) {
       const total = this.#ledger.bytesInMemory;
       if (total === 0 || total + size <= this.#maxBufferedBytes) {
         this.enter(target, event, size);
@@ -148,6 +145,13 @@ export class Admission {
         return ADMITTED;
       }
     }
+    return this.#admitOtherwise(target, event, size, split);
+  }
+
+  /** {@link admit} when the event cannot simply enter: the buffer is closed, full, or behind a spool or waiting add()s. */
+  #admitOtherwise(target: StreamBuffer, event: InputLogEvent, size: number, split: SplitEvent | undefined): Promise<void> {
+    if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
+    const disk = this.#disk;
     // Durable mode: older records still on disk go first (see BatchBufferImpl.add()).
     if (disk !== undefined && disk.replayPending) return this.#behindReplay(target, event, size, split);
     // First come, first served: while add() calls wait for room, a newcomer waits behind them

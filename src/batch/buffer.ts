@@ -104,7 +104,7 @@ export class BatchBufferImpl implements BatchBuffer {
   /** Starts the background flush timer (unref()'d: it never keeps the process alive). */
   start(): void {
     if (!this.#lifecycle.start()) return;
-    this.#scheduler.armTimer();
+    this.#scheduler.startTimer();
     // Replay filled the buffer (more is on disk): send it now rather than after flushIntervalMs.
     if (this.#durable?.replayPending === true) this.#scheduler.sendIdle();
   }

@@ -64,6 +64,8 @@ export class Scheduler {
   /** Length of #idle at which its stale entries are dropped (#listIdle). */
   #pruneAt = 1_024;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** start() was called and stop() not yet: the timer comes back for buffered events (lifecycle's `started`, kept here for add()'s path). */
+  #timed = false;
 
   constructor(deps: SchedulerDeps) {
     this.#config = deps.config;
@@ -85,7 +87,7 @@ export class Scheduler {
   buffered(target: StreamBuffer): void {
     const run: StreamRun = target;
     if (!run.listed && run.running === undefined) this.#listIdle(target);
-    if (this.#timer === undefined && this.#lifecycle.started) this.armTimer();
+    if (this.#timer === undefined && this.#timed) this.armTimer();
   }
 
   /** The next event would break a batch limit: send what `target` holds, unless it backs off after a failure. */
@@ -169,7 +171,14 @@ export class Scheduler {
     this.#timer = lifecycle.timer(() => this.#onTimer(), this.#config.flushIntervalMs);
   }
 
+  /** start(): the timer runs from now on, whenever something is buffered. */
+  startTimer(): void {
+    this.#timed = true;
+    this.armTimer();
+  }
+
   stopTimer(): void {
+    this.#timed = false;
     if (this.#timer !== undefined) this.#lifecycle.clearTimer(this.#timer);
     this.#timer = undefined;
   }
@@ -189,14 +198,17 @@ export class Scheduler {
     this.#idle.push(target);
     // Streams flushed by other means stay listed until sendIdle(): with churning stream names the
     // list would only grow (and hold released streams). Drop those entries when it doubles.
-    if (this.#idle.length >= this.#pruneAt) {
-      this.#idle = this.#idle.filter((listed) => {
-        if (listed.count > 0 && listed.running === undefined) return true;
-        listed.listed = false;
-        return false;
-      });
-      this.#pruneAt = Math.max(1_024, 2 * this.#idle.length);
-    }
+    if (this.#idle.length >= this.#pruneAt) this.#pruneIdle();
+  }
+
+  /** Drops the entries of streams no longer idle from the idle list (see {@link #listIdle}). */
+  #pruneIdle(): void {
+    this.#idle = this.#idle.filter((listed) => {
+      if (listed.count > 0 && listed.running === undefined) return true;
+      listed.listed = false;
+      return false;
+    });
+    this.#pruneAt = Math.max(1_024, 2 * this.#idle.length);
   }
 
   #untilPass(target: StreamBuffer, pass: number): Promise<void> {
