@@ -13,10 +13,10 @@
  * run alternately for each build, medians.
  */
 import { spawnSync } from 'node:child_process';
-import { Buffer } from 'node:buffer';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { coreRound } from './lib/core-round.mjs';
 
 if (typeof globalThis.gc !== 'function') {
   const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -47,32 +47,23 @@ if (opts.streams !== undefined) {
   const builds = { base: await load(opts.base), head: await load(opts.head) };
   const N = Number(opts.events);
   const streamCount = Number(opts.streams);
-  const template = Buffer.from(`bench event ${'x'.repeat(120)}`.slice(0, 120), 'latin1');
-  const messages = Array.from({ length: 4096 }, (_, i) => {
-    template.write(String(i).padStart(12, '0'), 108, 'latin1');
-    return template.toString('latin1');
-  });
-  const streams = Array.from({ length: streamCount }, (_, i) => `stream-${i}`);
-  const T0 = 1_764_000_000_000;
-  const round = async (Impl) => {
+  const rounds = { base: coreRound(builds.base, streamCount), head: coreRound(builds.head, streamCount) };
+  const round = async (which) => {
     for (let i = 0; i < 2; i++) globalThis.gc();
-    let delivered = 0;
-    const buffer = new Impl(async (_g, _s, events) => {
-      delivered += events.length;
-    });
     const start = process.hrtime.bigint();
     const cpuStart = process.cpuUsage();
-    for (let i = 0; i < N; i++) await buffer.add('/bench/core', streams[i % streamCount], { timestamp: T0 + i, message: messages[i & 4095] });
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cpu = process.cpuUsage(cpuStart);
-    await buffer.stop();
-    if (delivered !== N || buffer.getMetrics().eventsDelivered !== N) throw new Error(`delivered ${delivered} of ${N}`);
-    // Events per second of wall time, and per second of this process's CPU time (user + system,
-    // all threads): the second counts less of the time other processes take the cores from us.
+    let seconds = 0;
+    let cpu;
+    await rounds[which](N, {
+      measure: () => {
+        seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        cpu = process.cpuUsage(cpuStart);
+      },
+    });
     return { wall: N / seconds, cpu: N / ((cpu.user + cpu.system) / 1e6) };
   };
-  await round(builds.base);
-  await round(builds.head);
+  await round('base');
+  await round('head');
   const rates = { base: [], head: [] };
   const cpu = { base: [], head: [] };
   const paired = [];
@@ -80,7 +71,7 @@ if (opts.streams !== undefined) {
   for (let r = 0; r < Number(opts.rounds); r++) {
     const order = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
     const got = {};
-    for (const which of order) got[which] = await round(builds[which]);
+    for (const which of order) got[which] = await round(which);
     for (const which of ['base', 'head']) {
       rates[which].push(got[which].wall);
       cpu[which].push(got[which].cpu);
