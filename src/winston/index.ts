@@ -87,8 +87,9 @@ export interface WinstonTransportOptions extends CloudWatchTransportOptions {
  * Default `burstRecords`: no limit (bounded memory first). Issue 20's synchronous burst of
  * 1,000,000 records (winston's `timestamp()` + `json()`, against winston's `File` transport, same
  * run): with 10,000, the burst's loop returned sooner, but winston held ~990,000 whole `info`
- * objects for the turns after it, and the process's CPU and peak RSS were 0.66x and 0.71x the
- * `File` transport's; with no limit, 0.47x and 0.53x (bench/results/s6-winston-vs-file.md).
+ * objects for the turns after it, and the process's CPU and peak RSS were 0.61-0.66x and 0.71x
+ * the `File` transport's; with no limit, 0.47-0.53x and 0.53x, the loop 1.05-1.46x
+ * (bench/results/s6-winston-vs-file.md).
  */
 const WINSTON_BURST_RECORDS = Infinity;
 
