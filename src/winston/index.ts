@@ -70,23 +70,28 @@ export interface WinstonTransportOptions extends CloudWatchTransportOptions {
   /**
    * How many records in a row the transport takes at once (inside winston's `write`) before it
    * lets the event loop turn: past it, the next record waits for the next turn, so winston's
-   * stream holds the records after it, unformatted, until then, as it does for its `File`
-   * transport. A synchronous burst of logging then costs the application's loop little more
-   * than winston's queueing (the formatting and buffering happen in the turns after it), at the
-   * price of the memory of the records winston holds meanwhile. Default {@link WINSTON_BURST_RECORDS}
-   * (10,000): logging that lets the event loop turn at least every 10,000 records (any service
-   * that awaits anything) never meets it. `Infinity`: every record the buffer has room for is
-   * taken at once, the least CPU and memory per record when the application's loop does not matter.
+   * stream holds the records after it, whole and unformatted, until then, as it does for its
+   * `File` transport. Default {@link WINSTON_BURST_RECORDS} (`Infinity`): every record the buffer
+   * has room for is taken at once (winston formats it inside the logging call), and only the
+   * records past `maxBufferedBytes` (under `'block'`) wait in winston's stream. A smaller value
+   * makes a long synchronous burst of logging return sooner, but not cheaper: the records it
+   * leaves behind are formatted and buffered in the turns after it, on the same thread, and
+   * meanwhile winston holds each as its whole `info` object (about twice the memory of the line
+   * the buffer would keep). Logging that lets the event loop turn at least every N records (any
+   * service that awaits anything) never meets it.
    */
   burstRecords?: number | undefined;
 }
 
 /**
- * Default `burstRecords`. Issue 20's burst of 1,000,000 records (winston's `timestamp()` +
- * `json()`): the logging loop's CPU was 1.72x that of winston's `File` transport with every record
- * taken at once, 0.86-0.95x with 10,000 (process CPU 0.62x and 0.65x of `File`'s).
+ * Default `burstRecords`: no limit (bounded memory first). Issue 20's synchronous burst of
+ * 1,000,000 records (winston's `timestamp()` + `json()`, against winston's `File` transport, same
+ * run): with 10,000, the burst's loop returned sooner, but winston held ~990,000 whole `info`
+ * objects for the turns after it, and the process's CPU and peak RSS were 0.61-0.66x and 0.71x
+ * the `File` transport's; with no limit, 0.47-0.53x and 0.53x, the loop 1.05-1.46x
+ * (bench/results/s6-winston-vs-file.md).
  */
-const WINSTON_BURST_RECORDS = 10_000;
+const WINSTON_BURST_RECORDS = Infinity;
 
 const WINSTON_KEYS = ['level', 'format', 'silent', 'handleExceptions', 'handleRejections'] as const;
 const OWN_KEYS = [...WINSTON_KEYS, 'service', 'flushFunction', 'flushOnExit', 'burstRecords'] as const;

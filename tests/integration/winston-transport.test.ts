@@ -465,6 +465,49 @@ describe('cwbatch/winston', () => {
       expectCleanMetrics(transport, 200);
     });
 
+    it("by default, a synchronous burst the buffer has room for is taken whole inside the loop: nothing waits in winston's streams", async () => {
+      // 20,000 records: past the old default (10,000), which left the rest in winston's stream as whole info objects.
+      const n = 20_000;
+      const { transport, delivered, open } = gated();
+      let formatted = 0;
+      const counting = winston.format((info) => {
+        formatted++;
+        return info;
+      });
+      const logger = winston.createLogger({ format: winston.format.combine(counting(), winston.format.json()), transports: [transport] });
+      for (let i = 0; i < n; i++) logger.info(`record ${i}`, { id: i });
+      // Right after the loop: every record formatted and held by the buffer as its line, none left in winston.
+      expect(formatted).toBe(n);
+      expect(logger.writableLength + logger.readableLength + transport.writableLength).toBe(0);
+      const m = transport.getMetrics();
+      expect(m.eventsAccepted).toBe(n);
+      expect(m.eventsBuffered + m.eventsInFlight).toBe(n);
+      open();
+      await endAndFinish(logger);
+      expect(delivered).toEqual(Array.from({ length: n }, (_, i) => i));
+      expectCleanMetrics(transport, n);
+    });
+
+    it("past maxBufferedBytes under 'block', the buffer holds at most maxBufferedBytes and the rest wait in winston: none lost, order kept", async () => {
+      const n = 3_000; // ~75 bytes a line counted (line + 26): ~225 KB, over 3x the bound
+      const maxBufferedBytes = 64 * 1024;
+      const { transport, delivered, open } = gated({ maxBufferedBytes });
+      const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
+      for (let i = 0; i < n; i++) logger.info(`record ${i}`, { id: i });
+      const m = transport.getMetrics();
+      expect(m.bytesBuffered + m.bytesInFlight).toBeLessThanOrEqual(maxBufferedBytes);
+      expect(m.eventsAccepted).toBeLessThan(n / 2);
+      // Every other record is still in winston's streams (or waits for room in add()): nothing dropped.
+      const queued = logger.writableLength + logger.readableLength + transport.writableLength;
+      expect(queued).toBeGreaterThan(n / 2);
+      expect(m.eventsAccepted + queued).toBeLessThanOrEqual(n);
+      expect(m.eventsAccepted + queued).toBeGreaterThanOrEqual(n - 1);
+      open();
+      await endAndFinish(logger);
+      expect(delivered).toEqual(Array.from({ length: n }, (_, i) => i));
+      expectCleanMetrics(transport, n);
+    });
+
     it('flush() waits for the records winston still holds', async () => {
       const { transport, delivered, open } = gated({ burstRecords: 5 });
       const logger = winston.createLogger({ format: winston.format.json(), transports: [transport] });
