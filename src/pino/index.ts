@@ -27,7 +27,7 @@ import { writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import build from 'pino-abstract-transport';
-import { finished, type Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { describe } from '../batch/errors.js';
 import { eventTimestamp, TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 import { settlesBy, TransportIntake } from '../aws/transport-intake.js';
@@ -275,7 +275,7 @@ function transportStream(
   const stream = build(
     (source) => {
       // `source` is the stream build() returns (called before that returns).
-      loopDone = lines.consume(source as unknown as Transform);
+      loopDone = lines.consume(source as unknown as AsyncIterable<Line> & Transform);
       return loopDone;
     },
     {
@@ -342,40 +342,12 @@ class WaitingLines {
     this.#counts = counts;
   }
 
-  /**
-   * The loop over the stream's readable side; never rejects. It takes the lines with `read()`, as
-   * many as are there, and waits (a promise) only when the side is empty or add() must wait: an
-   * async iterator costs a promise and a microtask per line (issue 20: ~5% of the worker's time
-   * while the buffer is full and every line takes this path). Ends as the iterator did: at the
-   * side's end, or throwing what ended it otherwise (an error, a destroy before the end).
-   */
-  async consume(stream: Transform): Promise<void> {
-    let wake: (() => void) | undefined;
-    let ended = false;
-    let failure: unknown;
-    const onReadable = (): void => wake?.();
-    stream.on('readable', onReadable);
-    const cleanup = finished(stream, { writable: false }, (error) => {
-      ended = true;
-      failure = error;
-      wake?.();
-    });
+  /** The loop over the stream's readable side; never rejects. */
+  async consume(stream: AsyncIterable<Line> & Transform): Promise<void> {
     try {
       /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
       let blockedSince = 0;
-      for (;;) {
-        const record = stream.read() as Line | null;
-        if (record === null) {
-          if (ended) {
-            if (failure !== undefined && failure !== null) throw failure;
-            break;
-          }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
-          continue;
-        }
+      for await (const record of stream) {
         const accepted = this.#accept(record);
         // Empty: thread-stream has had every write taken, nobody waits for this loop.
         if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
@@ -397,9 +369,6 @@ class WaitingLines {
     } catch (error) {
       // The source was destroyed under us (an error upstream): close() still delivers what we have.
       this.#counts.report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
-    } finally {
-      stream.off('readable', onReadable);
-      cleanup();
     }
   }
 
