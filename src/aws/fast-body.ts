@@ -4,8 +4,8 @@
  * Profiling the benchmark (`bench/`, `node --cpu-prof`) showed the SDK's schema serializer
  * (`@smithy/core` JSON codec, `writeJsonString`) spending about a quarter of the client's CPU
  * copying each 1 MB batch into a byte buffer one character at a time. This plugin produces the
- * same JSON written straight into bytes instead (a plain log line is copied as it is, anything
- * else escaped by the engine's native `JSON.stringify`). It changes how the body is
+ * same JSON written straight into bytes instead (the events escaped by the engine's native
+ * `JSON.stringify`, a run of them at a time). It changes how the body is
  * produced, nothing else: the SDK still resolves credentials (its chain), region and endpoint,
  * builds the request, sets `Content-Length`, signs it with SigV4 (hashing this body), retries,
  * and parses the response.
