@@ -10,12 +10,13 @@
  *
  * Options: --quick, --reps=N, --sizes=100000,1000000, --cases=core,baseline,... (ids or
  * families), --profile (node --cpu-prof into bench/results/profiles/, the endpoint's too), --out=DIR, --list,
+ * --endpoint-nice=N (the endpoint process's nice value, see below),
  * --against=REV (also run every cwbatch case on the build of git revision REV, alternated with
  * this tree's build rep by rep; reports head/base ratios; see ./lib/against.mjs).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, setPriority, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderMarkdown, renderSvg, summarize, evaluateTargets, againstRatios } from './lib/report.mjs';
@@ -39,6 +40,16 @@ const sizes = (value('sizes') ?? (quick ? '100000' : '100000,1000000')).split(',
 const outDir = resolve(value('out') ?? join(benchDir, 'results'));
 const profile = flag('profile');
 const against = value('against');
+/**
+ * --endpoint-nice=N: the endpoint process's nice value (0-19). On a machine with few cores the
+ * endpoint (as busy per event as the producer: it parses every body) competes with the client's
+ * threads for CPU; at 19 it runs mostly on what they leave idle, as an endpoint on another
+ * machine would. The client's own CPU figures do not change with it; its loop and events/s do.
+ */
+const endpointNice = value('endpoint-nice') === undefined ? 0 : Number(value('endpoint-nice'));
+if (!Number.isInteger(endpointNice) || endpointNice < 0 || endpointNice > 19) {
+  throw new RangeError(`Expected --endpoint-nice to be an integer from 0 to 19, got ${value('endpoint-nice')}`);
+}
 
 /**
  * The cases. `family` groups a cwbatch case with what it is compared to; `slow` cases get fewer
@@ -150,6 +161,7 @@ function startEndpoint() {
   // --profile: the endpoint too (endpoint.cpuprofile), to see whether it, not the client, was the bottleneck.
   const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(outDir, 'profiles')}`, '--cpu-prof-name=endpoint.cpuprofile'] : [];
   const child = fork(join(benchDir, 'lib', 'endpoint.mjs'), [root], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (endpointNice !== 0) setPriority(child.pid, endpointNice);
   // IPC keeps order: answers of one type resolve their questions first in, first out.
   const waiters = new Map();
   child.on('message', (m) => {
@@ -280,6 +292,11 @@ async function runOnce(endpoint, url, c, n, rep) {
   const seconds = (stats.lastNewEventAt - result.t0) / 1000;
   run.eventsPerSecond = stats.unique > 0 && seconds > 0 ? stats.unique / seconds : 0;
   run.cpuSeconds = (result.cpuUserUs + result.cpuSystemUs) / 1e6;
+  // The application's thread alone (Node >= 23.9), to the end and in the loop; the rest is the process's other threads (pino's worker).
+  run.mainThreadCpuSeconds = Number.isFinite(result.mainThreadCpuUs) ? result.mainThreadCpuUs / 1e6 : null;
+  run.mainThreadLoopCpuSeconds = Number.isFinite(result.mainThreadLoopCpuUs) ? result.mainThreadLoopCpuUs / 1e6 : null;
+  // The endpoint's own CPU during this run (its process; it competes with the client's threads for the cores).
+  run.endpointCpuSeconds = typeof stats.cpuUs === 'number' ? stats.cpuUs / 1e6 : null;
   run.cpuSecondsPerMillion = stats.unique > 0 ? (run.cpuSeconds / stats.unique) * 1e6 : null;
   run.meanBatch = stats.storedPuts > 0 ? stats.eventsInPuts / stats.storedPuts : 0;
   return run;
@@ -338,7 +355,8 @@ async function main() {
         const eps = run.eventsPerSecond === undefined ? '-' : Math.round(run.eventsPerSecond).toLocaleString('en-US');
         console.log(
           `  ${c.id.padEnd(34)} n=${n.toLocaleString('en-US').padStart(9)} rep ${rep}: ${eps.padStart(9)} ev/s, ` +
-            `cpu ${run.cpuSeconds?.toFixed(2) ?? '-'} s, peak RSS ${run.peakRss ? (run.peakRss / 2 ** 20).toFixed(0) : '-'} MiB, ` +
+            `cpu ${run.cpuSeconds?.toFixed(2) ?? '-'} s (main thread ${run.mainThreadCpuSeconds?.toFixed(2) ?? '-'}), ` +
+            `loop ${run.loopSeconds?.toFixed(2) ?? '-'} s (main thread CPU ${run.mainThreadLoopCpuSeconds?.toFixed(2) ?? '-'}), endpoint cpu ${run.endpointCpuSeconds?.toFixed(2) ?? '-'} s, peak RSS ${run.peakRss ? (run.peakRss / 2 ** 20).toFixed(0) : '-'} MiB, ` +
             `lost ${run.endpoint.lost}, dup ${run.endpoint.duplicates}, ${run.outcome}`,
         );
         if (run.outcome !== 'complete' && run.output) console.log(`    output: ${run.output.split('\n').slice(-3).join(' | ')}`);
@@ -359,6 +377,7 @@ async function main() {
     durationSeconds: Math.round((Date.now() - started) / 1000),
     // How loaded the (shared) machine was: 1/5/15-minute load averages at the start and the end.
     loadavg: { start: loadStart.map((x) => Number(x.toFixed(2))), end: loadavg().map((x) => Number(x.toFixed(2))) },
+    endpointNice,
     against: base === undefined ? undefined : { rev: base.rev, commit: base.commit, short: base.short, dependencies: base.dependencies },
     cases: Object.fromEntries(allCases.map((c) => [c.id, { label: c.label, family: c.family, baseOf: c.baseOf }])),
   };

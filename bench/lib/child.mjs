@@ -32,6 +32,16 @@ function endpointStats() {
     process.send({ type: 'stats?' });
   });
 }
+/**
+ * CPU time (user + system, µs) of this, the application's, thread alone (Node >= 23.9:
+ * process.threadCpuUsage); NaN before. The rest of the process's CPU is its other threads': pino's
+ * worker, V8's GC helpers, libuv's pool.
+ */
+function mainThreadCpuUs() {
+  if (typeof process.threadCpuUsage !== 'function') return Number.NaN;
+  const { user, system } = process.threadCpuUsage();
+  return user + system;
+}
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
@@ -41,6 +51,7 @@ async function main() {
   const rssBefore = vm('VmRSS');
   const heapBefore = process.memoryUsage().heapUsed;
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuUs();
   const t0 = wallNow();
   const { log } = bench;
   for (let i = 0; i < n; i++) {
@@ -48,6 +59,7 @@ async function main() {
     if (r !== undefined) await r;
   }
   const tLogged = wallNow();
+  const mainLoopUs = mainThreadCpuUs() - main0;
   // Heap probe (memory cases only, run with --expose-gc): what is live once the burst is logged
   // (the buffer at its bound), against what the buffer counts, apart from garbage not collected yet.
   let heap;
@@ -58,7 +70,7 @@ async function main() {
     const after = process.memoryUsage();
     heap = { heapBefore, heapUsedBeforeGc: before.heapUsed, rssAtProbe: before.rss, heapUsedAfterGc: after.heapUsed, counted };
   }
-  if (bench.local !== undefined) return finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap });
+  if (bench.local !== undefined) return finishLocal(bench, { t0, tLogged, cpu0, main0, mainLoopUs, rssBefore, heap });
   let finishDone = false;
   let finishInfo;
   let finishError;
@@ -97,6 +109,7 @@ async function main() {
     }
   }
   const cpu = process.cpuUsage(cpu0);
+  const mainUs = mainThreadCpuUs() - main0;
   const tDone = wallNow();
   // Give finish() a moment to settle so that its info (metrics) can be reported.
   await Promise.race([finishing, sleep(outcome === 'complete' ? 2000 : 100)]);
@@ -108,6 +121,8 @@ async function main() {
     tDone,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
+    mainThreadCpuUs: mainUs,
+    mainThreadLoopCpuUs: mainLoopUs,
     rssBefore,
     peakRss: vm('VmHWM'),
     finishDone,
@@ -124,7 +139,7 @@ async function main() {
  * file's lines until all `n` are there or the file stopped growing for `stallMs`. The CPU spent
  * counting is the driver's, not the case's: it is measured and taken out.
  */
-async function finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap }) {
+async function finishLocal(bench, { t0, tLogged, cpu0, main0, mainLoopUs, rssBefore, heap }) {
   let finishError;
   try {
     await bench.finish();
@@ -140,6 +155,7 @@ async function finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap }) {
     return lines;
   };
   let cpu = process.cpuUsage(cpu0);
+  let mainUs = mainThreadCpuUs() - main0;
   let tDone = wallNow();
   let lines = count();
   let lastProgress = wallNow();
@@ -160,6 +176,7 @@ async function finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap }) {
       lines = more;
       lastProgress = wallNow();
       cpu = process.cpuUsage(cpu0);
+      mainUs = mainThreadCpuUs() - main0;
       tDone = lastProgress;
     }
   }
@@ -173,6 +190,9 @@ async function finishLocal(bench, { t0, tLogged, cpu0, rssBefore, heap }) {
     tDone,
     cpuUserUs: Math.max(0, cpu.user - countingUs),
     cpuSystemUs: cpu.system,
+    // The counting above runs on this thread: taken out as from the process's figure.
+    mainThreadCpuUs: Math.max(0, mainUs - countingUs),
+    mainThreadLoopCpuUs: mainLoopUs,
     rssBefore,
     peakRss,
     finishDone: true,

@@ -33,6 +33,12 @@ let storedPuts = 0;
 let firstEventAt = 0;
 let lastNewEventAt = 0;
 let baseRequests = 0;
+/** This process's CPU (user + system, µs) at the last reset: the endpoint's CPU per case run. */
+let cpuAtReset = 0;
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
 const SEQ = '"seq":';
 function seqOf(message) {
@@ -118,6 +124,7 @@ process.on('message', (message) => {
         if (message.stream !== undefined) await call('CreateLogStream', { logGroupName: message.group, logStreamName: message.stream });
       }
       baseRequests = endpoint.stats().requests;
+      cpuAtReset = cpuNow();
       process.send({ type: 'reset-done' });
     } else if (message.type === 'stats') {
       const s = endpoint.stats();
@@ -138,6 +145,7 @@ process.on('message', (message) => {
         rejected: s.rejected,
         firstEventAt,
         lastNewEventAt,
+        cpuUs: cpuNow() - cpuAtReset,
       });
     } else if (message.type === 'close') {
       await endpoint.close();

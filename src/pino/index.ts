@@ -24,6 +24,7 @@
  *   deadline passed; what is left stays buffered and is reported).
  */
 import { writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import build from 'pino-abstract-transport';
 import type { Transform } from 'node:stream';
@@ -286,6 +287,7 @@ function transportStream(
     },
   ) as unknown as PinoTransportStream;
   keepStrings(stream);
+  splitLines(stream, parseLine);
   /** A condition true once every line written to the stream before the call is in the buffer (or refused and reported). */
   const writtenSoFar = (): (() => boolean) => {
     if (!stream.writable) {
@@ -405,6 +407,71 @@ class WaitingLines {
 function keepStrings(stream: Transform): void {
   const state = (stream as unknown as { _writableState?: { decodeStrings?: boolean } })._writableState;
   if (state !== undefined && state.decodeStrings === true) state.decodeStrings = false;
+}
+
+/**
+ * Replaces the line splitting of pino-abstract-transport's stream (split2: a regular-expression
+ * split of each chunk into an array of lines, then a mapper that emits `'unknown'` for every line
+ * `parseLine` consumed) with an `indexOf` walk that hands each line to `parseLine` as it is found
+ * and pushes what it returns, when not `null`. Same lines: split at `\n`, one `\r` before it
+ * dropped (split2's `/\r?\n/`), the text after the last `\n` kept for the next chunk and, at the
+ * end, taken as a last line. Issue 20: pino's worker hands this stream chunks of up to
+ * thread-stream's whole buffer (4 MiB), where split2's array of lines is one more large object
+ * per chunk. A line cut between chunks is joined without copying the rest of the chunk.
+ * Buffers written to the stream are decoded as UTF-8 (characters cut between chunks included).
+ */
+function splitLines(stream: Transform, parseLine: (line: string) => Line | null): void {
+  let rest = '';
+  let decoder: StringDecoder | undefined;
+  const push = (line: string): void => {
+    const value = parseLine(line);
+    if (value !== null) stream.push(value);
+  };
+  const take = (line: string): void => push(line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line);
+  const internals = stream as unknown as {
+    _transform(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void;
+    _flush(callback: (error?: Error | null) => void): void;
+  };
+  internals._transform = (chunk, _encoding, callback) => {
+    try {
+      const text = typeof chunk === 'string' ? chunk : (decoder ??= new StringDecoder('utf8')).write(chunk as Buffer);
+      let start = 0;
+      let end = text.indexOf('\n');
+      if (end === -1) {
+        rest += text;
+        callback();
+        return;
+      }
+      if (rest.length > 0) {
+        take(rest + text.slice(0, end));
+        rest = '';
+        start = end + 1;
+        end = text.indexOf('\n', start);
+      }
+      while (end !== -1) {
+        take(text.slice(start, end));
+        start = end + 1;
+        end = text.indexOf('\n', start);
+      }
+      rest = start < text.length ? text.slice(start) : '';
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    callback();
+  };
+  internals._flush = (callback) => {
+    try {
+      const last = rest + (decoder?.end() ?? '');
+      rest = '';
+      // As split2: the text after the last newline, as it is (a `\r` there precedes no newline).
+      if (last.length > 0) push(last);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    callback();
+  };
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {

@@ -251,9 +251,33 @@ describe('writePutLogEventsBodyBytes', () => {
     );
   });
 
+  it('property: bodies of pino lines (JSON objects: every quote escaped), in runs of any length', () => {
+    const pinoLine = fc
+      .record({ seq: fc.nat(), msg: fc.string({ maxLength: 400, size: 'medium' }), extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 60 }), fc.integer())) })
+      .map(({ seq, msg, extra }) => JSON.stringify({ level: 30, time: 1_764_950_000_000 + seq, ...extra, seq, msg }));
+    fc.assert(
+      fc.property(fc.array(pinoLine, { maxLength: 300, size: 'max' }), fc.integer({ min: 0, max: 200_000 }), (lines, size) => {
+        const value = { logGroupName: 'g', logStreamName: 's', logEvents: lines.map((m, i) => ({ timestamp: 1_764_950_000_000 + i, message: m })) };
+        const expected = Buffer.from(writePutLogEventsBody(value) as string, 'utf8');
+        expect(writePutLogEventsBodyBytes(value, Buffer.alloc(size, 0xff))?.body.equals(expected)).toBe(true);
+      }),
+      // No shrinking: a failure among 300 long lines would take minutes to shrink.
+      { numRuns: 200, endOnFailure: true },
+    );
+  });
+
   it('is undefined where writePutLogEventsBody is', () => {
     expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: '1', message: 'm' }] })).toBeUndefined();
     expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [], entity: {} })).toBeUndefined();
+  });
+
+  it('leaves to the SDK an events array JSON.stringify would treat differently (a subclass, a toJSON)', () => {
+    class Events extends Array<{ timestamp: number; message: string }> {}
+    const subclass = Events.from([{ timestamp: 1, message: 'm' }]);
+    expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: subclass })).toBeUndefined();
+    const withToJson = Object.assign([{ timestamp: 1, message: 'm' }], { toJSON: () => [] });
+    expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: withToJson })).toBeUndefined();
+    expect(writePutLogEventsBodyBytes({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: 1, message: 'm' }] })).toBeDefined();
   });
 });
 

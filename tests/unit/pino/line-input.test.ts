@@ -62,4 +62,39 @@ describe('cwbatch/pino input', () => {
       { numRuns: 40 },
     );
   });
+
+  it('splits as split2 did: \\n or \\r\\n ends a line, blank lines are skipped, the text after the last newline is the last line', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(line, fc.constantFrom('\n', '\r\n'), fc.constantFrom('', '\n', '  \n', '\r\n')), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 10 }),
+        async (entries, lastEnded, cuts) => {
+          const logStreamName = `split-${run++}`;
+          const stream = await cwbatchPinoTransport({
+            logGroupName: '/cwbatch/unit-input',
+            logStreamName,
+            clientConfig: clientConfig(endpoint.url),
+          });
+          let text = entries.map(([l, end, blank]) => `${l}${end}${blank}`).join('');
+          // The last line without its newline (and the blank after it): flushed at the end.
+          if (!lastEnded) {
+            const [l] = entries[entries.length - 1] as [string, string, string];
+            text = `${entries.slice(0, -1).map(([x, end, blank]) => `${x}${end}${blank}`).join('')}${l}`;
+          }
+          for (let at = 0, i = 0; at < text.length; i++) {
+            const size = cuts[i % cuts.length] as number;
+            stream.write(text.slice(at, at + size));
+            at += size;
+          }
+          const closed = once(stream, 'close');
+          stream.end();
+          await closed;
+          const got = endpoint.store.events('/cwbatch/unit-input', logStreamName).map((e) => e.message);
+          expect(got.sort()).toEqual(entries.map(([l]) => l).sort());
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });
