@@ -16,12 +16,11 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { coreRound } from './lib/core-round.mjs';
+import { relaunchWithExposedGc } from './lib/expose-gc.mjs';
+import { median } from './lib/report.mjs';
+import { coreRound, timedRound } from './lib/core-round.mjs';
 
-if (typeof globalThis.gc !== 'function') {
-  const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(status ?? 1);
-}
+relaunchWithExposedGc(import.meta.url);
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,11 +34,6 @@ const { values: opts } = parseArgs({
 });
 if (opts.base === undefined) throw new Error('--base DIR (the dist folder of the build to compare against) is required');
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 if (opts.streams !== undefined) {
   // Child: one stream count, both builds in this process.
@@ -48,20 +42,7 @@ if (opts.streams !== undefined) {
   const N = Number(opts.events);
   const streamCount = Number(opts.streams);
   const rounds = { base: coreRound(builds.base, streamCount), head: coreRound(builds.head, streamCount) };
-  const round = async (which) => {
-    for (let i = 0; i < 2; i++) globalThis.gc();
-    const start = process.hrtime.bigint();
-    const cpuStart = process.cpuUsage();
-    let seconds = 0;
-    let cpu;
-    await rounds[which](N, {
-      measure: () => {
-        seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        cpu = process.cpuUsage(cpuStart);
-      },
-    });
-    return { wall: N / seconds, cpu: N / ((cpu.user + cpu.system) / 1e6) };
-  };
+  const round = (which) => timedRound(rounds[which], N);
   await round('base');
   await round('head');
   const rates = { base: [], head: [] };

@@ -20,14 +20,11 @@ import { Buffer } from 'node:buffer';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { relaunchWithExposedGc } from './lib/expose-gc.mjs';
+import { median } from './lib/report.mjs';
 
-// Throughput rounds need gc() between rounds: re-run this script with --expose-gc if it lacks it.
-if (typeof globalThis.gc !== 'function') {
-  const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
-  process.exit(status ?? 1);
-}
+// Throughput rounds need gc() between rounds.
+relaunchWithExposedGc(import.meta.url);
 
 const { values: opts } = parseArgs({
   options: {
@@ -183,11 +180,6 @@ async function roundCore(streamCount) {
   return rate;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 const rounds = Number(opts.rounds);
 

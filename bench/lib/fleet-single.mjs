@@ -21,18 +21,16 @@
  * Usage (after `npm run build`): node bench/lib/fleet-single.mjs [--rounds N] [--events N]
  * [--e2e-events N] [--json] [--out DIR: also writes DIR/fleet-single.md and .json]. Reads dist/.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { Buffer } from 'node:buffer';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { relaunchWithExposedGc } from './expose-gc.mjs';
+import { median } from './report.mjs';
+import { coreRound as makeCoreRound, MESSAGES, timedRound } from './core-round.mjs';
 
-if (typeof globalThis.gc !== 'function') {
-  const { status } = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(status ?? 1);
-}
+relaunchWithExposedGc(import.meta.url);
 
 const { values: opts } = parseArgs({
   options: {
@@ -54,37 +52,10 @@ const { BatchBufferImpl } = await import(dist('batch/index.js'));
 const { createCloudWatchFlushFunction } = await import(dist('aws/index.js'));
 const { startLocalEndpoint } = await import(dist('local/index.js'));
 
-const T0 = 1_764_000_000_000;
-const template = Buffer.from(`bench event ${'x'.repeat(120)}`.slice(0, 120), 'latin1');
-const messages = Array.from({ length: 4096 }, (_, i) => {
-  template.write(String(i).padStart(12, '0'), 108, 'latin1');
-  return template.toString('latin1');
-});
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
-/** One round of bench:core's measurement: events/s of N awaited add(), delivered to a no-op flush function. */
-async function coreRound(adaptiveRate, streamCount, extra) {
-  for (let i = 0; i < 2; i++) globalThis.gc();
-  let delivered = 0;
-  const streams = Array.from({ length: streamCount }, (_, i) => `stream-${i}`);
-  const buffer = new BatchBufferImpl(
-    async (_g, _s, events) => {
-      delivered += events.length;
-    },
-    { adaptiveRate, ...extra },
-  );
-  const start = process.hrtime.bigint();
-  const cpuStart = process.cpuUsage();
-  for (let i = 0; i < N; i++) await buffer.add('/bench/fleet-single', streams[i % streamCount], { timestamp: T0 + i, message: messages[i & 4095] });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const cpu = process.cpuUsage(cpuStart);
-  await buffer.stop();
-  if (delivered !== N) throw new Error(`delivered ${delivered} of ${N}`);
-  return { wall: N / seconds, cpu: N / ((cpu.user + cpu.system) / 1e6) };
+/** One round of bench:core's measurement (lib/core-round.mjs): events/s of N awaited add(), delivered to a no-op flush function. */
+function coreRound(adaptiveRate, streamCount, extra) {
+  return timedRound(makeCoreRound(BatchBufferImpl, streamCount, { adaptiveRate, ...extra }), N);
 }
 
 /** One round end to end: the real SDK client and the embedded endpoint (no quota), until everything is stored. */
@@ -95,7 +66,7 @@ async function e2eRound(adaptiveRate, endpoint) {
   const stream = `e2e-${adaptiveRate}-${Math.random().toString(36).slice(2)}`;
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
-  for (let i = 0; i < E2E_N; i++) await buffer.add('/bench/fleet-single', stream, { timestamp: Date.now(), message: messages[i & 4095] });
+  for (let i = 0; i < E2E_N; i++) await buffer.add('/bench/fleet-single', stream, { timestamp: Date.now(), message: MESSAGES[i & 4095] });
   await buffer.stop({ timeoutMs: 120_000 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuStart);

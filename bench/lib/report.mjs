@@ -2,7 +2,8 @@
 
 const MiB = 2 ** 20;
 
-function median(values) {
+/** The median of the finite numbers among `values`; null when there are none. */
+export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return null;
   const mid = v.length >> 1;
