@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BatchBufferImpl } from '../../../src/batch/index.js';
-import type { FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
+import type { FlushContext, FlushFunction, InputLogEvent } from '../../../src/batch/index.js';
 import { identityHolds } from '../../fixtures/faults/harness.js';
 import { failOnProcessErrors } from '../../helpers/process-errors.js';
 import { reportingBuffer } from './helpers.js';
@@ -68,6 +68,24 @@ describe('misbehaving flush functions', () => {
     await b.stop({ timeoutMs: 100 });
     expect(dropped.map((d) => [d.reason, d.events.length])).toEqual([['unknown', 3]]);
     expect(identityHolds(b.getMetrics())).toBe(true);
+  });
+
+  it('the context: a signal read only after the cut-off reads as aborted with the reason; it offers no way to abort', async () => {
+    const contexts: FlushContext[] = [];
+    const flush: FlushFunction = (_g, _s, _e, _t, context) => {
+      contexts.push(context!);
+      return new Promise(() => undefined);
+    };
+    const { b } = reportingBuffer(flush, { flushTimeoutMs: 20, maxRetries: 0, maxRequeues: 0 });
+    await b.add(G, S, { timestamp: NOW, message: 'm' });
+    await expect(b.flushAll()).rejects.toMatchObject({ code: 'FLUSH_FAILED' });
+    const [context] = contexts;
+    // Never read during the call: made at the abort, and aborted.
+    expect(context!.signal.aborted).toBe(true);
+    expect(context!.signal.reason).toMatchObject({ name: 'FlushTimeoutError' });
+    expect(context!.signal).toBe(context!.signal);
+    expect('abort' in context!).toBe(false);
+    await b.stop({ timeoutMs: 0 });
   });
 
   it('a throwing hook (onDrop, onError) never escapes', async () => {
