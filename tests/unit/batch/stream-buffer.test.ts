@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { InputLogEvent } from '../../../src/batch/index.js';
 import { calculateEventSize } from '../../../src/batch/index.js';
 import { StreamBuffer } from '../../../src/batch/stream-buffer.js';
 import { StreamRegistry } from '../../../src/batch/stream-registry.js';
@@ -55,6 +57,63 @@ describe('StreamBuffer (one stream\'s events)', () => {
     expect(buffer.wouldFillBatch(1, 1, 1_000)).toBe(true);
     expect(buffer.holdsBatch(10, 600)).toBe(true);
     expect(buffer.holdsBatch(10, 601)).toBe(false);
+  });
+});
+
+describe('StreamBuffer against a model (one array of events, oldest first)', () => {
+  type Op = { op: 'push'; ts: number } | { op: 'takeAll' } | { op: 'putBack'; n: number } | { op: 'takeOldest'; n: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('push' as const), ts: fc.integer({ min: 0, max: 50 }) }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'takeAll' as const }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('putBack' as const), n: fc.integer({ min: 0, max: 4 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('takeOldest' as const), n: fc.integer({ min: 0, max: 5 }) }) },
+  );
+
+  it('takes, puts back and drops exactly what the model does, and flags disorder only when some event came before an earlier one (property)', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const buffer = new StreamBuffer('g', 's');
+        let model: InputLogEvent[] = [];
+        // Whether an event came before the one pushed before it, or events were put back, since
+        // the last take (a take starts clean: nothing buffered is older than the next event).
+        let disordered = false;
+        let newest = 0;
+        let serial = 0;
+        for (const o of ops) {
+          if (o.op === 'push') {
+            const event = { timestamp: o.ts, message: `m${serial++}` };
+            if (o.ts < newest) disordered = true;
+            newest = o.ts;
+            buffer.push(event, 100);
+            model.push(event);
+          } else if (o.op === 'takeAll') {
+            const taken = buffer.takeAll();
+            // The same objects, in arrival order (the stream keeps them as they came).
+            expect(taken.events).toHaveLength(model.length);
+            taken.events.forEach((event, k) => expect(event).toBe(model[k]));
+            expect(taken.bytes).toBe(100 * model.length);
+            expect(taken.unordered).toBe(disordered);
+            // Never "in order" when they are not: the flush sorts only when told to.
+            if (taken.events.some((event, k) => k > 0 && event.timestamp < taken.events[k - 1]!.timestamp)) expect(taken.unordered).toBe(true);
+            model = [];
+            disordered = false;
+            newest = 0;
+          } else if (o.op === 'putBack') {
+            const back = Array.from({ length: o.n }, (_, k) => ({ timestamp: k, message: `back${serial++}` }));
+            buffer.putBack(back, 100 * o.n);
+            model = back.concat(model);
+            if (o.n > 0) disordered = true;
+          } else {
+            const taken = buffer.takeOldest(o.n * 100, () => 100);
+            expect(taken.events).toEqual(model.slice(0, o.n));
+            expect(taken.bytes).toBe(100 * Math.min(o.n, model.length));
+            model = model.slice(o.n);
+          }
+          expect(buffer.count).toBe(model.length);
+          expect(buffer.bytes).toBe(100 * model.length);
+        }
+      }),
+    );
   });
 });
 
