@@ -4,7 +4,7 @@
  * a change must be shown within a few percent on a shared, noisy machine (compare-core.mjs's
  * timed rounds spread over 0.4x-2.7x). Usage:
  *
- *   node bench/instructions.mjs --base /tmp/base/dist [--head dist] [--streams 1,1000] [--events 100000,300000]
+ *   node bench/instructions.mjs --base /tmp/base/dist [--head dist] [--streams 1,1000] [--events 300000,1300000]
  *
  * Each count is one process under valgrind's cachegrind (`--cache-sim=no`) with V8 made
  * repeatable (`--single-threaded --predictable`, a fixed young generation): the same build gives
@@ -12,8 +12,11 @@
  * then a round of N awaited add() (lib/core-round.mjs, the round compare-core times), and exits
  * before that round's stop(). Instructions per add() are the difference between the two event
  * counts, divided by the difference in events: start-up, compilation and the warm-up cancel out.
- * Keep the larger count under maxBufferedBytes (64 MiB, about 460,000 of these events) so that
- * no add() waits for room. Needs `valgrind` on the PATH.
+ * The window is a million adds by default, as in bench:core's rounds: with 1,000 streams the
+ * buffer fills (64 MiB, about 460,000 of these events) and is sent whole again and again, as it
+ * is there. A shorter window can land on one collection or one tier-up more in one build than in
+ * the other (on Node 26, 200,000 adds gave 1.19x where a million gave 0.95x, the same two builds).
+ * Needs `valgrind` on the PATH.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -26,7 +29,7 @@ const { values: opts } = parseArgs({
     base: { type: 'string' },
     head: { type: 'string', default: 'dist' },
     streams: { type: 'string', default: '1,1000' },
-    events: { type: 'string', default: '100000,300000' },
+    events: { type: 'string', default: '300000,1300000' },
     child: { type: 'string' },
   },
 });
