@@ -11,6 +11,13 @@
  * median events/s, the spread (min..max), and the median of the paired ratios head/base (each
  * head round over the base round beside it). Memory per buffered event: bench/core.mjs's child,
  * run alternately for each build, medians.
+ *
+ * Both builds run in one process and share its heap: what one build's rounds leave for the
+ * collector is collected during the other's. A difference in garbage then lands on both, or on
+ * the wrong one (Node 22, 2026-12-05: head/base events per CPU second 0.75x with 1 stream and
+ * 1.13x with 1,000, where instructions.mjs, one process per build, counted 0.85x and 1.16x the
+ * instructions per add(): the opposite verdict both times).
+ * To settle a few percent, count instructions (instructions.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
