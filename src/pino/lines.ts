@@ -60,9 +60,9 @@ function defaultLayoutTime(line: string): number {
 /**
  * Lets the strings pino's worker writes (thread-stream decodes its shared buffer into a string
  * per read) reach the line splitter as strings. A Writable turns each written string into a
- * Buffer by default (`decodeStrings`), which split2 then decodes back: two copies of every byte,
- * for nothing (split2's StringDecoder passes a string through). Buffers written to the stream are
- * unchanged. On a Node whose stream state has no such setter, the assignment changes nothing.
+ * Buffer by default (`decodeStrings`), which the splitter would then decode back: two copies of
+ * every byte, for nothing ({@link splitLines} takes a string as it is). Buffers written to the
+ * stream are unchanged. On a Node whose stream state has no such setter, the assignment changes nothing.
  */
 export function keepStrings(stream: Transform): void {
   const state = (stream as unknown as { _writableState?: { decodeStrings?: boolean } })._writableState;
@@ -155,4 +155,3 @@ export function recordTime(record: unknown): number {
   const time = record !== null && typeof record === 'object' ? (record as { time?: unknown }).time : undefined;
   return eventTimestamp(time, Date.now);
 }
-

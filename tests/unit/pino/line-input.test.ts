@@ -29,6 +29,28 @@ const line = fc.oneof(
 
 let run = 0;
 
+/**
+ * Writes `whole` to a new `cwbatch/pino` stream in pieces of the sizes `cuts` gives, cycling
+ * (bytes for a Buffer, UTF-16 units for a string), ends the stream, and returns the messages the
+ * endpoint stored for `logStreamName`.
+ */
+async function shipInPieces(logStreamName: string, whole: string | Buffer, cuts: number[]): Promise<string[]> {
+  const stream = await cwbatchPinoTransport({
+    logGroupName: '/cwbatch/unit-input',
+    logStreamName,
+    clientConfig: clientConfig(endpoint.url),
+  });
+  for (let at = 0, i = 0; at < whole.length; i++) {
+    const size = cuts[i % cuts.length] as number;
+    stream.write(whole.slice(at, at + size));
+    at += size;
+  }
+  const closed = once(stream, 'close');
+  stream.end();
+  await closed;
+  return endpoint.store.events('/cwbatch/unit-input', logStreamName).map((e) => e.message);
+}
+
 describe('cwbatch/pino input', () => {
   it('delivers every line as written, input as strings or as Buffers cut at any byte', async () => {
     await fc.assert(
@@ -37,25 +59,9 @@ describe('cwbatch/pino input', () => {
         fc.boolean(),
         fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 }),
         async (lines, asBuffers, cuts) => {
-          const logStreamName = `input-${run++}`;
-          const stream = await cwbatchPinoTransport({
-            logGroupName: '/cwbatch/unit-input',
-            logStreamName,
-            clientConfig: clientConfig(endpoint.url),
-          });
           const text = lines.map((l) => `${l}\n`).join('');
-          const whole = asBuffers ? Buffer.from(text, 'utf8') : text;
-          // Cut into pieces of the given sizes (bytes for Buffers, UTF-16 units for strings), cycling.
-          for (let at = 0, i = 0; at < whole.length; i++) {
-            const size = cuts[i % cuts.length] as number;
-            stream.write(whole.slice(at, at + size));
-            at += size;
-          }
-          const closed = once(stream, 'close');
-          stream.end();
-          await closed;
+          const got = await shipInPieces(`input-${run++}`, asBuffers ? Buffer.from(text, 'utf8') : text, cuts);
           // Each batch is in time order (the buffer sorts it), so compare as sorted lists.
-          const got = endpoint.store.events('/cwbatch/unit-input', logStreamName).map((e) => e.message);
           expect(got.sort()).toEqual([...lines].sort());
         },
       ),
@@ -70,27 +76,13 @@ describe('cwbatch/pino input', () => {
         fc.boolean(),
         fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 10 }),
         async (entries, lastEnded, cuts) => {
-          const logStreamName = `split-${run++}`;
-          const stream = await cwbatchPinoTransport({
-            logGroupName: '/cwbatch/unit-input',
-            logStreamName,
-            clientConfig: clientConfig(endpoint.url),
-          });
           let text = entries.map(([l, end, blank]) => `${l}${end}${blank}`).join('');
           // The last line without its newline (and the blank after it): flushed at the end.
           if (!lastEnded) {
             const [l] = entries[entries.length - 1] as [string, string, string];
             text = `${entries.slice(0, -1).map(([x, end, blank]) => `${x}${end}${blank}`).join('')}${l}`;
           }
-          for (let at = 0, i = 0; at < text.length; i++) {
-            const size = cuts[i % cuts.length] as number;
-            stream.write(text.slice(at, at + size));
-            at += size;
-          }
-          const closed = once(stream, 'close');
-          stream.end();
-          await closed;
-          const got = endpoint.store.events('/cwbatch/unit-input', logStreamName).map((e) => e.message);
+          const got = await shipInPieces(`split-${run++}`, text, cuts);
           expect(got.sort()).toEqual(entries.map(([l]) => l).sort());
         },
       ),
