@@ -81,7 +81,8 @@ describe('LineReader', () => {
   it('never splits a character: every part decodes without replacement characters', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }), fc.integer({ min: 4, max: 16 }), cutsArb, (text, max, cuts) => {
-        const clean = text.replaceAll('\n', '').replaceAll('\r', '');
+        // Without U+FFFD of its own (fast-check's graphemes include it): any in the parts was made by a cut.
+        const clean = text.replaceAll('\n', '').replaceAll('\r', '').replaceAll('\uFFFD', '');
         const lines = readAll(Buffer.from(clean), max, cuts);
         for (const l of lines) expect(l.text).not.toContain('\uFFFD');
         expect(lines.map((l) => l.text).join('')).toBe(clean);
