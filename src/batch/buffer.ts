@@ -15,7 +15,7 @@
  */
 import { ADMITTED, type Admission, type SplitEvent } from './admission.js';
 import { assemble } from './assembly.js';
-import { checkedMessage, checkedTimestamp, wellFormed } from './check-event.js';
+import { checkEvent, sizeChecked } from './check-event.js';
 import { validateBatchConfig } from './config.js';
 import type { Durable } from './durable.js';
 import { BufferStoppedError, InvalidLogEventError } from './errors.js';
@@ -123,15 +123,11 @@ export class BatchBufferImpl implements BatchBuffer {
    * dropped (reason `overflow`), so memory stays bounded for callers that do not await add().
    */
   add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
-    // The event travels by value (timestamp, message) into its stream's buffer: no object per
-    // buffered event (see StreamBuffer).
-    let timestamp: number;
-    let message: string;
+    let checked: InputLogEvent;
     let target: StreamBuffer;
     try {
       if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
-      timestamp = checkedTimestamp(event);
-      message = checkedMessage(event);
+      checked = checkEvent(event);
       target = this.#streams.get(logGroup, logStream);
     } catch (error) {
       return Promise.reject(error);
@@ -139,11 +135,10 @@ export class BatchBufferImpl implements BatchBuffer {
     // Between the two try blocks: inside one, V8 12 (Node 22) calls Buffer.byteLength through
     // its slow API path (~300 instructions per add() once add() inlines it). It cannot throw: the
     // message is a string by now.
-    const size = calculateEventSize(message);
-    message = wellFormed(message, size);
+    const size = sizeChecked(checked);
     try {
-      if (size > this.#maxEventBytes) return this.#addOversized(target, { timestamp, message }, size);
-      const accepted = this.#admission.admitValue(target, timestamp, message, size);
+      if (size > this.#maxEventBytes) return this.#addOversized(target, checked, size);
+      const accepted = this.#admission.admit(target, checked, size);
       if (accepted !== ADMITTED) return accepted;
       // A caller awaiting add() in a burst never reaches the event loop (fairness.ts): resolve
       // after one turn of it when flush runs are waiting for I/O.
@@ -152,7 +147,6 @@ export class BatchBufferImpl implements BatchBuffer {
       return Promise.reject(error);
     }
   }
-
 
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
@@ -164,11 +158,9 @@ export class BatchBufferImpl implements BatchBuffer {
    */
   tryAdd(logGroup: string, logStream: string, event: InputLogEvent): boolean {
     if (this.#lifecycle.closed) throw new BufferStoppedError();
-    const timestamp = checkedTimestamp(event);
-    let message = checkedMessage(event);
+    const checked = checkEvent(event);
     const target = this.#streams.get(logGroup, logStream);
-    const size = calculateEventSize(message);
-    message = wellFormed(message, size);
+    const size = sizeChecked(checked);
     // Durable mode: records are written once per event-loop turn (group commit) and add()
     // resolves after the write, so tryAdd() cannot acknowledge an event synchronously.
     if (size > this.#maxEventBytes || this.#durable !== undefined) return false;
@@ -178,7 +170,7 @@ export class BatchBufferImpl implements BatchBuffer {
     // Never refused only to give the event loop a turn, as add() does: a caller of tryAdd() is
     // usually inside a synchronous burst it cannot leave (a winston log call), and a refusal
     // would send the rest of its burst down the slow path. Counted, so that add() looks on time.
-    void this.#admission.admitValue(target, timestamp, message, size);
+    void this.#admission.admit(target, checked, size);
     this.#fairness.countAccepted(size);
     return true;
   }

@@ -49,17 +49,6 @@ export interface TakenEvents {
  */
 const EMPTY_EVENTS: InputLogEvent[] = [{ timestamp: 0, message: '' }];
 EMPTY_EVENTS.pop();
-/** The same for the timestamps kept by value: an array of doubles (timestamps are past 2^31). */
-const EMPTY_TIMESTAMPS: number[] = [0.5];
-EMPTY_TIMESTAMPS.pop();
-const EMPTY_MESSAGES: string[] = [''];
-EMPTY_MESSAGES.pop();
-
-/**
- * Most value slots a stream keeps for its next events after a take: more than a default batch
- * (10,000 events) holds.
- */
-const MAX_KEPT_SLOTS = 16_384;
 
 function emptyEvents(): InputLogEvent[] {
   return EMPTY_EVENTS.slice();
@@ -86,26 +75,9 @@ export class StreamBuffer implements StreamRun {
   touched = true;
   /** When the registry's sweep first found it idle, ms of the buffer's clock (stream-registry.ts). */
   idleSince = 0;
-  /**
-   * Buffered events kept as objects, oldest first, in front of those kept by value below: events
-   * put back after a failed run (settlement counts their requeues by identity) and, in durable
-   * mode, every event (the spool's record is keyed on it).
-   */
-  #kept: InputLogEvent[] = emptyEvents();
-  /**
-   * The other buffered events by value, in arrival order after `#kept`: 16 bytes per event in
-   * slots reused from one take to the next, where an object per event cost about 68 (its
-   * timestamp, a double, is a second object). An object that stays buffered until its batch fills
-   * is also copied by each young-generation collection it lives through; V8 12 (Node 22) did not
-   * move them to the old generation at once (bench:core, 1,000 streams: 1.16x the instructions of
-   * the core before the reshape, 0.79x by value). The objects the flush function receives are
-   * made when a run takes the events, and live until their batch is settled.
-   */
-  #timestamps: number[] = EMPTY_TIMESTAMPS.slice();
-  #messages: string[] = EMPTY_MESSAGES.slice();
-  /** Slots of the two arrays above in use (the others are kept for the next events). */
-  #values = 0;
-  /** Sum of the sizes of the buffered events. */
+  /** Buffered events, oldest first (in arrival order; sorted when taken). */
+  #events: InputLogEvent[] = emptyEvents();
+  /** Sum of the sizes of `#events`. */
   #bytes = 0;
   /**
    * Timestamp of the last event pushed, and whether some event came before an earlier one: a
@@ -122,7 +94,7 @@ export class StreamBuffer implements StreamRun {
 
   /** Events buffered. */
   get count(): number {
-    return this.#kept.length + this.#values;
+    return this.#events.length;
   }
 
   /** Bytes buffered (UTF-8 + 26 per event). */
@@ -132,45 +104,26 @@ export class StreamBuffer implements StreamRun {
 
   /** Whether adding `size` bytes would break a batch limit: flush before a batch would, never after. */
   wouldFillBatch(size: number, maxEvents: number, maxBytes: number): boolean {
-    return this.count >= maxEvents || this.#bytes + size > maxBytes;
+    return this.#events.length >= maxEvents || this.#bytes + size > maxBytes;
   }
 
   /** Whether the events hold at least a full batch. */
   holdsBatch(maxEvents: number, maxBytes: number): boolean {
-    return this.count >= maxEvents || this.#bytes >= maxBytes;
+    return this.#events.length >= maxEvents || this.#bytes >= maxBytes;
   }
 
-  /** Buffers an event by value, after those buffered. */
-  push(timestamp: number, message: string, size: number): void {
-    if (timestamp < this.#newest) this.#unordered = true;
-    this.#newest = timestamp;
-    const n = this.#values;
-    if (n < this.#messages.length) {
-      this.#timestamps[n] = timestamp;
-      this.#messages[n] = message;
-    } else {
-      this.#timestamps.push(timestamp);
-      this.#messages.push(message);
-    }
-    this.#values = n + 1;
-    this.#bytes += size;
-  }
-
-  /** Buffers the event object itself, after those buffered: for events whose identity counts (durable mode). */
-  pushKept(event: InputLogEvent, size: number): void {
+  push(event: InputLogEvent, size: number): void {
     const timestamp = event.timestamp;
     if (timestamp < this.#newest) this.#unordered = true;
     this.#newest = timestamp;
-    this.#keepValues();
-    this.#kept.push(event);
+    this.#events.push(event);
     this.#bytes += size;
   }
 
   /** Takes every buffered event (a flush pass, or shutdown's drop); the buffer is empty after. */
   takeAll(): TakenEvents {
-    this.#keepValues();
-    const taken = { events: this.#kept, bytes: this.#bytes, unordered: this.#unordered };
-    this.#kept = emptyEvents();
+    const taken = { events: this.#events, bytes: this.#bytes, unordered: this.#unordered };
+    this.#events = emptyEvents();
     this.#bytes = 0;
     // The next event is compared with nothing buffered: a clock that stepped back across a flush
     // does not make the next batch sort.
@@ -182,8 +135,7 @@ export class StreamBuffer implements StreamRun {
   /** Puts events back in front of newer ones, in their order (after a failed run). */
   putBack(events: InputLogEvent[], bytes: number): void {
     if (events.length === 0) return;
-    this.#keepValues();
-    this.#kept = events.concat(this.#kept);
+    this.#events = events.concat(this.#events);
     this.#bytes += bytes;
     // In front of newer events: the next flush sorts (and finds them in order, mostly).
     this.#unordered = true;
@@ -191,8 +143,7 @@ export class StreamBuffer implements StreamRun {
 
   /** Takes the oldest events until at least `bytes` are freed, or none is left ('drop-oldest'). */
   takeOldest(bytes: number, sizeOf: (event: InputLogEvent) => number): { events: InputLogEvent[]; bytes: number } {
-    this.#keepValues();
-    const events = this.#kept;
+    const events = this.#events;
     let count = 0;
     let freed = 0;
     while (count < events.length && freed < bytes) {
@@ -202,30 +153,5 @@ export class StreamBuffer implements StreamRun {
     if (count === 0) return { events: [], bytes: 0 };
     this.#bytes -= freed;
     return { events: events.splice(0, count), bytes: freed };
-  }
-
-  /** Turns the events kept by value into objects at the end of `#kept` (the operations other than push() work on objects). */
-  #keepValues(): void {
-    const n = this.#values;
-    if (n === 0) return;
-    const timestamps = this.#timestamps;
-    const messages = this.#messages;
-    let kept = this.#kept;
-    // Sized once (pushing one by one regrows it, several times per take of a stream).
-    if (kept.length === 0) kept = this.#kept = new Array<InputLogEvent>(n);
-    else kept.length += n;
-    const base = kept.length - n;
-    for (let i = 0; i < n; i++) {
-      kept[base + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
-      // The slot is kept for the next events; its message is let go.
-      messages[i] = '';
-    }
-    this.#values = 0;
-    // The slots are not counted under maxBufferedBytes (16 bytes per event a stream held at once):
-    // a stream that held many more than now, or more than a batch's worth, gives them back.
-    if (n * 4 < messages.length || messages.length > MAX_KEPT_SLOTS) {
-      this.#timestamps = EMPTY_TIMESTAMPS.slice();
-      this.#messages = EMPTY_MESSAGES.slice();
-    }
   }
 }
