@@ -23,7 +23,7 @@ class CallContext implements FlushContext {
   #controller: AbortController | undefined = undefined;
 
   get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
+    return this.#made().signal;
   }
 
   /**
@@ -31,7 +31,11 @@ class CallContext implements FlushContext {
    * read as aborted). Static, so that the flush function's context offers no way to abort.
    */
   static abort(context: CallContext, reason: unknown): void {
-    (context.#controller ??= new AbortController()).abort(reason);
+    context.#made().abort(reason);
+  }
+
+  #made(): AbortController {
+    return (this.#controller ??= new AbortController());
   }
 }
 
