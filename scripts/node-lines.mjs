@@ -14,8 +14,8 @@
 //   node scripts/node-lines.mjs run [--lines 22,24] [--timeout-minutes 20] [-- cmd args...]
 //
 // `run` prints a banner before each line, streams the command's output, and ends with one
-// summary row per line (result, seconds, vitest's counts when it printed them). Its exit code is
-// 1 if the command failed (or timed out) under any line. Linux x64 only (that is the package).
+// summary row per line (result, seconds, vitest's counts when it printed them), then, for each
+// line that failed, vitest's report of what failed. Its exit code is 1 if the command failed (or timed out) under any line. Linux x64 only (that is the package).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -128,6 +128,21 @@ function counts(tail) {
   return [files && `files: ${files[1]}`, tests && `tests: ${tests[1]}`].filter(Boolean).join('; ');
 }
 
+/**
+ * Vitest's report of the failed tests (stderr, from its "Failed Tests" banner), at most 4,000
+ * characters of it: repeated after the summary, so that a log cut to its last part still names
+ * what failed and why.
+ */
+function failureReport(tails) {
+  for (const tail of [tails.stderr, tails.stdout]) {
+    const text = tail.replace(ansi, '');
+    const at = text.search(/⎯+ Failed Tests \d+ ⎯+/);
+    if (at >= 0) return text.slice(at, at + 4_000).trimEnd();
+  }
+  // No banner (the run stopped before vitest reported, or it was not vitest): the last lines.
+  return `${tails.stderr}\n${tails.stdout}`.replace(ansi, '').trimEnd().split('\n').slice(-20).join('\n');
+}
+
 function runUnder(line, command, timeoutMinutes) {
   const { version } = pins[line];
   process.stdout.write(`\n===== node-lines: Node ${version} (line ${line}): ${command.join(' ')} =====\n`);
@@ -181,7 +196,15 @@ function runUnder(line, command, timeoutMinutes) {
       const ok = code === 0 && !timedOut;
       const how = timedOut ? 'TIMED OUT' : ok ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`;
       process.stdout.write(`===== node-lines: Node ${version}: ${how} in ${seconds.toFixed(1)} s =====\n`);
-      resolvePromise({ line, version, ok, how, seconds, counts: counts(tails.stdout) || counts(tails.stderr) });
+      resolvePromise({
+        line,
+        version,
+        ok,
+        how,
+        seconds,
+        counts: counts(tails.stdout) || counts(tails.stderr),
+        failures: ok ? '' : failureReport(tails),
+      });
     });
   });
 }
@@ -211,6 +234,7 @@ if (subcommand === 'install') {
     );
   }
   const failed = results.filter((r) => !r.ok);
+  for (const r of failed) process.stdout.write(`\n----- what failed under Node ${r.version} -----\n${r.failures}\n`);
   if (process.exitCode !== 130) process.exitCode = failed.length > 0 || results.length < options.lines.length ? 1 : 0;
   process.stdout.write(
     failed.length === 0 ? `all ${results.length} lines passed\n` : `failed under: ${failed.map((r) => r.version).join(', ')}\n`,
