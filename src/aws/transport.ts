@@ -171,6 +171,8 @@ export class TransportSink {
   readonly usesRecord: boolean;
   /** The buffer (exposed for metrics and tests). */
   readonly buffer: BatchBufferImpl;
+  /** Durable mode (`spool` given): {@link tryAdd} then always refuses, and add() resolves once the event is on disk. */
+  readonly durable: boolean;
   readonly #retryBaseDelayMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #ownService: LogEventsService | undefined;
@@ -198,6 +200,7 @@ export class TransportSink {
       spool: options['spool'] as SpoolOptions | undefined,
       ...this.#bufferCallbacks(),
     });
+    this.durable = options['spool'] !== undefined;
     this.#retryBaseDelayMs = this.buffer.config.retryBaseDelayMs;
     this.#shutdownTimeoutMs = this.buffer.config.shutdownTimeoutMs;
     this.buffer.start();

@@ -30,7 +30,7 @@ import type { Transform } from 'node:stream';
 import { describe } from '../batch/errors.js';
 import { TransportSink, type CloudWatchTransportOptions, type TransportFailure } from '../aws/transport.js';
 import { settlesBy, TransportIntake } from '../aws/transport-intake.js';
-import { keepStrings, lineTime, parseRecord, recordTime, splitLines, type Line } from './lines.js';
+import { keepStrings, lineTime, parseRecord, recordTime, splitLines, type LineTaker } from './lines.js';
 
 /**
  * Options of the `cwbatch/pino` target: {@link CloudWatchTransportOptions} (log group and stream
@@ -79,7 +79,7 @@ const ERROR_REPORT_INTERVAL_MS = 5_000;
  * application. A healthy endpoint frees room within a request's round trip, well under this.
  */
 const MAX_BLOCK_MS = 5_000;
-/** Lines the consume loop hands to add() before it waits for them (they wait in order in the buffer). */
+/** Durable mode: lines handed to add() before the line walk waits for them (they wait in order in the buffer). */
 const MAX_UNSETTLED = 1_024;
 
 /** The pino transport factory (the target's default export). */
@@ -149,35 +149,15 @@ function warnApplication(message: string, error: unknown): void {
 
 /**
  * The transport's stream over a working sink. The per-line path stays here, in one closure (it
- * is measured): {@link parseLine} takes each line inside split2's transform and buffers it at once
- * when it can; the lines that must wait go through the stream to a {@link WaitingLines} loop.
+ * is measured): {@link splitLines} hands each line, inside the stream's transform, to `take`,
+ * which buffers it at once when it can and otherwise hands it to {@link LineIntake}, which says
+ * when the walk must wait.
  */
 function workingTransport(sink: TransportSink, report: (failure: TransportFailure) => void): PinoTransportStream {
-
   const usesRecord = sink.usesRecord;
-  /** Lines seen by parseLine, and of those, lines in the buffer (or refused and reported). */
+  /** Lines seen by `take`, and of those, lines in the buffer (or refused and reported). */
   let produced = 0;
   let consumed = 0;
-
-  /**
-   * Lines the buffer could not take at once, handed on to the {@link WaitingLines} loop; while any
-   * is pending, later lines follow the same path so that none overtakes it.
-   */
-  let waiting = 0;
-  const parseLine = (line: string): Line | null => {
-    if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return null; // pino-abstract-transport ignores it
-    produced++;
-    // Names with {field:...} (or a function) read the record: parse it once, for them and the time.
-    const record = usesRecord ? parseRecord(line) : undefined;
-    const time = usesRecord ? recordTime(record) : lineTime(line);
-    if (waiting === 0) {
-      // The fast path, inside split2's transform: no object, no promise, no trip through the
-      // stream's readable side. `null` makes pino-abstract-transport skip the line.
-      if (tryAccept(time, line, record)) return null;
-    }
-    waiting++;
-    return { line, time, record };
-  };
 
   /** Buffers a line if that needs no waiting (true), counting it; false when add() would wait. */
   function tryAccept(time: number, line: string, record: unknown): boolean {
@@ -195,58 +175,69 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
   }
 
   const intake = new TransportIntake({ name: 'cwbatch/pino', sink, report });
-  const lines = new WaitingLines(sink, intake, {
+  const lines = new LineIntake(sink, intake, {
     tryAccept,
     notBuffered,
-    taken: (counted) => {
-      if (!counted) consumed++;
-      waiting--;
+    taken: () => {
+      consumed++;
     },
     report,
   });
-  return transportStream(sink, intake, lines, parseLine, {
+  const take = (line: string): Promise<void> | undefined => {
+    if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return undefined; // blank: skipped, as pino-abstract-transport does
+    produced++;
+    // Names with {field:...} (or a function) read the record: parse it once, for them and the time.
+    const record = usesRecord ? parseRecord(line) : undefined;
+    const time = usesRecord ? recordTime(record) : lineTime(line);
+    // The fast path: no object, no promise. Only while nothing of ours waits for room (tryAdd
+    // also refuses while other add() calls wait), so that no line overtakes another.
+    if (lines.unsettled === 0 && tryAccept(time, line, record)) return undefined;
+    return lines.add(time, line, record);
+  };
+  return transportStream(sink, intake, lines, take, {
     produced: () => produced,
     consumed: () => consumed,
   });
 }
 
 /**
- * pino-abstract-transport's stream over `parseLine` (which buffers what it can at once) and the
- * loop of the lines that must wait, with `flush()` and close built on the shared
- * {@link TransportIntake}, and `sink`.
+ * pino-abstract-transport's stream, its line splitting replaced ({@link splitLines} over `take`),
+ * with `flush()` and close built on the shared {@link TransportIntake}, and `sink`. Nothing goes
+ * through the stream's readable side: the function pino-abstract-transport runs over it only
+ * reads it to its end.
  */
 function transportStream(
   sink: TransportSink,
   intake: TransportIntake,
-  lines: WaitingLines,
-  parseLine: (line: string) => Line | null,
+  lines: LineIntake,
+  take: LineTaker,
   counts: { produced: () => number; consumed: () => number },
 ): PinoTransportStream {
   let loopDone: Promise<void> = Promise.resolve();
+  const report = lines.report;
   const stream = build(
     (source) => {
       // `source` is the stream build() returns (called before that returns).
-      loopDone = lines.consume(source as unknown as AsyncIterable<Line> & Transform);
+      loopDone = drain(source as unknown as AsyncIterable<unknown>, report);
       return loopDone;
     },
     {
-      parseLine,
-      // Not awaiting the loop after its deadline: on a destroy (not an end) its iterator settles
-      // only once this close has returned.
+      // Not awaiting the input after its deadline: on a destroy (not an end) its end comes only
+      // once this close has returned.
       close: () => intake.close({ loopDone, settled: () => lines.unsettled === 0 }, sink.shutdownTimeoutMs),
       metadata: false,
     },
   ) as unknown as PinoTransportStream;
   keepStrings(stream);
-  splitLines(stream, parseLine);
+  splitLines(stream, take, (length) => lines.chunkDone(stream.writableLength <= length));
   /** A condition true once every line written to the stream before the call is in the buffer (or refused and reported). */
   const writtenSoFar = (): (() => boolean) => {
     if (!stream.writable) {
       const target = counts.produced();
       return () => counts.consumed() >= target;
     }
-    // Writes are taken in order: this empty one's callback runs once every earlier chunk went
-    // through parseLine (the stream may hold them while its readable side is full).
+    // Writes are taken in order: this empty one's callback runs once every earlier chunk's lines
+    // were handed over (a chunk's write waits while the buffer holds the stream back).
     let target = -1;
     stream.write('', () => {
       target = counts.produced();
@@ -262,90 +253,108 @@ function transportStream(
   return stream;
 }
 
-/** What {@link WaitingLines} needs of the per-line path in {@link workingTransport}. */
+/** Reads the stream's readable side (nothing is pushed there) to its end; never rejects. */
+async function drain(source: AsyncIterable<unknown>, report: (failure: TransportFailure) => void): Promise<void> {
+  try {
+    for await (const _ of source) {
+      // Nothing is pushed to the readable side: the lines went to the buffer from the transform.
+    }
+  } catch (error) {
+    // The source was destroyed under us (an error upstream): close() still delivers what we have.
+    report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
+  }
+}
+
+/** What {@link LineIntake} needs of the per-line path in {@link workingTransport}. */
 interface LineCounts {
   /** Buffers a line if that needs no waiting (true, counted as consumed); false when add() would wait. */
   tryAccept(time: number, line: string, record: unknown): boolean;
   /** Reports a line add() refused for good. */
   notBuffered(error: unknown): void;
-  /** A line that waited is in the buffer (or refused and reported); `counted`: tryAccept counted it already. */
-  taken(counted: boolean): void;
+  /** A line handed to add() is in the buffer (or refused and reported). */
+  taken(): void;
   report: (failure: TransportFailure) => void;
 }
 
 /**
- * The lines the buffer could not take at once, in order, from the stream's readable side into
- * the buffer, holding the stream back while the buffer is full (the back-pressure), for at most
- * {@link MAX_BLOCK_MS}.
+ * The lines the buffer could not take at once: each is handed to add(), in order, and the line
+ * walk waits for room (the back-pressure) for at most {@link MAX_BLOCK_MS} from the first wait
+ * while the stream had writes pending. Past it the walk goes on and lines wait in this worker's
+ * memory (add() calls waiting for room, in order; nothing is dropped) until room frees up.
  */
-class WaitingLines {
-  /** Of the lines handed over, the add() calls waiting for room in the buffer. */
+class LineIntake {
+  /** Of the lines handed to add(), those still waiting for room in the buffer. */
   unsettled = 0;
+  readonly report: (failure: TransportFailure) => void;
   readonly #sink: TransportSink;
   readonly #intake: TransportIntake;
   readonly #counts: LineCounts;
   /** True while lines are handed to add() without waiting for it (the buffer held the stream back for {@link MAX_BLOCK_MS}). */
   #holding = false;
+  /** When the walk first waited for room since the stream was last seen with nothing more to take; 0: not waiting. */
+  #blockedSince = 0;
+  /** The last add() handed over (settled when every earlier one is: they settle in order); never rejects. */
+  #last: Promise<void> = Promise.resolve();
 
   constructor(sink: TransportSink, intake: TransportIntake, counts: LineCounts) {
     this.#sink = sink;
     this.#intake = intake;
     this.#counts = counts;
+    this.report = counts.report;
   }
 
-  /** The loop over the stream's readable side; never rejects. */
-  async consume(stream: AsyncIterable<Line> & Transform): Promise<void> {
-    try {
-      /** When this loop first waited for room since the stream was last seen empty; 0: not waiting. */
-      let blockedSince = 0;
-      for await (const record of stream) {
-        const accepted = this.#accept(record);
-        // Empty: thread-stream has had every write taken, nobody waits for this loop.
-        if (stream.readableLength === 0 && stream.writableLength === 0) blockedSince = 0;
-        if (accepted === undefined || this.#holding) continue;
-        // More lines are already here: hand them over too before waiting (up to MAX_UNSETTLED),
-        // so that in durable mode they share one write to the spool instead of one each.
-        if (this.unsettled < MAX_UNSETTLED && stream.readableLength > 0) continue;
-        // Waiting here is the back-pressure: under overflowPolicy 'block' add() resolves only
-        // when the buffer has room, so this loop stops reading, the stream fills, and
-        // thread-stream stops taking pino's writes. For at most MAX_BLOCK_MS (see there).
-        const now = Date.now();
-        if (blockedSince === 0) blockedSince = now;
-        const deadline = blockedSince + MAX_BLOCK_MS;
-        if (deadline <= now || !(await settlesBy(accepted, deadline))) {
-          this.#holding = true;
-          blockedSince = 0;
-        }
-      }
-    } catch (error) {
-      // The source was destroyed under us (an error upstream): close() still delivers what we have.
-      this.#counts.report({ kind: 'error', reason: 'flush', count: 0, message: `cwbatch/pino: input stream failed: ${describe(error)}`, error });
-    }
-  }
-
-  /** One line from the stream into the buffer: a promise (never rejecting) when it waits for room. */
-  #accept(record: Line): Promise<void> | undefined {
-    // Nothing of ours waits for room: this line is next in order (tryAdd also refuses while other add() calls wait).
-    if (this.unsettled === 0 && this.#counts.tryAccept(record.time, record.line, record.record)) {
-      this.#taken(true);
-      return undefined;
-    }
+  /**
+   * Hands a line to add(). Returns what the walk must wait for before the next line: under the
+   * memory bound, this line's room (the buffer is full: the lines after it would not fit either);
+   * in durable mode nothing until {@link MAX_UNSETTLED} lines are handed over, so that they share
+   * one write to the spool instead of one each.
+   */
+  add(time: number, line: string, record: unknown): Promise<void> | undefined {
     this.unsettled++;
-    const settled = (): void => {
-      this.unsettled--;
-      if (this.unsettled === 0) this.#holding = false;
-      this.#taken(false);
-    };
-    return this.#sink.add(record.time, record.line, record.record).then(settled, (error: unknown) => {
+    this.#last = this.#sink.add(time, line, record).then(this.#settled, (error: unknown) => {
       this.#counts.notBuffered(error);
-      settled();
+      this.#settled();
     });
+    if (this.#holding || (this.#sink.durable && this.unsettled < MAX_UNSETTLED)) return undefined;
+    return this.#wait();
   }
 
-  #taken(counted: boolean): void {
-    this.#counts.taken(counted);
-    if (this.#intake.waited) this.#intake.notify();
+  /**
+   * At the end of a chunk: what to wait for before the stream may take the next one (the lines
+   * handed over, unless holding). `caughtUp`: no other write is pending in the stream (a wait
+   * from here on starts a new {@link MAX_BLOCK_MS}).
+   */
+  chunkDone(caughtUp: boolean): Promise<void> | undefined {
+    if (caughtUp) this.#blockedSince = 0;
+    if (this.unsettled === 0 || this.#holding) return undefined;
+    return this.#wait();
   }
+
+  /** Waits for the last line handed over, or until {@link MAX_BLOCK_MS} from the first wait (then holds). Never rejects. */
+  #wait(): Promise<void> | undefined {
+    const now = Date.now();
+    if (this.#blockedSince === 0) this.#blockedSince = now;
+    const deadline = this.#blockedSince + MAX_BLOCK_MS;
+    if (deadline > now) {
+      return settlesBy(this.#last, deadline).then((inTime) => {
+        if (!inTime) this.#hold();
+      });
+    }
+    this.#hold();
+    return undefined;
+  }
+
+  #hold(): void {
+    this.#holding = true;
+    this.#blockedSince = 0;
+  }
+
+  readonly #settled = (): void => {
+    this.unsettled--;
+    if (this.unsettled === 0) this.#holding = false;
+    this.#counts.taken();
+    if (this.#intake.waited) this.#intake.notify();
+  };
 }
 
 function withoutThreadStreamKeys(options: PinoTransportOptions): Record<string, unknown> {

@@ -7,14 +7,6 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Transform } from 'node:stream';
 import { eventTimestamp } from '../aws/transport.js';
 
-/** A line of pino's output, its time and (when the names read it) its parsed record. */
-export interface Line {
-  line: string;
-  time: number;
-  /** The parsed record, when the names read it (`{field:...}`, a name function). */
-  record: unknown;
-}
-
 /**
  * pino's default layout puts `level` then `time` (epoch ms) first: `{"level":30,"time":1764...,`
  * (or a string level). Read the time from there by scanning characters, without a regex match or
@@ -70,62 +62,100 @@ export function keepStrings(stream: Transform): void {
 }
 
 /**
- * Replaces the line splitting of pino-abstract-transport's stream (split2: a regular-expression
- * split of each chunk into an array of lines, then a mapper that emits `'unknown'` for every line
- * `parseLine` consumed) with an `indexOf` walk that hands each line to `parseLine` as it is found
- * and pushes what it returns, when not `null`. Same lines: split at `\n`, one `\r` before it
- * dropped (split2's `/\r?\n/`), the text after the last `\n` kept for the next chunk and, at the
- * end, taken as a last line. Issue 20: pino's worker hands this stream chunks of up to
- * thread-stream's whole buffer (4 MiB), where split2's array of lines is one more large object
- * per chunk. A line cut between chunks is joined without copying the rest of the chunk.
- * Buffers written to the stream are decoded as UTF-8 (characters cut between chunks included).
+ * What {@link splitLines} hands each line to: `undefined` to go on with the next line at once, or
+ * a promise (never rejecting) to wait for before the next one, while the buffer holds the stream
+ * back. Lines are handed over in order, one at a time.
  */
-export function splitLines(stream: Transform, parseLine: (line: string) => Line | null): void {
+export type LineTaker = (line: string) => Promise<void> | undefined;
+
+/**
+ * Replaces the line splitting of pino-abstract-transport's stream (split2: a regular-expression
+ * split of each chunk into an array of lines, pushed through the stream's readable side to the
+ * transport's loop) with an `indexOf` walk that hands each line to `take` as it is found. When
+ * `take` returns a promise, the walk resumes after it: the chunk's write is not done until then,
+ * so the stream holds thread-stream back (the back-pressure) with no per-line object, promise or
+ * trip through the readable side (issue 20: half of a burst's lines took that trip, a tenth of
+ * the worker's CPU). At the end of a chunk, `chunkDone(length)` may ask for one more wait
+ * (`length`: the chunk's, as the stream's `writableLength` counts it).
+ * Same lines as split2: split at `\n`, one `\r` before it dropped (split2's `/\r?\n/`), the text
+ * after the last `\n` kept for the next chunk and, at the end, taken as a last line. Issue 20:
+ * pino's worker hands this stream chunks of up to thread-stream's whole buffer (4 MiB), where
+ * split2's array of lines is one more large object per chunk. A line cut between chunks is joined
+ * without copying the rest of the chunk. Buffers written to the stream are decoded as UTF-8
+ * (characters cut between chunks included).
+ */
+export function splitLines(stream: Transform, take: LineTaker, chunkDone: (length: number) => Promise<void> | undefined): void {
   let rest = '';
   let decoder: StringDecoder | undefined;
-  const push = (line: string): void => {
-    const value = parseLine(line);
-    if (value !== null) stream.push(value);
+  const one = (line: string): Promise<void> | undefined => take(line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line);
+  type Callback = (error?: Error | null) => void;
+  /** Hands over the lines of `text` from `start` on; after a line that must be waited for, resumes once it is. */
+  const walk = (text: string, start: number, length: number, callback: Callback): void => {
+    let wait: Promise<void> | undefined;
+    try {
+      let end = text.indexOf('\n', start);
+      while (end !== -1) {
+        wait = one(text.slice(start, end));
+        start = end + 1;
+        if (wait !== undefined) break;
+        end = text.indexOf('\n', start);
+      }
+      if (wait === undefined) {
+        rest = start < text.length ? text.slice(start) : '';
+        wait = chunkDone(length);
+        if (wait === undefined) {
+          callback();
+          return;
+        }
+        void wait.then(() => callback());
+        return;
+      }
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    void wait.then(() => walk(text, start, length, callback));
   };
-  const take = (line: string): void => push(line.charCodeAt(line.length - 1) === 13 /* \r */ ? line.slice(0, -1) : line);
   const internals = stream as unknown as {
-    _transform(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void;
-    _flush(callback: (error?: Error | null) => void): void;
+    _transform(chunk: unknown, encoding: BufferEncoding, callback: Callback): void;
+    _flush(callback: Callback): void;
   };
   internals._transform = (chunk, _encoding, callback) => {
+    let text: string;
+    let start = 0;
+    let wait: Promise<void> | undefined;
+    const length = (chunk as { length: number }).length;
     try {
-      const text = typeof chunk === 'string' ? chunk : (decoder ??= new StringDecoder('utf8')).write(chunk as Buffer);
-      let start = 0;
-      let end = text.indexOf('\n');
+      text = typeof chunk === 'string' ? chunk : (decoder ??= new StringDecoder('utf8')).write(chunk as Buffer);
+      const end = text.indexOf('\n');
       if (end === -1) {
         rest += text;
         callback();
         return;
       }
       if (rest.length > 0) {
-        take(rest + text.slice(0, end));
+        const first = rest + text.slice(0, end);
         rest = '';
         start = end + 1;
-        end = text.indexOf('\n', start);
+        wait = one(first);
       }
-      while (end !== -1) {
-        take(text.slice(start, end));
-        start = end + 1;
-        end = text.indexOf('\n', start);
-      }
-      rest = start < text.length ? text.slice(start) : '';
     } catch (error) {
       callback(error as Error);
       return;
     }
-    callback();
+    if (wait === undefined) walk(text, start, length, callback);
+    else void wait.then(() => walk(text, start, length, callback));
   };
   internals._flush = (callback) => {
     try {
       const last = rest + (decoder?.end() ?? '');
       rest = '';
       // As split2: the text after the last newline, as it is (a `\r` there precedes no newline).
-      if (last.length > 0) push(last);
+      const wait = last.length > 0 ? take(last) : undefined;
+      if (wait !== undefined) {
+        void wait.then(() => callback());
+        return;
+      }
     } catch (error) {
       callback(error as Error);
       return;
