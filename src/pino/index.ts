@@ -176,7 +176,6 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
 
   const intake = new TransportIntake({ name: 'cwbatch/pino', sink, report });
   const lines = new LineIntake(sink, intake, {
-    tryAccept,
     notBuffered,
     taken: () => {
       consumed++;
@@ -267,8 +266,6 @@ async function drain(source: AsyncIterable<unknown>, report: (failure: Transport
 
 /** What {@link LineIntake} needs of the per-line path in {@link workingTransport}. */
 interface LineCounts {
-  /** Buffers a line if that needs no waiting (true, counted as consumed); false when add() would wait. */
-  tryAccept(time: number, line: string, record: unknown): boolean;
   /** Reports a line add() refused for good. */
   notBuffered(error: unknown): void;
   /** A line handed to add() is in the buffer (or refused and reported). */
