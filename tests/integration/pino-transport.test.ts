@@ -126,20 +126,27 @@ describe('cwbatch/pino', () => {
     // for the worker), a 256 KiB bound that the first requests fill. The endpoint answers nothing
     // until the child says it has logged everything: a transport that held pino back until an
     // answer came would never get there (thread-stream throws after 10 s, the child fails).
+    // The child ends its transport only once everything is stored: the point here is the burst,
+    // and delivering the 60,000 lines after the release can take longer than the 10 s that
+    // thread-stream's end() waits for the worker when the machine is loaded (CI).
     const proxy = await holdingProxy(endpoint.url);
     try {
       let atLogged: { received: number; answered: number } | undefined;
+      const stream = `burst-end-${counter + 1}`; // the name run() gives it
       const r = await run('burst', 'end', { sync: true, endOnStdinEnd: true, batch: { maxEvents: 2_000, maxBufferedBytes: 256 * 1024 } }, proxy.url, (line, child) => {
         if (line !== 'logged') return;
         atLogged = { received: proxy.received, answered: proxy.answered };
         proxy.release();
-        child.stdin?.end();
+        void waitFor(() => endpoint.store.eventCount(GROUP, stream) >= 60_000, `60,000 events in ${stream}`, 30_000)
+          .catch(() => undefined)
+          .finally(() => child.stdin?.end());
       });
+      expect(r.stream).toBe(stream);
       expect(atLogged).toBeDefined();
       expect(atLogged!.received).toBeGreaterThan(0);
       expect(atLogged!.answered).toBe(0);
       expect(r.code, r.stderr).toBe(0);
-      expect(endpoint.store.eventCount(GROUP, r.stream)).toBe(60_000);
+      expect(endpoint.store.eventCount(GROUP, r.stream), r.stderr).toBe(60_000);
       await expectAllStored(r, 'burst');
       expect(cwbatchLines(r.stderr)).toEqual([]);
     } finally {
