@@ -180,7 +180,6 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
     taken: () => {
       consumed++;
     },
-    report,
   });
   const take = (line: string): Promise<void> | undefined => {
     if (line.length === 0 || (line.charCodeAt(0) !== 123 /* { */ && line.trim().length === 0)) return undefined; // blank: skipped, as pino-abstract-transport does
@@ -193,7 +192,7 @@ function workingTransport(sink: TransportSink, report: (failure: TransportFailur
     if (lines.unsettled === 0 && tryAccept(time, line, record)) return undefined;
     return lines.add(time, line, record);
   };
-  return transportStream(sink, intake, lines, take, {
+  return transportStream(sink, intake, lines, take, report, {
     produced: () => produced,
     consumed: () => consumed,
   });
@@ -210,10 +209,10 @@ function transportStream(
   intake: TransportIntake,
   lines: LineIntake,
   take: LineTaker,
+  report: (failure: TransportFailure) => void,
   counts: { produced: () => number; consumed: () => number },
 ): PinoTransportStream {
   let loopDone: Promise<void> = Promise.resolve();
-  const report = lines.report;
   const stream = build(
     (source) => {
       // `source` is the stream build() returns (called before that returns).
@@ -270,7 +269,6 @@ interface LineCounts {
   notBuffered(error: unknown): void;
   /** A line handed to add() is in the buffer (or refused and reported). */
   taken(): void;
-  report: (failure: TransportFailure) => void;
 }
 
 /**
@@ -282,7 +280,6 @@ interface LineCounts {
 class LineIntake {
   /** Of the lines handed to add(), those still waiting for room in the buffer. */
   unsettled = 0;
-  readonly report: (failure: TransportFailure) => void;
   readonly #sink: TransportSink;
   readonly #intake: TransportIntake;
   readonly #counts: LineCounts;
@@ -297,7 +294,6 @@ class LineIntake {
     this.#sink = sink;
     this.#intake = intake;
     this.#counts = counts;
-    this.report = counts.report;
   }
 
   /**
