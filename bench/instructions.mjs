@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /**
- * bench:core's round counted in machine instructions, for two builds: the figure to trust when
- * a change must be shown within a few percent on a shared, noisy machine (compare-core.mjs's
- * timed rounds spread over 0.4x-2.7x). Usage:
+ * bench:core's round counted in machine instructions, for two builds: a repeatable figure for
+ * the add() path's own code on a shared, noisy machine (compare-core.mjs's timed rounds spread
+ * over 0.4x-2.7x). It sees one regime only: with a fixed young generation and no helper threads,
+ * V8's per-run chance of pretenuring the buffered events does not show, and that chance decides
+ * bench:core's 1,000-stream figure (Node 24, 2026-12-06: 0.978x the instructions of 7bb2c45, but
+ * 0.70x its events/s). Check a change with core-alternate.mjs (bench:core itself, alternated)
+ * too. Usage:
  *
  *   node bench/instructions.mjs --base /tmp/base/dist [--head dist] [--streams 1,1000] [--events 300000,1300000]
  *
