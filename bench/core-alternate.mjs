@@ -44,7 +44,7 @@ const dists = { base: resolve(opts.base), head: resolve(opts.head) };
 /** The figures of one `bench/core.mjs` run of `which` build (higher is better, except memory). */
 function runOnce(which) {
   const child = spawnSync(process.execPath, [core, '--json', '--rounds', opts.rounds, '--dist', dists[which]], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (child.status !== 0) throw new Error(`bench/core.mjs (${which}: ${dists[which]}) failed: ${child.stderr}`);
+  if (child.status !== 0) throw new Error(`bench/core.mjs (${which}: ${dists[which]}) failed (status ${child.status}, signal ${child.signal}): ${child.stderr}`);
   const { throughput, memory } = JSON.parse(child.stdout);
   const one = throughput['1 stream'];
   const many = throughput['1000 streams'];
