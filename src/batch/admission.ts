@@ -135,17 +135,34 @@ export class Admission {
    * overflow policy (reported). Resolves once accepted (and on disk, in durable mode).
    */
   admit(target: StreamBuffer, event: InputLogEvent, size: number, split?: SplitEvent): Promise<void> {
-    // The common case, tested first and kept small (open, no spool, nobody waiting, room under
-    // the bound: fits() written out): add()'s hot path. Everything else is #admitOtherwise().
-    if (this.#disk === undefined && this.#waiters.length === 0 && !this.#lifecycle.closed) {
-      const total = this.#ledger.bytesInMemory;
-      if (total === 0 || total + size <= this.#maxBufferedBytes) {
-        this.enter(target, event, size);
-        if (split !== undefined) split.accepted = true;
-        return ADMITTED;
-      }
+    if (this.#entersAtOnce(size)) {
+      this.#enter(target, event.timestamp, event.message, size, event);
+      if (split !== undefined) split.accepted = true;
+      return ADMITTED;
     }
     return this.#admitOtherwise(target, event, size, split);
+  }
+
+  /**
+   * {@link admit} for an event given by value, add()'s hot path: no object is made for it
+   * unless it cannot simply enter (see StreamBuffer's values).
+   */
+  admitValue(target: StreamBuffer, timestamp: number, message: string, size: number): Promise<void> {
+    if (this.#entersAtOnce(size)) {
+      this.#enter(target, timestamp, message, size, undefined);
+      return ADMITTED;
+    }
+    return this.#admitOtherwise(target, { timestamp, message }, size, undefined);
+  }
+
+  /**
+   * The common case, tested first and kept small (open, no spool, nobody waiting, room under
+   * the bound: fits() written out). Everything else is #admitOtherwise().
+   */
+  #entersAtOnce(size: number): boolean {
+    if (this.#disk !== undefined || this.#waiters.length !== 0 || this.#lifecycle.closed) return false;
+    const total = this.#ledger.bytesInMemory;
+    return total === 0 || total + size <= this.#maxBufferedBytes;
   }
 
   /** {@link admit} when the event cannot simply enter: the buffer is closed, full, or behind a spool or waiting add()s. */
@@ -169,11 +186,22 @@ export class Admission {
    * ledger and the scheduler hear of it. Also the way in for events replayed from the spool.
    */
   enter(target: StreamBuffer, event: InputLogEvent, size: number): void {
+    this.#enter(target, event.timestamp, event.message, size, event);
+  }
+
+  /** {@link enter}, with the event by value; `event`, its object when there is one already. */
+  #enter(target: StreamBuffer, timestamp: number, message: string, size: number, event: InputLogEvent | undefined): void {
     // Flush before a batch would break a limit, never after.
     if (target.wouldFillBatch(size, this.#maxEvents, this.#maxBytes)) this.#scheduler.batchFull(target);
-    // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
-    if (this.#recorder !== undefined) this.#recorder.record(target, event);
-    target.push(event, size);
+    if (this.#recorder === undefined) {
+      target.push(timestamp, message, size);
+    } else {
+      // Durable mode: on disk before add() resolves (the write throws rather than lose silently).
+      // The stream keeps the object itself: the spool's record is keyed on it.
+      const kept = event ?? { timestamp, message };
+      this.#recorder.record(target, kept);
+      target.pushKept(kept, size);
+    }
     this.#ledger.buffered(size);
     this.#scheduler.buffered(target);
   }

@@ -15,7 +15,7 @@
  */
 import { ADMITTED, type Admission, type SplitEvent } from './admission.js';
 import { assemble } from './assembly.js';
-import { checkEvent, sizeChecked } from './check-event.js';
+import { checkedMessage, checkedTimestamp, wellFormed } from './check-event.js';
 import { validateBatchConfig } from './config.js';
 import type { Durable } from './durable.js';
 import { BufferStoppedError, InvalidLogEventError } from './errors.js';
@@ -123,11 +123,15 @@ export class BatchBufferImpl implements BatchBuffer {
    * dropped (reason `overflow`), so memory stays bounded for callers that do not await add().
    */
   add(logGroup: string, logStream: string, event: InputLogEvent): Promise<void> {
-    let checked: InputLogEvent;
+    // The event travels by value (timestamp, message) into its stream's buffer: no object per
+    // buffered event (see StreamBuffer).
+    let timestamp: number;
+    let message: string;
     let target: StreamBuffer;
     try {
       if (this.#lifecycle.closed) return Promise.reject(new BufferStoppedError());
-      checked = checkEvent(event);
+      timestamp = checkedTimestamp(event);
+      message = checkedMessage(event);
       target = this.#streams.get(logGroup, logStream);
     } catch (error) {
       return Promise.reject(error);
@@ -135,10 +139,11 @@ export class BatchBufferImpl implements BatchBuffer {
     // Between the two try blocks: inside one, V8 12 (Node 22) calls Buffer.byteLength through
     // its slow API path (~300 instructions per add() once add() inlines it). It cannot throw: the
     // message is a string by now.
-    const size = sizeChecked(checked);
+    const size = calculateEventSize(message);
+    message = wellFormed(message, size);
     try {
-      if (size > this.#maxEventBytes) return this.#addOversized(target, checked, size);
-      const accepted = this.#admission.admit(target, checked, size);
+      if (size > this.#maxEventBytes) return this.#addOversized(target, { timestamp, message }, size);
+      const accepted = this.#admission.admitValue(target, timestamp, message, size);
       if (accepted !== ADMITTED) return accepted;
       // A caller awaiting add() in a burst never reaches the event loop (fairness.ts): resolve
       // after one turn of it when flush runs are waiting for I/O.
@@ -147,6 +152,7 @@ export class BatchBufferImpl implements BatchBuffer {
       return Promise.reject(error);
     }
   }
+
 
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
@@ -158,9 +164,11 @@ export class BatchBufferImpl implements BatchBuffer {
    */
   tryAdd(logGroup: string, logStream: string, event: InputLogEvent): boolean {
     if (this.#lifecycle.closed) throw new BufferStoppedError();
-    const checked = checkEvent(event);
+    const timestamp = checkedTimestamp(event);
+    let message = checkedMessage(event);
     const target = this.#streams.get(logGroup, logStream);
-    const size = sizeChecked(checked);
+    const size = calculateEventSize(message);
+    message = wellFormed(message, size);
     // Durable mode: records are written once per event-loop turn (group commit) and add()
     // resolves after the write, so tryAdd() cannot acknowledge an event synchronously.
     if (size > this.#maxEventBytes || this.#durable !== undefined) return false;
@@ -170,7 +178,7 @@ export class BatchBufferImpl implements BatchBuffer {
     // Never refused only to give the event loop a turn, as add() does: a caller of tryAdd() is
     // usually inside a synchronous burst it cannot leave (a winston log call), and a refusal
     // would send the rest of its burst down the slow path. Counted, so that add() looks on time.
-    void this.#admission.admit(target, checked, size);
+    void this.#admission.admitValue(target, timestamp, message, size);
     this.#fairness.countAccepted(size);
     return true;
   }

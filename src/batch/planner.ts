@@ -47,6 +47,11 @@ function byTimestamp(a: InputLogEvent, b: InputLogEvent): number {
   return a.timestamp - b.timestamp;
 }
 
+/** Whether `count` events of `bytes` in all, spanning `spanMs`, make one batch (sorted, at most `maxEvents`, `maxBytes`, the span). */
+export function fitsOneBatch(count: number, bytes: number, spanMs: number, limits: PlanLimits): boolean {
+  return count <= limits.maxEvents && bytes <= limits.maxBytes && spanMs <= (limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
+}
+
 /**
  * Cuts events (already sorted) into consecutive batches, each as large as the limits allow.
  * A new batch starts before one would break a limit, never after; with `cutBetweenTimestamps`,
@@ -58,13 +63,7 @@ export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits
   // The caller knows the total (the buffer keeps it per stream) and it all fits in one batch: no
   // need to size every event a second time (a flush of 7,000 events re-measured 1 MB of UTF-8).
   const n = sorted.length;
-  if (
-    knownBytes !== undefined &&
-    n > 0 &&
-    n <= limits.maxEvents &&
-    knownBytes <= limits.maxBytes &&
-    (sorted[n - 1] as InputLogEvent).timestamp - (sorted[0] as InputLogEvent).timestamp <= maxSpan
-  ) {
+  if (knownBytes !== undefined && n > 0 && fitsOneBatch(n, knownBytes, (sorted[n - 1] as InputLogEvent).timestamp - (sorted[0] as InputLogEvent).timestamp, limits)) {
     return [{ events: sorted as InputLogEvent[], bytes: knownBytes }];
   }
   const between = limits.cutBetweenTimestamps === true;

@@ -10,11 +10,11 @@ import type { Fairness } from './fairness.js';
 import type { Ledger } from './ledger.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notices } from './notices.js';
-import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
+import { fitsOneBatch, planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
 import { backoffDelay } from './retry.js';
 import type { Sender } from './sender.js';
 import type { Settlement, RequeuePiece } from './settlement.js';
-import type { StreamBuffer, StreamRun } from './stream-buffer.js';
+import { eventsOf, type BatchEvents, type StreamBuffer, type StreamRun } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';
 import type { BatchConfig } from './types.js';
 
@@ -28,7 +28,7 @@ export interface SchedulerDeps {
   >;
   readonly streams: Pick<StreamRegistry, 'all' | 'sweep'>;
   readonly ledger: Pick<Ledger, 'taken' | 'flushFailed' | 'eventsBuffered'>;
-  readonly sender: Pick<Sender, 'sendRun' | 'sequential'>;
+  readonly sender: Pick<Sender, 'sendRun' | 'sendPending' | 'sequential'>;
   readonly settlement: Pick<Settlement, 'requeue'>;
   readonly lifecycle: Pick<Lifecycle, 'abandoned' | 'closed' | 'started' | 'timer' | 'clearTimer'>;
   readonly fairness: Pick<Fairness, 'runStarted' | 'runEnded'>;
@@ -269,21 +269,30 @@ export class Scheduler {
     do {
       run.requested = false;
       if (target.count === 0) return;
-      const taken = target.takeAll();
+      const taken = target.takeRun();
       this.#ledger.taken(taken.events.length, taken.bytes);
       const pass = ++run.passes;
-      const sorted = taken.unordered ? sortByTimestamp(taken.events) : taken.events;
-      // Batches sent at the same time must not share a timestamp (sender.ts): cut between
-      // timestamps, or a fast producer (hundreds of events per millisecond) would tie nearly
-      // every pair of batches and send them one at a time.
-      const parallel = this.#config.maxConcurrentFlushes > 1 && !this.#sender.sequential(target);
-      const batches = planBatches(sorted, parallel ? this.#planParallel : this.#plan, taken.bytes);
-      const left = await this.#sender.sendRun(target, batches);
+      const left = await this.#send(target, taken.events, taken.bytes, taken.unordered);
       if (left !== undefined) throw this.#failPass(target, pass, left);
       run.failureStreak = 0;
       run.retryAt = 0;
       this.#endPass(target, pass, undefined);
     } while (target.requested || target.holdsBatch(maxEvents, maxBytes));
+  }
+
+  /** Plans a pass's events into batches and sends them; what the sender could not settle. */
+  #send(target: StreamBuffer, events: BatchEvents, bytes: number, unordered: boolean): Promise<RequeuePiece[] | undefined> {
+    // One batch still by value (the common case): its objects are made when its call may start.
+    if (!Array.isArray(events) && !unordered && fitsOneBatch(events.length, bytes, events.last - events.first, this.#plan)) {
+      return this.#sender.sendPending(target, events, bytes);
+    }
+    const all = eventsOf(events);
+    const sorted = unordered ? sortByTimestamp(all) : all;
+    // Batches sent at the same time must not share a timestamp (sender.ts): cut between
+    // timestamps, or a fast producer (hundreds of events per millisecond) would tie nearly
+    // every pair of batches and send them one at a time.
+    const parallel = this.#config.maxConcurrentFlushes > 1 && !this.#sender.sequential(target);
+    return this.#sender.sendRun(target, planBatches(sorted, parallel ? this.#planParallel : this.#plan, bytes));
   }
 
   /** A pass could not deliver everything: requeue, back off, tell its waiters; returns the error the run rejects with. */

@@ -17,7 +17,7 @@ import type { PlannedBatch } from './planner.js';
 import { bisectionCalls, classifyError, expectedSequenceToken, isRetryable, nextStep, type NextStep, type RetryPolicy } from './retry.js';
 import type { SequenceTokenManager } from './sequencing.js';
 import type { RequeuePiece, Settlement } from './settlement.js';
-import type { StreamBuffer } from './stream-buffer.js';
+import { eventsOf, type BatchEvents, type PendingEvents, type StreamBuffer } from './stream-buffer.js';
 import type { BatchHooks, FlushFunction, InputLogEvent } from './types.js';
 
 /** How a call went, as the pacer hears it. */
@@ -144,16 +144,22 @@ export class Sender {
     return new Lanes(batches, (batch) => this.#sendBatch(target, batch.events, batch.bytes)).run(lanes);
   }
 
+  /** {@link sendRun} for a run of one batch whose events are still by value: made when its call may start. */
+  async sendPending(target: StreamBuffer, events: PendingEvents, bytes: number): Promise<RequeuePiece[] | undefined> {
+    const failure = await this.#sendBatch(target, events, bytes);
+    return failure === undefined ? undefined : piecesOf(failure);
+  }
+
   /**
    * Sends one batch until it is settled (delivered, rejected or dropped: returns undefined) or
    * cannot be (returns the failure). Retries retryable errors with back-off; searches a batch the
    * service calls invalid for the events it refuses, within the bisection budget (#isolate).
    */
-  async #sendBatch(target: StreamBuffer, events: InputLogEvent[], bytes: number): Promise<SendFailure | undefined> {
+  async #sendBatch(target: StreamBuffer, events: BatchEvents, bytes: number): Promise<SendFailure | undefined> {
     const calls = bisectionCalls(events.length, this.#policy.bisectionBudget ?? DEFAULT_BATCH_CONFIG.bisectionBudget);
     const outcome = await this.#attempt(target, events, bytes, calls - 1);
     if (outcome === undefined || !('invalid' in outcome)) return outcome;
-    return outcome.dropped ? undefined : this.#isolate(target, events, outcome.invalid, calls - 1);
+    return outcome.dropped ? undefined : this.#isolate(target, eventsOf(events), outcome.invalid, calls - 1);
   }
 
   /**
@@ -164,19 +170,21 @@ export class Sender {
    */
   async #attempt(
     target: StreamBuffer,
-    events: InputLogEvent[],
+    batch: BatchEvents,
     bytes: number,
     bisectCallsLeft: number,
   ): Promise<SendFailure | { invalid: unknown; dropped: boolean } | undefined> {
     const lifecycle = this.#lifecycle;
     for (let attempt = 1; ; attempt++) {
-      if (lifecycle.abandoned) return { events, error: new BufferStoppedError(), retryable: true };
+      if (lifecycle.abandoned) return { events: eventsOf(batch), error: new BufferStoppedError(), retryable: true };
       await this.#pacer.acquire();
       if (lifecycle.abandoned) {
         // stop()'s deadline passed while this batch waited for a slot: never call after it.
         this.#pacer.release('not-called');
-        return { events, error: new BufferStoppedError(), retryable: true };
+        return { events: eventsOf(batch), error: new BufferStoppedError(), retryable: true };
       }
+      // Made now, if still by value: they live for the call, not while it waited for a slot.
+      const events = eventsOf(batch);
       const outcome = await this.#call(target, events);
       if (outcome.ok) {
         this.#pacer.release('delivered');

@@ -2,7 +2,7 @@
  * The sender's pacer: asked before every call of the flush function and told how each went, so
  * a pacer that adapts the request rate (AIMD on throttles) can replace the concurrency slots.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConcurrencySlots, type CallOutcome, type Pacer } from '../../../src/batch/sender.js';
 import { Sender } from '../../../src/batch/sender.js';
 import { Ledger } from '../../../src/batch/ledger.js';
@@ -10,7 +10,7 @@ import { Lifecycle } from '../../../src/batch/lifecycle.js';
 import { Fairness } from '../../../src/batch/fairness.js';
 import { Notices } from '../../../src/batch/notices.js';
 import { SequenceTokenManager } from '../../../src/batch/sequencing.js';
-import { StreamBuffer } from '../../../src/batch/stream-buffer.js';
+import { PendingEvents, StreamBuffer } from '../../../src/batch/stream-buffer.js';
 import { calculateEventSize, type InputLogEvent } from '../../../src/batch/index.js';
 import { awsError, ev, settle } from './helpers.js';
 
@@ -68,5 +68,57 @@ describe('Sender and its pacer', () => {
     expect(left).toBeUndefined();
     expect(delivered).toEqual([2]);
     expect(log).toEqual(['acquire', 'call', 'throttled', 'acquire', 'call', 'failed', 'acquire', 'call', 'delivered']);
+  });
+});
+
+describe('Sender, a batch still by value (PendingEvents)', () => {
+  it('makes its objects only when its call may start, not while it waits for the pacer, and requeues them if stop() comes first', async () => {
+    let open: () => void = () => undefined;
+    const pacer: Pacer = { acquire: () => new Promise<void>((resolve) => (open = resolve)), release: () => undefined };
+    const received: InputLogEvent[][] = [];
+    const lifecycle = new Lifecycle();
+    const sender = new Sender({
+      flushFunction: async (_g, _s, events) => void received.push(events),
+      policy: { maxRetries: 0, retryBaseDelayMs: 0, throttleBaseDelayMs: 0, retryMaxDelayMs: 0, flushTimeoutMs: 60_000, maxConcurrentFlushes: 1 },
+      tokens: new SequenceTokenManager(),
+      pacer,
+      lifecycle,
+      ledger: new Ledger(),
+      fairness: new Fairness(1_048_576),
+      settlement: { delivered: () => undefined, invalid: () => undefined },
+      notices: new Notices({}),
+      hooks: {},
+      now: () => 0,
+      random: () => 0,
+    });
+    const take = (): PendingEvents => {
+      const stream = new StreamBuffer('g', 's');
+      for (const e of [ev(0), ev(1), ev(2)]) stream.push(e.timestamp, e.message, calculateEventSize(e));
+      const taken = stream.takeRun().events;
+      expect(taken).toBeInstanceOf(PendingEvents);
+      return taken as PendingEvents;
+    };
+
+    const pending = take();
+    const make = vi.spyOn(pending, 'make');
+    const sent = sender.sendPending(new StreamBuffer('g', 's'), pending, 0);
+    await settle();
+    // Waiting for a slot: still by value.
+    expect(make).not.toHaveBeenCalled();
+    expect(received).toEqual([]);
+    open();
+    expect(await sent).toBeUndefined();
+    expect(received).toEqual([[ev(0), ev(1), ev(2)]]);
+    expect(received[0]).toBe(pending.make());
+
+    // stop()'s deadline passes while it waits: never called, the events go back as objects, in order.
+    const late = take();
+    const requeued = sender.sendPending(new StreamBuffer('g', 's'), late, 0);
+    await settle();
+    lifecycle.abandon();
+    open();
+    const left = await requeued;
+    expect(left?.map((piece) => piece.events)).toEqual([[ev(0), ev(1), ev(2)]]);
+    expect(received).toHaveLength(1);
   });
 });

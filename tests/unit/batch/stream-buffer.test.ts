@@ -2,35 +2,36 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InputLogEvent } from '../../../src/batch/index.js';
 import { calculateEventSize } from '../../../src/batch/index.js';
-import { StreamBuffer } from '../../../src/batch/stream-buffer.js';
+import { eventsOf, PendingEvents, StreamBuffer } from '../../../src/batch/stream-buffer.js';
 import { StreamRegistry } from '../../../src/batch/stream-registry.js';
 import { ev } from './helpers.js';
 
 const size = (e: { message: string }): number => calculateEventSize(e.message);
+const push = (buffer: StreamBuffer, e: InputLogEvent, bytes: number): void => buffer.push(e.timestamp, e.message, bytes);
 
 describe('StreamBuffer (one stream\'s events)', () => {
   it('keeps arrival order and bytes, and flags an event that came before an earlier one', () => {
     const buffer = new StreamBuffer('g', 's');
-    buffer.push(ev(1), size(ev(1)));
-    buffer.push(ev(2), size(ev(2)));
+    push(buffer, ev(1), size(ev(1)));
+    push(buffer, ev(2), size(ev(2)));
     let taken = buffer.takeAll();
     expect(taken.events).toEqual([ev(1), ev(2)]);
     expect(taken.bytes).toBe(size(ev(1)) + size(ev(2)));
     expect(taken.unordered).toBe(false);
     expect(buffer.count).toBe(0);
     expect(buffer.bytes).toBe(0);
-    buffer.push(ev(5), size(ev(5)));
-    buffer.push(ev(3), size(ev(3)));
+    push(buffer, ev(5), size(ev(5)));
+    push(buffer, ev(3), size(ev(3)));
     taken = buffer.takeAll();
     expect(taken.unordered).toBe(true);
     // The flag is per take: the next events start clean.
-    buffer.push(ev(6), size(ev(6)));
+    push(buffer, ev(6), size(ev(6)));
     expect(buffer.takeAll().unordered).toBe(false);
   });
 
   it('puts events back in front of newer ones (and asks for a sort)', () => {
     const buffer = new StreamBuffer('g', 's');
-    buffer.push(ev(3), size(ev(3)));
+    push(buffer, ev(3), size(ev(3)));
     buffer.putBack([ev(1), ev(2)], size(ev(1)) + size(ev(2)));
     const taken = buffer.takeAll();
     expect(taken.events).toEqual([ev(1), ev(2), ev(3)]);
@@ -39,7 +40,7 @@ describe('StreamBuffer (one stream\'s events)', () => {
 
   it('takes the oldest events until at least the asked bytes are freed', () => {
     const buffer = new StreamBuffer('g', 's');
-    for (let i = 0; i < 4; i++) buffer.push(ev(i, 'x'.repeat(74)), 100);
+    for (let i = 0; i < 4; i++) push(buffer, ev(i, 'x'.repeat(74)), 100);
     const freed = buffer.takeOldest(150, () => 100);
     expect(freed.events.map((e) => e.timestamp)).toEqual([ev(0).timestamp, ev(1).timestamp]);
     expect(freed.bytes).toBe(200);
@@ -51,7 +52,7 @@ describe('StreamBuffer (one stream\'s events)', () => {
 
   it('says when the next event would break a batch limit, and when it holds a batch', () => {
     const buffer = new StreamBuffer('g', 's');
-    buffer.push(ev(0), 600);
+    push(buffer, ev(0), 600);
     expect(buffer.wouldFillBatch(400, 10, 1_000)).toBe(false);
     expect(buffer.wouldFillBatch(401, 10, 1_000)).toBe(true);
     expect(buffer.wouldFillBatch(1, 1, 1_000)).toBe(true);
@@ -61,15 +62,23 @@ describe('StreamBuffer (one stream\'s events)', () => {
 });
 
 describe('StreamBuffer against a model (one array of events, oldest first)', () => {
-  type Op = { op: 'push'; ts: number } | { op: 'takeAll' } | { op: 'putBack'; n: number } | { op: 'takeOldest'; n: number };
+  type Op =
+    | { op: 'push'; ts: number; kept: boolean }
+    | { op: 'takeAll' }
+    | { op: 'takeRun' }
+    | { op: 'make' }
+    | { op: 'putBack'; n: number }
+    | { op: 'takeOldest'; n: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ op: fc.constant('push' as const), ts: fc.integer({ min: 0, max: 50 }) }) },
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('push' as const), ts: fc.integer({ min: 0, max: 50 }), kept: fc.boolean() }) },
     { weight: 1, arbitrary: fc.constant({ op: 'takeAll' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'takeRun' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'make' as const }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('putBack' as const), n: fc.integer({ min: 0, max: 4 }) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('takeOldest' as const), n: fc.integer({ min: 0, max: 5 }) }) },
   );
 
-  it('takes, puts back and drops exactly what the model does, and flags disorder only when some event came before an earlier one (property)', () => {
+  it('takes (all, or a run by value made later), puts back and drops exactly what the model does, and flags disorder only when some event came before an earlier one (property)', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const buffer = new StreamBuffer('g', 's');
@@ -79,39 +88,77 @@ describe('StreamBuffer against a model (one array of events, oldest first)', () 
         let disordered = false;
         let newest = 0;
         let serial = 0;
+        // Events handed over as objects (pushKept, putBack): the stream hands back those very objects.
+        const objects = new Set<InputLogEvent>();
+        // Runs' events taken by value, not yet made into objects, oldest first.
+        const pending: Array<{ events: PendingEvents; expected: InputLogEvent[] }> = [];
+        // How many of the oldest buffered events the stream holds as objects: any operation on
+        // objects (pushKept, putBack, takeOldest) turns the events kept by value into objects first.
+        let asObjects = 0;
         for (const o of ops) {
           if (o.op === 'push') {
             const event = { timestamp: o.ts, message: `m${serial++}` };
             if (o.ts < newest) disordered = true;
             newest = o.ts;
-            buffer.push(event, 100);
+            if (o.kept) {
+              buffer.pushKept(event, 100);
+              objects.add(event);
+            } else buffer.push(event.timestamp, event.message, 100);
             model.push(event);
-          } else if (o.op === 'takeAll') {
-            const taken = buffer.takeAll();
-            // The same objects, in arrival order (the stream keeps them as they came).
-            expect(taken.events).toHaveLength(model.length);
-            taken.events.forEach((event, k) => expect(event).toBe(model[k]));
+            if (o.kept) asObjects = model.length;
+          } else if (o.op === 'takeAll' || o.op === 'takeRun') {
+            const taken = o.op === 'takeAll' ? buffer.takeAll() : buffer.takeRun();
+            // A run takes events kept by value as they are: exactly when none was given as an object.
+            const byValue = o.op === 'takeRun' && model.length > 0 && asObjects === 0;
+            expect(taken.events instanceof PendingEvents).toBe(byValue);
+            if (taken.events instanceof PendingEvents) {
+              expect(taken.events.length).toBe(model.length);
+              expect([taken.events.first, taken.events.last]).toEqual([model[0]!.timestamp, model.at(-1)!.timestamp]);
+              // Made later, after more pushes and takes: the stream reuses those arrays only once given back.
+              pending.push({ events: taken.events, expected: model });
+            } else {
+              const events = eventsOf(taken.events);
+              // The same events, in arrival order; the very objects where it was given objects.
+              expect(events).toEqual(model);
+              events.forEach((event, k) => {
+                if (objects.has(model[k]!)) expect(event).toBe(model[k]);
+              });
+              // Never "in order" when they are not: the flush sorts only when told to.
+              if (events.some((event, k) => k > 0 && event.timestamp < events[k - 1]!.timestamp)) expect(taken.unordered).toBe(true);
+            }
             expect(taken.bytes).toBe(100 * model.length);
             expect(taken.unordered).toBe(disordered);
-            // Never "in order" when they are not: the flush sorts only when told to.
-            if (taken.events.some((event, k) => k > 0 && event.timestamp < taken.events[k - 1]!.timestamp)) expect(taken.unordered).toBe(true);
             model = [];
+            asObjects = 0;
             disordered = false;
             newest = 0;
+          } else if (o.op === 'make') {
+            const next = pending.shift();
+            if (next !== undefined) {
+              const made = next.events.make();
+              expect(made).toEqual(next.expected);
+              expect(next.events.make()).toBe(made);
+            }
           } else if (o.op === 'putBack') {
             const back = Array.from({ length: o.n }, (_, k) => ({ timestamp: k, message: `back${serial++}` }));
             buffer.putBack(back, 100 * o.n);
+            for (const event of back) objects.add(event);
             model = back.concat(model);
+            if (o.n > 0) asObjects = model.length;
             if (o.n > 0) disordered = true;
           } else {
             const taken = buffer.takeOldest(o.n * 100, () => 100);
             expect(taken.events).toEqual(model.slice(0, o.n));
             expect(taken.bytes).toBe(100 * Math.min(o.n, model.length));
             model = model.slice(o.n);
+            asObjects = model.length;
           }
           expect(buffer.count).toBe(model.length);
           expect(buffer.bytes).toBe(100 * model.length);
         }
+        // Whatever was left pending is still intact when made at the end.
+        for (const next of pending) expect(next.events.make()).toEqual(next.expected);
+        expect(buffer.takeAll().events).toEqual(model);
       }),
     );
   });

@@ -53,7 +53,7 @@ describe('StreamRegistry: releasing idle streams', () => {
     const c = clock();
     const registry = new StreamRegistry({ idleTimeoutMs: 1_000, now: c.now });
     const withEvents = registry.get('g', 'events');
-    withEvents.push(ev(1), 40);
+    withEvents.push(ev(1).timestamp, ev(1).message, 40);
     const running = registry.get('g', 'running');
     running.running = new Promise<void>(() => undefined);
     const listed = registry.get('g', 'listed');
