@@ -153,7 +153,6 @@ export class BatchBufferImpl implements BatchBuffer {
     }
   }
 
-
   /**
    * Buffers one event at once when that needs no waiting, and says whether it did. Returns
    * `false`, buffering nothing, when `add()` would have to wait: the buffer is full under the
