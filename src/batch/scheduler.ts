@@ -14,7 +14,7 @@ import { fitsOneBatch, planBatches, sortByTimestamp, type PlanLimits } from './p
 import { backoffDelay } from './retry.js';
 import type { Sender } from './sender.js';
 import type { Settlement, RequeuePiece } from './settlement.js';
-import { eventsOf, type BatchEvents, type StreamBuffer, type StreamRun } from './stream-buffer.js';
+import { eventsOf, type BatchEvents, type StreamBuffer, type StreamRun, type TakenEvents } from './stream-buffer.js';
 import type { StreamRegistry } from './stream-registry.js';
 import type { BatchConfig } from './types.js';
 
@@ -272,7 +272,7 @@ export class Scheduler {
       const taken = target.takeRun();
       this.#ledger.taken(taken.events.length, taken.bytes);
       const pass = ++run.passes;
-      const left = await this.#send(target, taken.events, taken.bytes, taken.unordered);
+      const left = await this.#send(target, taken);
       if (left !== undefined) throw this.#failPass(target, pass, left);
       run.failureStreak = 0;
       run.retryAt = 0;
@@ -281,7 +281,7 @@ export class Scheduler {
   }
 
   /** Plans a pass's events into batches and sends them; what the sender could not settle. */
-  #send(target: StreamBuffer, events: BatchEvents, bytes: number, unordered: boolean): Promise<RequeuePiece[] | undefined> {
+  #send(target: StreamBuffer, { events, bytes, unordered }: TakenEvents<BatchEvents>): Promise<RequeuePiece[] | undefined> {
     // One batch still by value (the common case): its objects are made when its call may start.
     if (!Array.isArray(events) && !unordered && fitsOneBatch(events.length, bytes, events.last - events.first, this.#plan)) {
       return this.#sender.sendPending(target, events, bytes);

@@ -32,9 +32,12 @@ export interface StreamRun {
   passWaiters: PassWaiter[];
 }
 
-/** What {@link StreamBuffer.takeAll} hands over: the events, their bytes, and whether they need a sort. */
-export interface TakenEvents {
-  events: InputLogEvent[];
+/**
+ * What {@link StreamBuffer.takeAll} hands over: the events, their bytes, and whether they need a
+ * sort ({@link StreamBuffer.takeRun}: the events may still be by value).
+ */
+export interface TakenEvents<E extends BatchEvents = InputLogEvent[]> {
+  events: E;
   bytes: number;
   unordered: boolean;
 }
@@ -63,6 +66,26 @@ const MAX_KEPT_SLOTS = 16_384;
 
 function emptyEvents(): InputLogEvent[] {
   return EMPTY_EVENTS.slice();
+}
+
+/**
+ * Makes the first `n` value slots into objects, at `into[at]` on, and lets the slots' messages go
+ * (the slots may be reused for the next events).
+ */
+function makeObjects(timestamps: number[], messages: string[], n: number, into: InputLogEvent[], at: number): void {
+  for (let i = 0; i < n; i++) {
+    into[at + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
+    messages[i] = '';
+  }
+}
+
+/**
+ * Whether value arrays of `length` slots, of which the last take used `used`, are kept for the
+ * next events. The slots are not counted under maxBufferedBytes (16 bytes each): a stream that
+ * held many more than now, or more than a batch's worth, gives them back.
+ */
+function keepsSlots(used: number, length: number): boolean {
+  return used * 4 >= length && length <= MAX_KEPT_SLOTS;
 }
 
 /**
@@ -101,7 +124,7 @@ export class PendingEvents {
     const timestamps = this.#timestamps;
     const messages = this.#messages;
     const made = new Array<InputLogEvent>(n);
-    for (let i = 0; i < n; i++) made[i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
+    makeObjects(timestamps, messages, n, made, 0);
     this.#timestamps = EMPTY_TIMESTAMPS;
     this.#messages = EMPTY_MESSAGES;
     this.#owner.giveBack(timestamps, messages, n);
@@ -233,11 +256,7 @@ export class StreamBuffer implements StreamRun {
     this.#keepValues();
     const taken = { events: this.#kept, bytes: this.#bytes, unordered: this.#unordered };
     this.#kept = emptyEvents();
-    this.#bytes = 0;
-    // The next event is compared with nothing buffered: a clock that stepped back across a flush
-    // does not make the next batch sort.
-    this.#newest = 0;
-    this.#unordered = false;
+    this.#taken();
     return taken;
   }
 
@@ -245,32 +264,29 @@ export class StreamBuffer implements StreamRun {
    * {@link takeAll} for a flush run: when every buffered event is kept by value, they are handed
    * over as they are ({@link PendingEvents}), with the arrays that hold them.
    */
-  takeRun(): { events: BatchEvents; bytes: number; unordered: boolean } {
+  takeRun(): TakenEvents<BatchEvents> {
     const n = this.#values;
     if (this.#kept.length !== 0 || n === 0) return this.takeAll();
     const taken = { events: new PendingEvents(this.#timestamps, this.#messages, n, this), bytes: this.#bytes, unordered: this.#unordered };
     const spare = this.#spare;
     if (spare === undefined) {
-      this.#timestamps = EMPTY_TIMESTAMPS.slice();
-      this.#messages = EMPTY_MESSAGES.slice();
+      this.#freshSlots();
     } else {
       this.#timestamps = spare[0];
       this.#messages = spare[1];
       this.#spare = undefined;
     }
     this.#values = 0;
-    this.#bytes = 0;
-    this.#newest = 0;
-    this.#unordered = false;
+    this.#taken();
     return taken;
   }
 
-  /** Value arrays whose first `used` slots a {@link PendingEvents} has made into objects: kept as the spare pair. */
+  /**
+   * Value arrays whose first `used` slots a {@link PendingEvents} has made into objects (their
+   * messages already let go): kept as the spare pair, if there is none and they are worth keeping.
+   */
   giveBack(timestamps: number[], messages: string[], used: number): void {
-    if (this.#spare !== undefined || messages.length > MAX_KEPT_SLOTS) return;
-    // The slots are kept for the next events; their messages are let go.
-    for (let i = 0; i < used; i++) messages[i] = '';
-    this.#spare = [timestamps, messages];
+    if (this.#spare === undefined && keepsSlots(used, messages.length)) this.#spare = [timestamps, messages];
   }
 
   /** Puts events back in front of newer ones, in their order (after a failed run). */
@@ -308,18 +324,23 @@ export class StreamBuffer implements StreamRun {
     // Sized once (pushing one by one regrows it, several times per take of a stream).
     if (kept.length === 0) kept = this.#kept = new Array<InputLogEvent>(n);
     else kept.length += n;
-    const base = kept.length - n;
-    for (let i = 0; i < n; i++) {
-      kept[base + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
-      // The slot is kept for the next events; its message is let go.
-      messages[i] = '';
-    }
+    makeObjects(timestamps, messages, n, kept, kept.length - n);
     this.#values = 0;
-    // The slots are not counted under maxBufferedBytes (16 bytes per event a stream held at once):
-    // a stream that held many more than now, or more than a batch's worth, gives them back.
-    if (n * 4 < messages.length || messages.length > MAX_KEPT_SLOTS) {
-      this.#timestamps = EMPTY_TIMESTAMPS.slice();
-      this.#messages = EMPTY_MESSAGES.slice();
-    }
+    if (!keepsSlots(n, messages.length)) this.#freshSlots();
+  }
+
+  /** New, empty value arrays (of the elements kinds they will hold). */
+  #freshSlots(): void {
+    this.#timestamps = EMPTY_TIMESTAMPS.slice();
+    this.#messages = EMPTY_MESSAGES.slice();
+  }
+
+  /** After a take: nothing buffered. */
+  #taken(): void {
+    this.#bytes = 0;
+    // The next event is compared with nothing buffered: a clock that stepped back across a flush
+    // does not make the next batch sort.
+    this.#newest = 0;
+    this.#unordered = false;
   }
 }
