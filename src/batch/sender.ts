@@ -159,32 +159,34 @@ export class Sender {
     const calls = bisectionCalls(events.length, this.#policy.bisectionBudget ?? DEFAULT_BATCH_CONFIG.bisectionBudget);
     const outcome = await this.#attempt(target, events, bytes, calls - 1);
     if (outcome === undefined || !('invalid' in outcome)) return outcome;
-    return outcome.dropped ? undefined : this.#isolate(target, eventsOf(events), outcome.invalid, calls - 1);
+    return outcome.dropped ? undefined : this.#isolate(target, outcome.events, outcome.invalid, calls - 1);
   }
 
   /**
    * Sends one batch, retrying retryable errors, until it is settled (undefined), cannot be (the
-   * failure), or the service calls it invalid (`invalid`, the error; `dropped` when it was
-   * dropped as such: one event, or no bisection budget left; else nothing is settled and the
-   * caller searches it).
+   * failure), or the service calls it invalid (`invalid`, the error, with the batch's events;
+   * `dropped` when it was dropped as such: one event, or no bisection budget left; else nothing
+   * is settled and the caller searches it).
    */
   async #attempt(
     target: StreamBuffer,
     batch: BatchEvents,
     bytes: number,
     bisectCallsLeft: number,
-  ): Promise<SendFailure | { invalid: unknown; dropped: boolean } | undefined> {
+  ): Promise<SendFailure | { invalid: unknown; dropped: boolean; events: InputLogEvent[] } | undefined> {
     const lifecycle = this.#lifecycle;
+    // The batch's objects, once made: every attempt hands the flush function the same ones.
+    let made: InputLogEvent[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      if (lifecycle.abandoned) return { events: eventsOf(batch), error: new BufferStoppedError(), retryable: true };
+      if (lifecycle.abandoned) return { events: made ?? eventsOf(batch), error: new BufferStoppedError(), retryable: true };
       await this.#pacer.acquire();
       if (lifecycle.abandoned) {
         // stop()'s deadline passed while this batch waited for a slot: never call after it.
         this.#pacer.release('not-called');
-        return { events: eventsOf(batch), error: new BufferStoppedError(), retryable: true };
+        return { events: made ?? eventsOf(batch), error: new BufferStoppedError(), retryable: true };
       }
       // Made now, if still by value: they live for the call, not while it waited for a slot.
-      const events = eventsOf(batch);
+      const events = (made ??= eventsOf(batch));
       const outcome = await this.#call(target, events);
       if (outcome.ok) {
         this.#pacer.release('delivered');
@@ -200,9 +202,9 @@ export class Sender {
             return undefined;
           }
           this.#settlement.invalid(target, events, bytes, error);
-          return { invalid: error, dropped: true };
+          return { invalid: error, dropped: true, events };
         case 'bisect':
-          return { invalid: error, dropped: false };
+          return { invalid: error, dropped: false, events };
         case 'give-up':
           return { events, error, retryable: step.retryable };
         case 'retry':

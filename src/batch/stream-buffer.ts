@@ -97,7 +97,7 @@ export class PendingEvents {
   readonly length: number;
   #timestamps: number[];
   #messages: string[];
-  #made: InputLogEvent[] | undefined = undefined;
+  #made = false;
   /** The stream the arrays came from: they go back to it once the objects are made. */
   readonly #owner: StreamBuffer;
 
@@ -117,9 +117,19 @@ export class PendingEvents {
     return this.#timestamps[this.length - 1] as number;
   }
 
-  /** The events as objects, in order; made at the first call, the same array after. */
+  /**
+   * The events as objects, in order. Once only: the caller keeps the array (a retried batch
+   * hands the flush function the same objects). It is not kept here: this object was made when
+   * its run started and has often waited through young-generation collections for a call slot,
+   * so V8 had moved it to the old generation; a reference from it to the young objects then kept
+   * them, and every event sent, alive through young collections until the next full one, after
+   * the call and long after this object was garbage (bench:core with 1,000 streams on Node 22:
+   * 463 MB promoted in six rounds against 241 MB without it, and about 0.8x the events/s).
+   * @throws Error when called a second time (a bug in the caller: its slots are reused by then).
+   */
   make(): InputLogEvent[] {
-    if (this.#made !== undefined) return this.#made;
+    if (this.#made) throw new Error('PendingEvents.make() called twice');
+    this.#made = true;
     const n = this.length;
     const timestamps = this.#timestamps;
     const messages = this.#messages;
@@ -128,14 +138,14 @@ export class PendingEvents {
     this.#timestamps = EMPTY_TIMESTAMPS;
     this.#messages = EMPTY_MESSAGES;
     this.#owner.giveBack(timestamps, messages, n);
-    return (this.#made = made);
+    return made;
   }
 }
 
 /** The events of a batch: objects, or still by value ({@link PendingEvents}). */
 export type BatchEvents = InputLogEvent[] | PendingEvents;
 
-/** The objects of a batch's events (made now if they are still by value). */
+/** The objects of a batch's events (made now if they are still by value: once only, see {@link PendingEvents.make}). */
 export function eventsOf(events: BatchEvents): InputLogEvent[] {
   return Array.isArray(events) ? events : events.make();
 }

@@ -72,20 +72,26 @@ describe('Sender and its pacer', () => {
 });
 
 describe('Sender, a batch still by value (PendingEvents)', () => {
-  it('makes its objects only when its call may start, not while it waits for the pacer, and requeues them if stop() comes first', async () => {
+  /** A sender whose pacer opens one call at a time when the test says; `answers` are thrown by the first calls. */
+  function setUp(answers: unknown[]) {
     let open: () => void = () => undefined;
     const pacer: Pacer = { acquire: () => new Promise<void>((resolve) => (open = resolve)), release: () => undefined };
     const received: InputLogEvent[][] = [];
+    const invalid: InputLogEvent[][] = [];
     const lifecycle = new Lifecycle();
     const sender = new Sender({
-      flushFunction: async (_g, _s, events) => void received.push(events),
-      policy: { maxRetries: 0, retryBaseDelayMs: 0, throttleBaseDelayMs: 0, retryMaxDelayMs: 0, flushTimeoutMs: 60_000, maxConcurrentFlushes: 1 },
+      flushFunction: async (_g, _s, events) => {
+        received.push(events);
+        const answer = answers.shift();
+        if (answer !== undefined) throw answer;
+      },
+      policy: { maxRetries: 1, retryBaseDelayMs: 0, throttleBaseDelayMs: 0, retryMaxDelayMs: 0, flushTimeoutMs: 60_000, maxConcurrentFlushes: 1 },
       tokens: new SequenceTokenManager(),
       pacer,
       lifecycle,
       ledger: new Ledger(),
       fairness: new Fairness(1_048_576),
-      settlement: { delivered: () => undefined, invalid: () => undefined },
+      settlement: { delivered: () => undefined, invalid: (_t, events) => void invalid.push(events) },
       notices: new Notices({}),
       hooks: {},
       now: () => 0,
@@ -98,7 +104,21 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
       expect(taken).toBeInstanceOf(PendingEvents);
       return taken as PendingEvents;
     };
+    /** Opens the pacer for each call until `sent` settles. */
+    const openUntil = async <T>(sent: Promise<T>): Promise<T> => {
+      let done = false;
+      void sent.finally(() => (done = true));
+      while (!done) {
+        open();
+        await settle();
+      }
+      return sent;
+    };
+    return { sender, lifecycle, received, invalid, take, open: () => open(), openUntil };
+  }
 
+  it('makes its objects once, when its first call may start (not while it waits for the pacer), and retries with the same objects', async () => {
+    const { sender, received, take, openUntil } = setUp([awsError('ServiceUnavailableException', 503)]);
     const pending = take();
     const make = vi.spyOn(pending, 'make');
     const sent = sender.sendPending(new StreamBuffer('g', 's'), pending, 0);
@@ -106,19 +126,34 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
     // Waiting for a slot: still by value.
     expect(make).not.toHaveBeenCalled();
     expect(received).toEqual([]);
-    open();
-    expect(await sent).toBeUndefined();
-    expect(received).toEqual([[ev(0), ev(1), ev(2)]]);
-    expect(received[0]).toBe(pending.make());
+    expect(await openUntil(sent)).toBeUndefined();
+    // The failed call and its retry received the very same array of objects, made once.
+    expect(received).toHaveLength(2);
+    expect(received[0]).toEqual([ev(0), ev(1), ev(2)]);
+    expect(received[1]).toBe(received[0]);
+    expect(make).toHaveBeenCalledTimes(1);
+    // Made once: its value slots went back to the stream for reuse.
+    expect(() => pending.make()).toThrow('called twice');
+  });
 
-    // stop()'s deadline passes while it waits: never called, the events go back as objects, in order.
-    const late = take();
-    const requeued = sender.sendPending(new StreamBuffer('g', 's'), late, 0);
+  it('searches a batch the service calls invalid among the objects it sent', async () => {
+    // The whole batch, then its first half [ev(0)] refused: ev(0) is dropped, the rest delivered.
+    const { sender, received, invalid, take, openUntil } = setUp([awsError('InvalidParameterException'), awsError('InvalidParameterException')]);
+    const pending = take();
+    expect(await openUntil(sender.sendPending(new StreamBuffer('g', 's'), pending, 0))).toBeUndefined();
+    expect(received).toEqual([[ev(0), ev(1), ev(2)], [ev(0)], [ev(1), ev(2)]]);
+    expect(received[1]![0]).toBe(received[0]![0]);
+    expect(invalid).toEqual([[ev(0)]]);
+  });
+
+  it('requeues its events as objects, in order, if stop() comes while it waits for the pacer', async () => {
+    const { sender, lifecycle, received, take, open } = setUp([]);
+    const requeued = sender.sendPending(new StreamBuffer('g', 's'), take(), 0);
     await settle();
     lifecycle.abandon();
     open();
     const left = await requeued;
     expect(left?.map((piece) => piece.events)).toEqual([[ev(0), ev(1), ev(2)]]);
-    expect(received).toHaveLength(1);
+    expect(received).toEqual([]);
   });
 });
