@@ -17,6 +17,7 @@ import { SequenceTokenManager } from './sequencing.js';
 import { Settlement } from './settlement.js';
 import { StreamRegistry } from './stream-registry.js';
 import type { BatchBufferOptions, BatchConfig, FlushFunction } from './types.js';
+import { SlotPool } from './value-slots.js';
 
 /** The collaborators of one buffer. */
 export interface Parts {
@@ -63,6 +64,7 @@ export function assemble(inputs: Inputs): Parts {
     // add()s waiting for room each hold their stream: release nothing until they are in.
     canRelease: () => !parts.admission.waiting,
     released: (target) => parts.tokens.invalidateToken(target.group, target.stream),
+    pool: SlotPool.forBound(inputs.config.maxBufferedBytes),
   });
   parts.durable = buildDurable(parts, inputs);
   parts.settlement = buildSettlement(parts, inputs);

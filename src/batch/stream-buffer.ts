@@ -4,6 +4,7 @@
  * run ({@link StreamRun}), kept here so that a push reaches it without a lookup.
  */
 import type { InputLogEvent } from './types.js';
+import { CHUNK_SLOTS, NO_CHUNK, noChunks, SlotPool, SMALL_CHUNK_SLOTS, type Chunk } from './value-slots.js';
 
 /** A flush() waiting for the pass that takes the events buffered at its call (scheduler.ts). */
 export interface PassWaiter {
@@ -52,54 +53,24 @@ export interface TakenEvents<E extends BatchEvents = InputLogEvent[]> {
  */
 const EMPTY_EVENTS: InputLogEvent[] = [{ timestamp: 0, message: '' }];
 EMPTY_EVENTS.pop();
-/**
- * The same for the value slots: doubles for the timestamps (they are past 2^31), references for
- * the messages; both holey, so that slots made a given length ({@link slotsOf}) have the same
- * kind as slots grown one push at a time.
- */
-const EMPTY_TIMESTAMPS: number[] = new Array<number>(1).fill(0.5);
-EMPTY_TIMESTAMPS.pop();
-const EMPTY_MESSAGES: string[] = new Array<string>(1).fill('');
-EMPTY_MESSAGES.pop();
-
-/**
- * Most value slots a stream keeps for its next events after a take: more than a default batch
- * (10,000 events) holds.
- */
-const MAX_KEPT_SLOTS = 16_384;
-
 function emptyEvents(): InputLogEvent[] {
   return EMPTY_EVENTS.slice();
 }
 
 /**
- * Value slots of `empty`'s kind, `length` of them, allocated at once (V8 sizes the backing store
- * to the new length; pushing one at a time grows it about seven times on the way to 500).
+ * Makes the first `n` events of `chunks` into objects, at `into[at]` on, and lets the slots'
+ * messages go (the chunks go back to the pool for the next events).
  */
-function slotsOf<T>(empty: T[], length: number): T[] {
-  const slots = empty.slice();
-  slots.length = length;
-  return slots;
-}
-
-/**
- * Makes the first `n` value slots into objects, at `into[at]` on, and lets the slots' messages go
- * (the slots may be reused for the next events).
- */
-function makeObjects(timestamps: number[], messages: string[], n: number, into: InputLogEvent[], at: number): void {
-  for (let i = 0; i < n; i++) {
-    into[at + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
-    messages[i] = '';
+function makeObjects(chunks: readonly Chunk[], n: number, into: InputLogEvent[], at: number): void {
+  for (let c = 0, done = 0; done < n; c++) {
+    const { timestamps, messages } = chunks[c] as Chunk;
+    const count = Math.min(messages.length, n - done);
+    for (let i = 0; i < count; i++) {
+      into[at + done + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
+      messages[i] = '';
+    }
+    done += count;
   }
-}
-
-/**
- * Whether value arrays of `length` slots, of which the last take used `used`, are kept for the
- * next events. The slots are not counted under maxBufferedBytes (16 bytes each): a stream that
- * held many more than now, or more than a batch's worth, gives them back.
- */
-function keepsSlots(used: number, length: number): boolean {
-  return used * 4 >= length && length <= MAX_KEPT_SLOTS;
 }
 
 /**
@@ -109,26 +80,21 @@ function keepsSlots(used: number, length: number): boolean {
  */
 export class PendingEvents {
   readonly length: number;
-  #timestamps: number[];
-  #messages: string[];
-  #made = false;
-  /** The stream the arrays came from: they go back to it once the objects are made. */
-  readonly #owner: StreamBuffer;
-
-  constructor(timestamps: number[], messages: string[], length: number, owner: StreamBuffer) {
-    this.#timestamps = timestamps;
-    this.#messages = messages;
-    this.length = length;
-    this.#owner = owner;
-  }
-
   /** Timestamp of the first event, and of the last. */
-  get first(): number {
-    return this.#timestamps[0] as number;
-  }
+  readonly first: number;
+  readonly last: number;
+  /** The chunks holding the events, in order; empty once made. */
+  #chunks: readonly Chunk[];
+  #made = false;
+  /** Where the chunks go once the objects are made. */
+  readonly #pool: SlotPool;
 
-  get last(): number {
-    return this.#timestamps[this.length - 1] as number;
+  constructor(chunks: readonly Chunk[], length: number, last: number, pool: SlotPool) {
+    this.#chunks = chunks;
+    this.length = length;
+    this.first = (chunks[0] as Chunk).timestamps[0] as number;
+    this.last = last;
+    this.#pool = pool;
   }
 
   /**
@@ -144,14 +110,11 @@ export class PendingEvents {
   make(): InputLogEvent[] {
     if (this.#made) throw new Error('PendingEvents.make() called twice');
     this.#made = true;
-    const n = this.length;
-    const timestamps = this.#timestamps;
-    const messages = this.#messages;
-    const made = new Array<InputLogEvent>(n);
-    makeObjects(timestamps, messages, n, made, 0);
-    this.#timestamps = EMPTY_TIMESTAMPS;
-    this.#messages = EMPTY_MESSAGES;
-    this.#owner.giveBack(timestamps, messages, n);
+    const chunks = this.#chunks;
+    const made = new Array<InputLogEvent>(this.length);
+    makeObjects(chunks, this.length, made, 0);
+    this.#chunks = [];
+    this.#pool.give(chunks);
     return made;
   }
 }
@@ -193,27 +156,25 @@ export class StreamBuffer implements StreamRun {
   #kept: InputLogEvent[] = emptyEvents();
   /**
    * The other buffered events by value, in arrival order after `#kept`: 16 bytes per event in
-   * slots reused from one take to the next, where an object per event cost about 68 (its
-   * timestamp, a double, is a second object). An object that stays buffered until its batch fills
-   * is also copied by each young-generation collection it lives through, unless V8 decides, by
-   * chance run by run, to allocate such objects in the old generation (bench:core with 1,000
-   * streams, alternated against objects: 1.42x the events/s on Node 24, 1.38x on Node 26, 0.90x on
-   * Node 22, whose runs were mostly the lucky kind). A run takes them as they are
-   * ({@link takeRun}, {@link PendingEvents}) when they make one batch in order; the objects the
-   * flush function receives are then made when the batch's call may start (sender.ts), and live
-   * for the call. Otherwise they are made when the run takes them.
+   * slots of chunks from the buffer's pool (value-slots.ts), where an object per event cost about
+   * 68 (its timestamp, a double, is a second object). An object that stays buffered until its
+   * batch fills is also copied by each young-generation collection it lives through, unless V8
+   * decides, by chance run by run, to allocate such objects in the old generation (bench:core
+   * with 1,000 streams, alternated against objects: 1.42x the events/s on Node 24, 1.38x on
+   * Node 26, 0.90x on Node 22, whose runs were mostly the lucky kind). A run takes them as they
+   * are ({@link takeRun}, {@link PendingEvents}) when they make one batch in order; the objects
+   * the flush function receives are then made when the batch's call may start (sender.ts), and
+   * live for the call. Otherwise they are made when the run takes them.
    */
-  #timestamps: number[] = EMPTY_TIMESTAMPS.slice();
-  #messages: string[] = EMPTY_MESSAGES.slice();
-  /** Slots of the two arrays above in use (the others are kept for the next events). */
+  #chunks: Chunk[] = noChunks();
+  /** The last of `#chunks` (NO_CHUNK, which has no slot, when there is none), and its slots in use. */
+  #tail: Chunk = NO_CHUNK;
+  #tailUsed = 0;
+  /** Events kept by value. */
   #values = 0;
-  /**
-   * A second pair of value arrays, given back by the last run's {@link PendingEvents} once its
-   * objects were made: the next take switches to it, so that a stream's arrays are allocated once
-   * and reused (arrays grown anew at each take were young, and copied by each young collection
-   * until their events were sent).
-   */
-  #spare: [number[], string[]] | undefined = undefined;
+  /** Slots of the first chunk the next events take: small unless the last take held more. */
+  #firstChunkSlots = SMALL_CHUNK_SLOTS;
+  readonly #pool: SlotPool;
   /** Sum of the sizes of the buffered events. */
   #bytes = 0;
   /**
@@ -224,9 +185,14 @@ export class StreamBuffer implements StreamRun {
   #newest = 0;
   #unordered = false;
 
-  constructor(group: string, stream: string) {
+  /**
+   * @param pool where the stream takes the chunks its events are kept in, and where they go back
+   *   (the buffer's; by default one of its own).
+   */
+  constructor(group: string, stream: string, pool: SlotPool = new SlotPool(4 * CHUNK_SLOTS)) {
     this.group = group;
     this.stream = stream;
+    this.#pool = pool;
   }
 
   /** Events buffered. */
@@ -253,15 +219,17 @@ export class StreamBuffer implements StreamRun {
   push(timestamp: number, message: string, size: number): void {
     if (timestamp < this.#newest) this.#unordered = true;
     this.#newest = timestamp;
-    const n = this.#values;
-    if (n < this.#messages.length) {
-      this.#timestamps[n] = timestamp;
-      this.#messages[n] = message;
-    } else {
-      this.#timestamps.push(timestamp);
-      this.#messages.push(message);
+    let tail = this.#tail;
+    let at = this.#tailUsed;
+    if (at === tail.messages.length) {
+      tail = this.#tail = this.#pool.take(this.#chunks.length === 0 ? this.#firstChunkSlots : CHUNK_SLOTS);
+      this.#chunks.push(tail);
+      at = 0;
     }
-    this.#values = n + 1;
+    tail.timestamps[at] = timestamp;
+    tail.messages[at] = message;
+    this.#tailUsed = at + 1;
+    this.#values++;
     this.#bytes += size;
   }
 
@@ -291,27 +259,11 @@ export class StreamBuffer implements StreamRun {
   takeRun(): TakenEvents<BatchEvents> {
     const n = this.#values;
     if (this.#kept.length !== 0 || n === 0) return this.takeAll();
-    const taken = { events: new PendingEvents(this.#timestamps, this.#messages, n, this), bytes: this.#bytes, unordered: this.#unordered };
-    const spare = this.#spare;
-    if (spare === undefined) {
-      // As many as this take held (the next one is likely alike), unless they would not be kept.
-      this.#freshSlots(n <= MAX_KEPT_SLOTS ? n : 0);
-    } else {
-      this.#timestamps = spare[0];
-      this.#messages = spare[1];
-      this.#spare = undefined;
-    }
-    this.#values = 0;
+    // #newest is the last event's timestamp: every buffered event is by value, the last pushed.
+    const taken = { events: new PendingEvents(this.#chunks, n, this.#newest, this.#pool), bytes: this.#bytes, unordered: this.#unordered };
+    this.#noValues();
     this.#taken();
     return taken;
-  }
-
-  /**
-   * Value arrays whose first `used` slots a {@link PendingEvents} has made into objects (their
-   * messages already let go): kept as the spare pair, if there is none and they are worth keeping.
-   */
-  giveBack(timestamps: number[], messages: string[], used: number): void {
-    if (this.#spare === undefined && keepsSlots(used, messages.length)) this.#spare = [timestamps, messages];
   }
 
   /** Puts events back in front of newer ones, in their order (after a failed run). */
@@ -343,21 +295,22 @@ export class StreamBuffer implements StreamRun {
   #keepValues(): void {
     const n = this.#values;
     if (n === 0) return;
-    const timestamps = this.#timestamps;
-    const messages = this.#messages;
     let kept = this.#kept;
     // Sized once (pushing one by one regrows it, several times per take of a stream).
     if (kept.length === 0) kept = this.#kept = new Array<InputLogEvent>(n);
     else kept.length += n;
-    makeObjects(timestamps, messages, n, kept, kept.length - n);
-    this.#values = 0;
-    if (!keepsSlots(n, messages.length)) this.#freshSlots();
+    makeObjects(this.#chunks, n, kept, kept.length - n);
+    this.#pool.give(this.#chunks);
+    this.#noValues();
   }
 
-  /** New value arrays (of the elements kinds they will hold), of `length` free slots. */
-  #freshSlots(length = 0): void {
-    this.#timestamps = slotsOf(EMPTY_TIMESTAMPS, length);
-    this.#messages = slotsOf(EMPTY_MESSAGES, length);
+  /** No event kept by value, no chunk held (after a take of `#values` events). */
+  #noValues(): void {
+    this.#firstChunkSlots = this.#values > SMALL_CHUNK_SLOTS ? CHUNK_SLOTS : SMALL_CHUNK_SLOTS;
+    this.#chunks = noChunks();
+    this.#tail = NO_CHUNK;
+    this.#tailUsed = 0;
+    this.#values = 0;
   }
 
   /** After a take: nothing buffered. */

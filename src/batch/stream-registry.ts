@@ -13,6 +13,7 @@
 import { InvalidNameError } from './errors.js';
 import { logGroupNameProblem, logStreamNameProblem } from './rules.js';
 import { StreamBuffer } from './stream-buffer.js';
+import { SlotPool } from './value-slots.js';
 
 /** How the registry releases idle streams. */
 export interface StreamRegistryOptions {
@@ -27,6 +28,8 @@ export interface StreamRegistryOptions {
   readonly canRelease?: (() => boolean) | undefined;
   /** A stream was released (the buffer forgets its legacy sequence token here). */
   readonly released?: ((target: StreamBuffer) => void) | undefined;
+  /** Where every stream takes the chunks its events are kept in by value. Default: a pool that keeps 64 chunks free. */
+  readonly pool?: SlotPool | undefined;
 }
 
 /** Every stream the buffer holds state for, by group then stream. */
@@ -41,6 +44,7 @@ export class StreamRegistry {
   readonly #now: () => number;
   readonly #canRelease: () => boolean;
   readonly #released: ((target: StreamBuffer) => void) | undefined;
+  readonly #pool: SlotPool;
   #lastSweep: number | undefined;
   #releasedCount = 0;
 
@@ -50,6 +54,7 @@ export class StreamRegistry {
     this.#now = options.now ?? Date.now;
     this.#canRelease = options.canRelease ?? (() => true);
     this.#released = options.released;
+    this.#pool = options.pool ?? new SlotPool(64);
   }
 
   /** Streams held now. */
@@ -107,7 +112,7 @@ export class StreamRegistry {
       streams = new Map();
       this.#groups.set(group, streams);
     }
-    const target = new StreamBuffer(group, stream);
+    const target = new StreamBuffer(group, stream, this.#pool);
     streams.set(stream, target);
     this.#size++;
     this.#last = target;

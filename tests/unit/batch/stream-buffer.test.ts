@@ -4,6 +4,7 @@ import type { InputLogEvent } from '../../../src/batch/index.js';
 import { calculateEventSize } from '../../../src/batch/index.js';
 import { eventsOf, PendingEvents, StreamBuffer } from '../../../src/batch/stream-buffer.js';
 import { StreamRegistry } from '../../../src/batch/stream-registry.js';
+import { CHUNK_SLOTS, SlotPool, SMALL_CHUNK_SLOTS } from '../../../src/batch/value-slots.js';
 import { ev } from './helpers.js';
 
 const size = (e: { message: string }): number => calculateEventSize(e.message);
@@ -64,6 +65,7 @@ describe('StreamBuffer (one stream\'s events)', () => {
 describe('StreamBuffer against a model (one array of events, oldest first)', () => {
   type Op =
     | { op: 'push'; ts: number; kept: boolean }
+    | { op: 'burst'; ts: number; n: number }
     | { op: 'takeAll' }
     | { op: 'takeRun' }
     | { op: 'make' }
@@ -71,6 +73,8 @@ describe('StreamBuffer against a model (one array of events, oldest first)', () 
     | { op: 'takeOldest'; n: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 6, arbitrary: fc.record({ op: fc.constant('push' as const), ts: fc.integer({ min: 0, max: 50 }), kept: fc.boolean() }) },
+    // Enough events by value to fill chunks (CHUNK_SLOTS each) and cross into the next.
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('burst' as const), ts: fc.integer({ min: 0, max: 50 }), n: fc.integer({ min: 1, max: 3 * CHUNK_SLOTS + 1 }) }) },
     { weight: 1, arbitrary: fc.constant({ op: 'takeAll' as const }) },
     { weight: 1, arbitrary: fc.constant({ op: 'takeRun' as const }) },
     { weight: 1, arbitrary: fc.constant({ op: 'make' as const }) },
@@ -81,7 +85,8 @@ describe('StreamBuffer against a model (one array of events, oldest first)', () 
   it('takes (all, or a run by value made later), puts back and drops exactly what the model does, and flags disorder only when some event came before an earlier one (property)', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const buffer = new StreamBuffer('g', 's');
+        // A pool that keeps few slots free: chunks given back are reused, and some are not kept.
+        const buffer = new StreamBuffer('g', 's', new SlotPool(CHUNK_SLOTS + 2 * SMALL_CHUNK_SLOTS));
         let model: InputLogEvent[] = [];
         // Whether an event came before the one pushed before it, or events were put back, since
         // the last take (a take starts clean: nothing buffered is older than the next event).
@@ -106,6 +111,14 @@ describe('StreamBuffer against a model (one array of events, oldest first)', () 
             } else buffer.push(event.timestamp, event.message, 100);
             model.push(event);
             if (o.kept) asObjects = model.length;
+          } else if (o.op === 'burst') {
+            if (o.ts < newest) disordered = true;
+            for (let k = 0; k < o.n; k++) {
+              const event = { timestamp: o.ts + k, message: `m${serial++}` };
+              buffer.push(event.timestamp, event.message, 100);
+              model.push(event);
+            }
+            newest = o.ts + o.n - 1;
           } else if (o.op === 'takeAll' || o.op === 'takeRun') {
             const taken = o.op === 'takeAll' ? buffer.takeAll() : buffer.takeRun();
             // A run takes events kept by value as they are: exactly when none was given as an object.
