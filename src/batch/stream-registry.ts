@@ -13,7 +13,7 @@
 import { InvalidNameError } from './errors.js';
 import { logGroupNameProblem, logStreamNameProblem } from './rules.js';
 import { StreamBuffer } from './stream-buffer.js';
-import { SlotPool } from './value-slots.js';
+import { CHUNK_SLOTS, SlotPool } from './value-slots.js';
 
 /** How the registry releases idle streams. */
 export interface StreamRegistryOptions {
@@ -54,7 +54,7 @@ export class StreamRegistry {
     this.#now = options.now ?? Date.now;
     this.#canRelease = options.canRelease ?? (() => true);
     this.#released = options.released;
-    this.#pool = options.pool ?? new SlotPool(64);
+    this.#pool = options.pool ?? new SlotPool(64 * CHUNK_SLOTS);
   }
 
   /** Streams held now. */
