@@ -22,9 +22,9 @@ export interface PlanLimits extends Pick<BatchLimits, 'maxSpanMs'>, Required<Pic
   cutBetweenTimestamps?: boolean;
 }
 
-/** One planned batch. */
-export interface PlannedBatch {
-  events: InputLogEvent[];
+/** One planned batch (its events: objects, or still by value, stream-buffer.ts's PendingEvents). */
+export interface PlannedBatch<E = InputLogEvent[]> {
+  events: E;
   /** Sum of (UTF-8 bytes + 26) over `events`. */
   bytes: number;
 }
@@ -52,64 +52,86 @@ export function fitsOneBatch(count: number, bytes: number, spanMs: number, limit
   return count <= limits.maxEvents && bytes <= limits.maxBytes && spanMs <= (limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
 }
 
+/** One batch of a plan: events [start, end) of the sorted events, and their bytes. */
+export interface Cut {
+  start: number;
+  end: number;
+  bytes: number;
+}
+
 /**
- * Cuts events (already sorted) into consecutive batches, each as large as the limits allow.
- * A new batch starts before one would break a limit, never after; with `cutBetweenTimestamps`,
- * possibly earlier, at the start of the run of equal timestamps the cut would have split.
+ * Cuts `n` events (already sorted), read through `timestampAt` and `sizeAt` (UTF-8 bytes + 26),
+ * into consecutive batches, each as large as the limits allow. A new batch starts before one
+ * would break a limit, never after; with `cutBetweenTimestamps`, possibly earlier, at the start
+ * of the run of equal timestamps the cut would have split. The one planner: events kept as
+ * objects ({@link planBatches}) and by value (stream-buffer.ts) are cut by it alike.
+ */
+export function planCuts(n: number, timestampAt: (i: number) => number, sizeAt: (i: number) => number, limits: PlanLimits): Cut[] {
+  const maxSpan = limits.maxSpanMs ?? MAX_BATCH_SPAN_MS;
+  const between = limits.cutBetweenTimestamps === true;
+  const cuts: Cut[] = [];
+  /** The batch being built: events [start, i), their bytes, its first timestamp. */
+  let start = 0;
+  let bytes = 0;
+  let first = 0;
+  // The trailing run of equal timestamps in the batch: where it starts, and its bytes.
+  let runStart = 0;
+  let runBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const timestamp = timestampAt(i);
+    const size = sizeAt(i);
+    const count = i - start;
+    if (count > 0 && (count >= limits.maxEvents || bytes + size > limits.maxBytes || timestamp - first > maxSpan)) {
+      if (
+        between &&
+        runStart > start &&
+        timestamp === timestampAt(i - 1) &&
+        (runStart - start) * 2 >= count &&
+        i - runStart + 1 <= limits.maxEvents &&
+        runBytes + size <= limits.maxBytes
+      ) {
+        // Cut before the run instead of through it: the run moves to the next batch.
+        cuts.push({ start, end: runStart, bytes: bytes - runBytes });
+        start = runStart;
+        bytes = runBytes;
+        first = timestamp;
+      } else {
+        cuts.push({ start, end: i, bytes });
+        start = i;
+        bytes = 0;
+      }
+    }
+    if (i === start) {
+      first = timestamp;
+      runStart = i;
+      runBytes = 0;
+    } else if (timestamp !== timestampAt(i - 1)) {
+      runStart = i;
+      runBytes = 0;
+    }
+    bytes += size;
+    runBytes += size;
+  }
+  if (n > start) cuts.push({ start, end: n, bytes });
+  return cuts;
+}
+
+/**
+ * Cuts events (already sorted) into consecutive batches ({@link planCuts}).
  * `knownBytes`, when given, must be the sum of (UTF-8 bytes + 26) over `sorted`.
  */
 export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits, knownBytes?: number): PlannedBatch[] {
-  const maxSpan = limits.maxSpanMs ?? MAX_BATCH_SPAN_MS;
   // The caller knows the total (the buffer keeps it per stream) and it all fits in one batch: no
   // need to size every event a second time (a flush of 7,000 events re-measured 1 MB of UTF-8).
   const n = sorted.length;
   if (knownBytes !== undefined && n > 0 && fitsOneBatch(n, knownBytes, (sorted[n - 1] as InputLogEvent).timestamp - (sorted[0] as InputLogEvent).timestamp, limits)) {
     return [{ events: sorted as InputLogEvent[], bytes: knownBytes }];
   }
-  const between = limits.cutBetweenTimestamps === true;
-  const batches: PlannedBatch[] = [];
-  let current: InputLogEvent[] = [];
-  let bytes = 0;
-  let first = 0;
-  // The trailing run of equal timestamps in `current`: where it starts, and its bytes.
-  let runStart = 0;
-  let runBytes = 0;
-  for (const event of sorted) {
-    const size = calculateEventSize(event.message);
-    const count = current.length;
-    if (count > 0 && (count >= limits.maxEvents || bytes + size > limits.maxBytes || event.timestamp - first > maxSpan)) {
-      if (
-        between &&
-        runStart > 0 &&
-        event.timestamp === (current[count - 1] as InputLogEvent).timestamp &&
-        runStart * 2 >= count &&
-        count - runStart + 1 <= limits.maxEvents &&
-        runBytes + size <= limits.maxBytes
-      ) {
-        // Cut before the run instead of through it: the run moves to the next batch.
-        batches.push({ events: current.slice(0, runStart), bytes: bytes - runBytes });
-        current = current.slice(runStart);
-        bytes = runBytes;
-        first = event.timestamp;
-        runStart = 0;
-      } else {
-        batches.push({ events: current, bytes });
-        current = [];
-        bytes = 0;
-      }
-    }
-    if (current.length === 0) {
-      first = event.timestamp;
-      runStart = 0;
-      runBytes = 0;
-    } else if (event.timestamp !== (current[current.length - 1] as InputLogEvent).timestamp) {
-      runStart = current.length;
-      runBytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-    runBytes += size;
-  }
-  if (current.length > 0) batches.push({ events: current, bytes });
-  return batches;
+  const cuts = planCuts(
+    n,
+    (i) => (sorted[i] as InputLogEvent).timestamp,
+    (i) => calculateEventSize((sorted[i] as InputLogEvent).message),
+    limits,
+  );
+  return cuts.map((cut) => ({ events: sorted.slice(cut.start, cut.end), bytes: cut.bytes }));
 }

@@ -282,17 +282,20 @@ export class Scheduler {
 
   /** Plans a pass's events into batches and sends them; what the sender could not settle. */
   #send(target: StreamBuffer, { events, bytes, unordered }: TakenEvents<BatchEvents>): Promise<RequeuePiece[] | undefined> {
-    // One batch still by value (the common case): its objects are made when its call may start.
-    if (!Array.isArray(events) && !unordered && fitsOneBatch(events.length, bytes, events.last - events.first, this.#plan)) {
-      return this.#sender.sendPending(target, events, bytes);
-    }
-    const all = eventsOf(events);
-    const sorted = unordered ? sortByTimestamp(all) : all;
     // Batches sent at the same time must not share a timestamp (sender.ts): cut between
     // timestamps, or a fast producer (hundreds of events per millisecond) would tie nearly
     // every pair of batches and send them one at a time.
     const parallel = this.#config.maxConcurrentFlushes > 1 && !this.#sender.sequential(target);
-    return this.#sender.sendRun(target, planBatches(sorted, parallel ? this.#planParallel : this.#plan, bytes));
+    const limits = parallel ? this.#planParallel : this.#plan;
+    if (!Array.isArray(events) && !unordered) {
+      // Still by value, in order (the common case): one batch (most runs), or batches planned by
+      // value; either way each batch's objects are made when its call may start.
+      if (fitsOneBatch(events.length, bytes, events.last - events.first, limits)) return this.#sender.sendPending(target, events, bytes);
+      return this.#sender.sendRun(target, events.plan(limits));
+    }
+    const all = eventsOf(events);
+    const sorted = unordered ? sortByTimestamp(all) : all;
+    return this.#sender.sendRun(target, planBatches(sorted, limits, bytes));
   }
 
   /** A pass could not deliver everything: requeue, back off, tell its waiters; returns the error the run rejects with. */

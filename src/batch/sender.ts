@@ -132,11 +132,11 @@ export class Sender {
    * equal timestamps longer than half a batch. Returns undefined when every batch is settled;
    * else, in order, the failed batches and those never sent.
    */
-  async sendRun(target: StreamBuffer, batches: readonly PlannedBatch[]): Promise<RequeuePiece[] | undefined> {
+  async sendRun(target: StreamBuffer, batches: ReadonlyArray<PlannedBatch<BatchEvents>>): Promise<RequeuePiece[] | undefined> {
     // Most runs are one batch: send it without the lanes' bookkeeping (a stream that fills no
     // batch, as when a full buffer sends 1,000 streams, paid for it in every flush call).
     if (batches.length === 1) {
-      const batch = batches[0] as PlannedBatch;
+      const batch = batches[0] as PlannedBatch<BatchEvents>;
       const failure = await this.#sendBatch(target, batch.events, batch.bytes);
       return failure === undefined ? undefined : piecesOf(failure);
     }
@@ -318,8 +318,8 @@ export class Sender {
  * timestamp the previous one ends at waits for that one; after a failure no batch starts.
  */
 class Lanes {
-  readonly #batches: readonly PlannedBatch[];
-  readonly #send: (batch: PlannedBatch) => Promise<SendFailure | undefined>;
+  readonly #batches: ReadonlyArray<PlannedBatch<BatchEvents>>;
+  readonly #send: (batch: PlannedBatch<BatchEvents>) => Promise<SendFailure | undefined>;
   readonly #outcome: Array<SendFailure | undefined>;
   readonly #started: boolean[];
   readonly #finished: Array<Promise<void>> = [];
@@ -327,7 +327,7 @@ class Lanes {
   #next = 0;
   #failed = false;
 
-  constructor(batches: readonly PlannedBatch[], send: (batch: PlannedBatch) => Promise<SendFailure | undefined>) {
+  constructor(batches: ReadonlyArray<PlannedBatch<BatchEvents>>, send: (batch: PlannedBatch<BatchEvents>) => Promise<SendFailure | undefined>) {
     this.#batches = batches;
     this.#send = send;
     const n = batches.length;
@@ -346,7 +346,7 @@ class Lanes {
     for (let i = 0; i < this.#batches.length; i++) {
       const failure = this.#outcome[i];
       if (failure !== undefined) pieces.push(...piecesOf(failure));
-      else if (!this.#started[i]) pieces.push({ events: (this.#batches[i] as PlannedBatch).events });
+      else if (!this.#started[i]) pieces.push({ events: eventsOf((this.#batches[i] as PlannedBatch<BatchEvents>).events) });
     }
     return pieces;
   }
@@ -355,9 +355,9 @@ class Lanes {
     const batches = this.#batches;
     while (!this.#failed && this.#next < batches.length) {
       const i = this.#next++;
-      const batch = batches[i] as PlannedBatch;
+      const batch = batches[i] as PlannedBatch<BatchEvents>;
       const previous = batches[i - 1];
-      if (previous !== undefined && lastTimestamp(previous) === (batch.events[0] as InputLogEvent).timestamp) {
+      if (previous !== undefined && lastTimestamp(previous.events) === firstTimestamp(batch.events)) {
         await this.#finished[i - 1];
       }
       if (this.#failed) {
@@ -382,6 +382,10 @@ function piecesOf(failure: SendFailure): RequeuePiece[] {
   return pieces;
 }
 
-function lastTimestamp(batch: PlannedBatch): number {
-  return (batch.events[batch.events.length - 1] as InputLogEvent).timestamp;
+function firstTimestamp(events: BatchEvents): number {
+  return Array.isArray(events) ? (events[0] as InputLogEvent).timestamp : events.first;
+}
+
+function lastTimestamp(events: BatchEvents): number {
+  return Array.isArray(events) ? (events[events.length - 1] as InputLogEvent).timestamp : events.last;
 }

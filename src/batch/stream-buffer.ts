@@ -4,6 +4,8 @@
  * run ({@link StreamRun}), kept here so that a push reaches it without a lookup.
  */
 import type { InputLogEvent } from './types.js';
+import { calculateEventSize } from './event-size.js';
+import { planCuts, type PlanLimits, type PlannedBatch } from './planner.js';
 import { CHUNK_SLOTS, NO_CHUNK, noChunks, SlotPool, SMALL_CHUNK_SLOTS, type Chunk } from './value-slots.js';
 
 /** A flush() waiting for the pass that takes the events buffered at its call (scheduler.ts). */
@@ -58,43 +60,67 @@ function emptyEvents(): InputLogEvent[] {
 }
 
 /**
- * Makes the first `n` events of `chunks` into objects, at `into[at]` on, and lets the slots'
- * messages go (the chunks go back to the pool for the next events).
+ * Makes `n` events of `chunks`, from the `start`th on, into objects at `into[at]` on, and lets
+ * the slots' messages go (the chunks go back to the pool for the next events).
  */
-function makeObjects(chunks: readonly Chunk[], n: number, into: InputLogEvent[], at: number): void {
-  for (let c = 0, done = 0; done < n; c++) {
+function makeObjects(chunks: readonly Chunk[], start: number, n: number, into: InputLogEvent[], at: number): void {
+  let [c, k] = slotOf(chunks, start);
+  for (let done = 0; done < n; c++, k = 0) {
     const { timestamps, messages } = chunks[c] as Chunk;
-    const count = Math.min(messages.length, n - done);
+    const count = Math.min(messages.length - k, n - done);
     for (let i = 0; i < count; i++) {
-      into[at + done + i] = { timestamp: timestamps[i] as number, message: messages[i] as string };
-      messages[i] = '';
+      into[at + done + i] = { timestamp: timestamps[k + i] as number, message: messages[k + i] as string };
+      messages[k + i] = '';
     }
     done += count;
   }
+}
+
+/** The chunk and slot of the `i`th event of `chunks`: only the first chunk may be small (value-slots.ts). */
+function slotOf(chunks: readonly Chunk[], i: number): [chunk: number, slot: number] {
+  const first = (chunks[0] as Chunk).messages.length;
+  if (i < first) return [0, i];
+  const rest = i - first;
+  return [1 + Math.floor(rest / CHUNK_SLOTS), rest % CHUNK_SLOTS];
+}
+
+/** The chunks of one take by value, shared by the batches planned from it: back to the pool once every batch is made. */
+interface TakenChunks {
+  readonly chunks: readonly Chunk[];
+  readonly pool: SlotPool;
+  /** Batches of this take not made into objects yet. */
+  unmade: number;
 }
 
 /**
  * A run's events still by value: the objects the flush function receives are made by
  * {@link make}, when the batch's call may start (sender.ts), so that they live for the call and
  * not while the run waits for a call slot (a full buffer starts a run on every stream at once).
+ * A take that holds several batches is planned by value ({@link plan}): each batch is made when
+ * its own call may start, not all of them when the run takes them.
  */
 export class PendingEvents {
   readonly length: number;
   /** Timestamp of the first event, and of the last. */
   readonly first: number;
   readonly last: number;
-  /** The chunks holding the events, in order; empty once made. */
-  #chunks: readonly Chunk[];
-  #made = false;
-  /** Where the chunks go once the objects are made. */
-  readonly #pool: SlotPool;
+  readonly #taken: TakenChunks;
+  /** Where these events start in the take's chunks. */
+  readonly #start: number;
+  /** Made into objects, or planned into batches: its slots are not its own any more. */
+  #done = false;
 
-  constructor(chunks: readonly Chunk[], length: number, last: number, pool: SlotPool) {
-    this.#chunks = chunks;
+  /** The events of a take (`chunks`, `length` events, the last at `last`). */
+  static ofTake(chunks: readonly Chunk[], length: number, last: number, pool: SlotPool): PendingEvents {
+    return new PendingEvents({ chunks, pool, unmade: 1 }, 0, length, (chunks[0] as Chunk).timestamps[0] as number, last);
+  }
+
+  private constructor(taken: TakenChunks, start: number, length: number, first: number, last: number) {
+    this.#taken = taken;
+    this.#start = start;
     this.length = length;
-    this.first = (chunks[0] as Chunk).timestamps[0] as number;
+    this.first = first;
     this.last = last;
-    this.#pool = pool;
   }
 
   /**
@@ -105,17 +131,46 @@ export class PendingEvents {
    * them, and every event sent, alive through young collections until the next full one, after
    * the call and long after this object was garbage (bench:core with 1,000 streams on Node 22:
    * 463 MB promoted in six rounds against 241 MB without it, and about 0.8x the events/s).
-   * @throws Error when called a second time (a bug in the caller: its slots are reused by then).
+   * @throws Error when called a second time, or after {@link plan} (a bug in the caller: its slots are reused by then).
    */
   make(): InputLogEvent[] {
-    if (this.#made) throw new Error('PendingEvents.make() called twice');
-    this.#made = true;
-    const chunks = this.#chunks;
+    this.#claim('make()');
+    const taken = this.#taken;
     const made = new Array<InputLogEvent>(this.length);
-    makeObjects(chunks, this.length, made, 0);
-    this.#chunks = [];
-    this.#pool.give(chunks);
+    makeObjects(taken.chunks, this.#start, this.length, made, 0);
+    if (--taken.unmade === 0) taken.pool.give(taken.chunks);
     return made;
+  }
+
+  /**
+   * Cuts these events, in order, into batches (planner.ts's {@link planCuts}, by value), each
+   * still by value. This object is then spent: its batches are made instead.
+   * @throws Error when it was made or planned already.
+   */
+  plan(limits: PlanLimits): Array<PlannedBatch<PendingEvents>> {
+    this.#claim('plan()');
+    const taken = this.#taken;
+    const { chunks } = taken;
+    const start = this.#start;
+    const timestampAt = (i: number): number => {
+      const [c, k] = slotOf(chunks, start + i);
+      return (chunks[c] as Chunk).timestamps[k] as number;
+    };
+    const sizeAt = (i: number): number => {
+      const [c, k] = slotOf(chunks, start + i);
+      return calculateEventSize((chunks[c] as Chunk).messages[k] as string);
+    };
+    const cuts = planCuts(this.length, timestampAt, sizeAt, limits);
+    taken.unmade += cuts.length - 1;
+    return cuts.map((cut) => ({
+      events: new PendingEvents(taken, start + cut.start, cut.end - cut.start, timestampAt(cut.start), timestampAt(cut.end - 1)),
+      bytes: cut.bytes,
+    }));
+  }
+
+  #claim(what: string): void {
+    if (this.#done) throw new Error(`PendingEvents.${what} after make() or plan()`);
+    this.#done = true;
   }
 }
 
@@ -260,7 +315,7 @@ export class StreamBuffer implements StreamRun {
     const n = this.#values;
     if (this.#kept.length !== 0 || n === 0) return this.takeAll();
     // #newest is the last event's timestamp: every buffered event is by value, the last pushed.
-    const taken = { events: new PendingEvents(this.#chunks, n, this.#newest, this.#pool), bytes: this.#bytes, unordered: this.#unordered };
+    const taken = { events: PendingEvents.ofTake(this.#chunks, n, this.#newest, this.#pool), bytes: this.#bytes, unordered: this.#unordered };
     this.#noValues();
     this.#taken();
     return taken;
@@ -299,7 +354,7 @@ export class StreamBuffer implements StreamRun {
     // Sized once (pushing one by one regrows it, several times per take of a stream).
     if (kept.length === 0) kept = this.#kept = new Array<InputLogEvent>(n);
     else kept.length += n;
-    makeObjects(this.#chunks, n, kept, kept.length - n);
+    makeObjects(this.#chunks, 0, n, kept, kept.length - n);
     this.#pool.give(this.#chunks);
     this.#noValues();
   }

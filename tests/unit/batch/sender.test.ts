@@ -133,7 +133,7 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
     expect(received[1]).toBe(received[0]);
     expect(make).toHaveBeenCalledTimes(1);
     // Made once: its value slots went back to the stream for reuse.
-    expect(() => pending.make()).toThrow('called twice');
+    expect(() => pending.make()).toThrow('after make() or plan()');
   });
 
   it('searches a batch the service calls invalid among the objects it sent', async () => {

@@ -150,7 +150,7 @@ describe('StreamBuffer against a model (one array of events, oldest first)', () 
             if (next !== undefined) {
               expect(next.events.make()).toEqual(next.expected);
               // Once only: its slots may be the stream's again by now.
-              expect(() => next.events.make()).toThrow('called twice');
+              expect(() => next.events.make()).toThrow('after make() or plan()');
             }
           } else if (o.op === 'putBack') {
             const back = Array.from({ length: o.n }, (_, k) => ({ timestamp: k, message: `back${serial++}` }));

@@ -3,8 +3,10 @@
  * made run gives back is filled by the next stream that needs one, never while its events are
  * still wanted.
  */
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { InputLogEvent } from '../../../src/batch/index.js';
+import { planBatches } from '../../../src/batch/planner.js';
 import { eventsOf, PendingEvents, StreamBuffer } from '../../../src/batch/stream-buffer.js';
 import { CHUNK_SLOTS, SlotPool, SMALL_CHUNK_SLOTS } from '../../../src/batch/value-slots.js';
 
@@ -98,5 +100,52 @@ describe('streams sharing a pool', () => {
     takeRun(a).make();
     fill(a, events('o', 1));
     expect(take.mock.calls.at(-1)).toEqual([SMALL_CHUNK_SLOTS]);
+  });
+});
+
+describe('a take by value planned into batches (PendingEvents.plan)', () => {
+  // Rising timestamps with ties, messages of assorted sizes (some multi-byte), up to a few chunks.
+  const runArb = fc
+    .array(fc.record({ step: fc.constantFrom(0, 0, 1, 5, 90_000_000), message: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }) }), { minLength: 1, maxLength: 3 * CHUNK_SLOTS + 20 })
+    .map((items) => {
+      let t = 1_700_000_000_000;
+      return items.map(({ step, message }) => ({ timestamp: (t += step), message }));
+    });
+  const limitsArb = fc.record({
+    maxEvents: fc.integer({ min: 1, max: 200 }),
+    maxBytes: fc.integer({ min: 1_000, max: 8_000 }),
+    cutBetweenTimestamps: fc.boolean(),
+  });
+
+  it('cuts exactly as planBatches cuts the same events as objects, and each batch, made in any order, holds its events (property)', () => {
+    fc.assert(
+      fc.property(runArb, limitsArb, fc.boolean(), fc.integer({ min: 0, max: 2 }), (run, limits, smallFirst, reversed) => {
+        const pool = new SlotPool(100 * CHUNK_SLOTS);
+        const stream = new StreamBuffer('g', 's', pool);
+        // A stream whose last take held more than a small chunk starts its next take with a large one.
+        if (!smallFirst) {
+          fill(stream, events('warm', SMALL_CHUNK_SLOTS + 1));
+          takeRun(stream).make();
+        }
+        fill(stream, run);
+        const whole = takeRun(stream);
+        const expected = planBatches(run, limits);
+        const planned = whole.plan(limits);
+        expect(planned.map((b) => [b.events.length, b.bytes, b.events.first, b.events.last])).toEqual(
+          expected.map((b) => [b.events.length, b.bytes, b.events[0]!.timestamp, b.events.at(-1)!.timestamp]),
+        );
+        expect(() => whole.make()).toThrow('after make() or plan()');
+        // Made in order, backwards, or middle first: the chunks go back once, after the last.
+        const order = planned.map((_, k) => k);
+        if (reversed === 1) order.reverse();
+        if (reversed === 2) order.unshift(...order.splice(order.length >> 1));
+        const free = pool.freeSlots;
+        order.forEach((k, made) => {
+          expect(planned[k]!.events.make()).toEqual(expected[k]!.events);
+          if (made < order.length - 1) expect(pool.freeSlots).toBe(free);
+        });
+        expect(pool.freeSlots).toBeGreaterThanOrEqual(free + run.length);
+      }),
+    );
   });
 });
