@@ -48,7 +48,7 @@ function byTimestamp(a: InputLogEvent, b: InputLogEvent): number {
 }
 
 /** Whether `count` events of `bytes` in all, spanning `spanMs`, make one batch (sorted, at most `maxEvents`, `maxBytes`, the span). */
-export function fitsOneBatch(count: number, bytes: number, spanMs: number, limits: PlanLimits): boolean {
+function fitsOneBatch(count: number, bytes: number, spanMs: number, limits: PlanLimits): boolean {
   return count <= limits.maxEvents && bytes <= limits.maxBytes && spanMs <= (limits.maxSpanMs ?? MAX_BATCH_SPAN_MS);
 }
 
@@ -63,10 +63,16 @@ export interface Cut {
  * Cuts `n` events (already sorted), read through `timestampAt` and `sizeAt` (UTF-8 bytes + 26),
  * into consecutive batches, each as large as the limits allow. A new batch starts before one
  * would break a limit, never after; with `cutBetweenTimestamps`, possibly earlier, at the start
- * of the run of equal timestamps the cut would have split. The one planner: events kept as
- * objects ({@link planBatches}) and by value (stream-buffer.ts) are cut by it alike.
+ * of the run of equal timestamps the cut would have split. `knownBytes`, when given, must be the
+ * sum of their sizes. The one planner: events kept as objects ({@link planBatches}) and by value
+ * (stream-buffer.ts) are cut by it alike.
  */
-export function planCuts(n: number, timestampAt: (i: number) => number, sizeAt: (i: number) => number, limits: PlanLimits): Cut[] {
+export function planCuts(n: number, timestampAt: (i: number) => number, sizeAt: (i: number) => number, limits: PlanLimits, knownBytes?: number): Cut[] {
+  // The caller knows the total (the buffer keeps it per stream) and it all fits in one batch: no
+  // need to size every event a second time (a flush of 7,000 events re-measured 1 MB of UTF-8).
+  if (knownBytes !== undefined && n > 0 && fitsOneBatch(n, knownBytes, timestampAt(n - 1) - timestampAt(0), limits)) {
+    return [{ start: 0, end: n, bytes: knownBytes }];
+  }
   const maxSpan = limits.maxSpanMs ?? MAX_BATCH_SPAN_MS;
   const between = limits.cutBetweenTimestamps === true;
   const cuts: Cut[] = [];
@@ -117,21 +123,18 @@ export function planCuts(n: number, timestampAt: (i: number) => number, sizeAt: 
 }
 
 /**
- * Cuts events (already sorted) into consecutive batches ({@link planCuts}).
- * `knownBytes`, when given, must be the sum of (UTF-8 bytes + 26) over `sorted`.
+ * Cuts events (already sorted) into consecutive batches ({@link planCuts}); a batch of all of
+ * them is `sorted` itself. `knownBytes`, when given, must be the sum of (UTF-8 bytes + 26) over
+ * `sorted`.
  */
 export function planBatches(sorted: readonly InputLogEvent[], limits: PlanLimits, knownBytes?: number): PlannedBatch[] {
-  // The caller knows the total (the buffer keeps it per stream) and it all fits in one batch: no
-  // need to size every event a second time (a flush of 7,000 events re-measured 1 MB of UTF-8).
   const n = sorted.length;
-  if (knownBytes !== undefined && n > 0 && fitsOneBatch(n, knownBytes, (sorted[n - 1] as InputLogEvent).timestamp - (sorted[0] as InputLogEvent).timestamp, limits)) {
-    return [{ events: sorted as InputLogEvent[], bytes: knownBytes }];
-  }
   const cuts = planCuts(
     n,
     (i) => (sorted[i] as InputLogEvent).timestamp,
     (i) => calculateEventSize((sorted[i] as InputLogEvent).message),
     limits,
+    knownBytes,
   );
-  return cuts.map((cut) => ({ events: sorted.slice(cut.start, cut.end), bytes: cut.bytes }));
+  return cuts.map((cut) => ({ events: cut.end - cut.start === n ? (sorted as InputLogEvent[]) : sorted.slice(cut.start, cut.end), bytes: cut.bytes }));
 }

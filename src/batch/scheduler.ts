@@ -10,7 +10,7 @@ import type { Fairness } from './fairness.js';
 import type { Ledger } from './ledger.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Notices } from './notices.js';
-import { fitsOneBatch, planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
+import { planBatches, sortByTimestamp, type PlanLimits } from './planner.js';
 import { backoffDelay } from './retry.js';
 import type { Sender } from './sender.js';
 import type { Settlement, RequeuePiece } from './settlement.js';
@@ -28,7 +28,7 @@ export interface SchedulerDeps {
   >;
   readonly streams: Pick<StreamRegistry, 'all' | 'sweep'>;
   readonly ledger: Pick<Ledger, 'taken' | 'flushFailed' | 'eventsBuffered'>;
-  readonly sender: Pick<Sender, 'sendRun' | 'sendPending' | 'sequential'>;
+  readonly sender: Pick<Sender, 'sendRun' | 'sequential'>;
   readonly settlement: Pick<Settlement, 'requeue'>;
   readonly lifecycle: Pick<Lifecycle, 'abandoned' | 'closed' | 'started' | 'timer' | 'clearTimer'>;
   readonly fairness: Pick<Fairness, 'runStarted' | 'runEnded'>;
@@ -287,12 +287,9 @@ export class Scheduler {
     // every pair of batches and send them one at a time.
     const parallel = this.#config.maxConcurrentFlushes > 1 && !this.#sender.sequential(target);
     const limits = parallel ? this.#planParallel : this.#plan;
-    if (!Array.isArray(events) && !unordered) {
-      // Still by value, in order (the common case): one batch (most runs), or batches planned by
-      // value; either way each batch's objects are made when its call may start.
-      if (fitsOneBatch(events.length, bytes, events.last - events.first, limits)) return this.#sender.sendPending(target, events, bytes);
-      return this.#sender.sendRun(target, events.plan(limits));
-    }
+    // Still by value, in order (the common case): planned by value, each batch's objects are
+    // made when its call may start.
+    if (!Array.isArray(events) && !unordered) return this.#sender.sendRun(target, events.plan(limits, bytes));
     const all = eventsOf(events);
     const sorted = unordered ? sortByTimestamp(all) : all;
     return this.#sender.sendRun(target, planBatches(sorted, limits, bytes));

@@ -17,7 +17,7 @@ import type { PlannedBatch } from './planner.js';
 import { bisectionCalls, classifyError, expectedSequenceToken, isRetryable, nextStep, type NextStep, type RetryPolicy } from './retry.js';
 import type { SequenceTokenManager } from './sequencing.js';
 import type { RequeuePiece, Settlement } from './settlement.js';
-import { eventsOf, type BatchEvents, type PendingEvents, type StreamBuffer } from './stream-buffer.js';
+import { eventsOf, type BatchEvents, type StreamBuffer } from './stream-buffer.js';
 import type { BatchHooks, FlushFunction, InputLogEvent } from './types.js';
 
 /** How a call went, as the pacer hears it. */
@@ -142,12 +142,6 @@ export class Sender {
     }
     const lanes = this.sequential(target) ? 1 : Math.min(batches.length, this.#policy.maxConcurrentFlushes);
     return new Lanes(batches, (batch) => this.#sendBatch(target, batch.events, batch.bytes)).run(lanes);
-  }
-
-  /** {@link sendRun} for a run of one batch whose events are still by value: made when its call may start. */
-  async sendPending(target: StreamBuffer, events: PendingEvents, bytes: number): Promise<RequeuePiece[] | undefined> {
-    const failure = await this.#sendBatch(target, events, bytes);
-    return failure === undefined ? undefined : piecesOf(failure);
   }
 
   /**

@@ -96,8 +96,8 @@ interface TakenChunks {
  * A run's events still by value: the objects the flush function receives are made by
  * {@link make}, when the batch's call may start (sender.ts), so that they live for the call and
  * not while the run waits for a call slot (a full buffer starts a run on every stream at once).
- * A take that holds several batches is planned by value ({@link plan}): each batch is made when
- * its own call may start, not all of them when the run takes them.
+ * A take is planned by value ({@link plan}): when it holds several batches, each is made when its
+ * own call may start, not all of them when the run takes them.
  */
 export class PendingEvents {
   readonly length: number;
@@ -144,10 +144,11 @@ export class PendingEvents {
 
   /**
    * Cuts these events, in order, into batches (planner.ts's {@link planCuts}, by value), each
-   * still by value. This object is then spent: its batches are made instead.
+   * still by value. This object is then spent: its batches are made instead. `knownBytes`, when
+   * given, must be the sum of their sizes (one batch, then, needs no event sized again).
    * @throws Error when it was made or planned already.
    */
-  plan(limits: PlanLimits): Array<PlannedBatch<PendingEvents>> {
+  plan(limits: PlanLimits, knownBytes?: number): Array<PlannedBatch<PendingEvents>> {
     this.#claim('plan()');
     const taken = this.#taken;
     const { chunks } = taken;
@@ -160,7 +161,7 @@ export class PendingEvents {
       const [c, k] = slotOf(chunks, start + i);
       return calculateEventSize((chunks[c] as Chunk).messages[k] as string);
     };
-    const cuts = planCuts(this.length, timestampAt, sizeAt, limits);
+    const cuts = planCuts(this.length, timestampAt, sizeAt, limits, knownBytes);
     taken.unmade += cuts.length - 1;
     return cuts.map((cut) => ({
       events: new PendingEvents(taken, start + cut.start, cut.end - cut.start, timestampAt(cut.start), timestampAt(cut.end - 1)),
@@ -309,7 +310,7 @@ export class StreamBuffer implements StreamRun {
 
   /**
    * {@link takeAll} for a flush run: when every buffered event is kept by value, they are handed
-   * over as they are ({@link PendingEvents}), with the arrays that hold them.
+   * over as they are ({@link PendingEvents}), with the chunks that hold them.
    */
   takeRun(): TakenEvents<BatchEvents> {
     const n = this.#values;

@@ -121,7 +121,7 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
     const { sender, received, take, openUntil } = setUp([awsError('ServiceUnavailableException', 503)]);
     const pending = take();
     const make = vi.spyOn(pending, 'make');
-    const sent = sender.sendPending(new StreamBuffer('g', 's'), pending, 0);
+    const sent = sender.sendRun(new StreamBuffer('g', 's'), [{ events: pending, bytes: 0 }]);
     await settle();
     // Waiting for a slot: still by value.
     expect(make).not.toHaveBeenCalled();
@@ -140,7 +140,7 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
     // The whole batch, then its first half [ev(0)] refused: ev(0) is dropped, the rest delivered.
     const { sender, received, invalid, take, openUntil } = setUp([awsError('InvalidParameterException'), awsError('InvalidParameterException')]);
     const pending = take();
-    expect(await openUntil(sender.sendPending(new StreamBuffer('g', 's'), pending, 0))).toBeUndefined();
+    expect(await openUntil(sender.sendRun(new StreamBuffer('g', 's'), [{ events: pending, bytes: 0 }]))).toBeUndefined();
     expect(received).toEqual([[ev(0), ev(1), ev(2)], [ev(0)], [ev(1), ev(2)]]);
     expect(received[1]![0]).toBe(received[0]![0]);
     expect(invalid).toEqual([[ev(0)]]);
@@ -148,7 +148,7 @@ describe('Sender, a batch still by value (PendingEvents)', () => {
 
   it('requeues its events as objects, in order, if stop() comes while it waits for the pacer', async () => {
     const { sender, lifecycle, received, take, open } = setUp([]);
-    const requeued = sender.sendPending(new StreamBuffer('g', 's'), take(), 0);
+    const requeued = sender.sendRun(new StreamBuffer('g', 's'), [{ events: take(), bytes: 0 }]);
     await settle();
     lifecycle.abandon();
     open();
