@@ -64,7 +64,8 @@ function emptyEvents(): InputLogEvent[] {
  * the slots' messages go (the chunks go back to the pool for the next events).
  */
 function makeObjects(chunks: readonly Chunk[], start: number, n: number, into: InputLogEvent[], at: number): void {
-  let [c, k] = slotOf(chunks, start);
+  let c = chunkOf(chunks, start);
+  let k = slotOf(chunks, start);
   for (let done = 0; done < n; c++, k = 0) {
     const { timestamps, messages } = chunks[c] as Chunk;
     const count = Math.min(messages.length - k, n - done);
@@ -76,12 +77,19 @@ function makeObjects(chunks: readonly Chunk[], start: number, n: number, into: I
   }
 }
 
-/** The chunk and slot of the `i`th event of `chunks`: only the first chunk may be small (value-slots.ts). */
-function slotOf(chunks: readonly Chunk[], i: number): [chunk: number, slot: number] {
+/**
+ * The chunk of the `i`th event of `chunks` (its index), and its slot there: only the first chunk
+ * may be small (value-slots.ts). Two numbers, not a pair: the planner asks for them twice per
+ * event (a pair per call was young garbage, a scavenge's worth per full buffer).
+ */
+function chunkOf(chunks: readonly Chunk[], i: number): number {
   const first = (chunks[0] as Chunk).messages.length;
-  if (i < first) return [0, i];
-  const rest = i - first;
-  return [1 + Math.floor(rest / CHUNK_SLOTS), rest % CHUNK_SLOTS];
+  return i < first ? 0 : 1 + Math.floor((i - first) / CHUNK_SLOTS);
+}
+
+function slotOf(chunks: readonly Chunk[], i: number): number {
+  const first = (chunks[0] as Chunk).messages.length;
+  return i < first ? i : (i - first) % CHUNK_SLOTS;
 }
 
 /** The chunks of one take by value, shared by the batches planned from it: back to the pool once every batch is made. */
@@ -153,14 +161,8 @@ export class PendingEvents {
     const taken = this.#taken;
     const { chunks } = taken;
     const start = this.#start;
-    const timestampAt = (i: number): number => {
-      const [c, k] = slotOf(chunks, start + i);
-      return (chunks[c] as Chunk).timestamps[k] as number;
-    };
-    const sizeAt = (i: number): number => {
-      const [c, k] = slotOf(chunks, start + i);
-      return calculateEventSize((chunks[c] as Chunk).messages[k] as string);
-    };
+    const timestampAt = (i: number): number => (chunks[chunkOf(chunks, start + i)] as Chunk).timestamps[slotOf(chunks, start + i)] as number;
+    const sizeAt = (i: number): number => calculateEventSize((chunks[chunkOf(chunks, start + i)] as Chunk).messages[slotOf(chunks, start + i)] as string);
     const cuts = planCuts(this.length, timestampAt, sizeAt, limits, knownBytes);
     taken.unmade += cuts.length - 1;
     return cuts.map((cut) => ({
