@@ -80,6 +80,16 @@ const CASES = [
   // The local-file baselines (issue 20): what the same logger costs the application writing a file.
   { id: 'winston-file', family: 'winston', also: 'file', label: 'winston File transport (local file)', file: 'winston-file.mjs', cwbatch: false },
   { id: 'cwbatch-winston', family: 'winston', label: 'cwbatch/winston', file: 'cwbatch-winston.mjs', needs: 'dist/winston/index.js' },
+  {
+    // The transport's `burstRecords` (default Infinity) at 10,000: a synchronous burst leaves the
+    // records past it to winston's stream, unformatted, as the File transport does (issue 20: the loop).
+    id: 'cwbatch-winston-burst10k',
+    family: 'winston',
+    label: 'cwbatch/winston, burstRecords 10,000',
+    file: 'cwbatch-winston.mjs',
+    needs: 'dist/winston/index.js',
+    options: { burstRecords: 10_000 },
+  },
   { id: 'winston-cloudwatch', family: 'winston', label: 'winston-cloudwatch 6.3.0', file: 'winston-cloudwatch.mjs', cwbatch: false },
   { id: 'winston-aws-cloudwatch', family: 'winston', label: 'winston-aws-cloudwatch 3.0.0 (tuned)', file: 'winston-aws-cloudwatch.mjs', slow: true, cwbatch: false },
   { id: 'pino-file', family: 'pino', also: 'file', label: 'pino/file (local file, worker thread)', file: 'pino-file.mjs', cwbatch: false },

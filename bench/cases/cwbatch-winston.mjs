@@ -8,7 +8,7 @@ import { CloudWatchTransport } from 'cwbatch/winston';
 import { CREDENTIALS, REGION } from '../lib/aws-env.mjs';
 import { makeLogger } from './winston-common.mjs';
 
-export async function setup({ url, group, stream }) {
+export async function setup({ url, group, stream, options = {} }) {
   const transport = new CloudWatchTransport({
     logGroupName: group,
     logStreamName: stream,
@@ -16,6 +16,7 @@ export async function setup({ url, group, stream }) {
     flushOnExit: false,
     // Long enough for the largest burst: the deadline of the final delivery (default 30 s).
     shutdownTimeoutMs: 600_000,
+    ...options,
   });
   transport.on('warn', (warning) => console.error('cwbatch/winston: warn', warning?.message));
   const { log, end } = makeLogger(transport);
