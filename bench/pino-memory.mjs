@@ -85,7 +85,7 @@ if (opts.one !== undefined) {
 
 const mib = (bytes) => String(Math.round(bytes / 1_048_576));
 console.log(`pino -> file vs pino -> cwbatch/pino, ${Number(opts.events).toLocaleString('en-US')} lines, sync: true, Node ${process.version}; MiB`);
-console.log('target        RSS before  peak | app thread: heap  new  old  external | worker: heap  new  old  external  ArrayBuffers');
+console.log('target        RSS before  peak | app thread: heap  new  old  external | worker: heap  new  old  large  external  ArrayBuffers');
 for (let r = 0; r < Number(opts.runs); r++) {
   for (const kind of ['pino/file', 'cwbatch/pino']) {
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', kind, '--events', opts.events], { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -93,7 +93,7 @@ for (let r = 0; r < Number(opts.runs); r++) {
     const { before, main, worker } = JSON.parse(child.stdout.trim().split('\n').at(-1));
     const peak = Math.max(main.rss, worker.rss);
     console.log(
-      `${kind.padEnd(13)} ${mib(before).padStart(10)} ${mib(peak).padStart(5)} | ${mib(main.heapTotal).padStart(16)} ${mib(main.newSpace).padStart(4)} ${mib(main.oldSpace).padStart(4)} ${mib(main.external).padStart(9)} | ${mib(worker.heapTotal).padStart(12)} ${mib(worker.newSpace).padStart(4)} ${mib(worker.oldSpace).padStart(4)} ${mib(worker.external).padStart(9)} ${mib(worker.arrayBuffers).padStart(13)}`,
+      `${kind.padEnd(13)} ${mib(before).padStart(10)} ${mib(peak).padStart(5)} | ${mib(main.heapTotal).padStart(16)} ${mib(main.newSpace).padStart(4)} ${mib(main.oldSpace).padStart(4)} ${mib(main.external).padStart(9)} | ${mib(worker.heapTotal).padStart(12)} ${mib(worker.newSpace).padStart(4)} ${mib(worker.oldSpace).padStart(4)} ${mib(worker.largeObjects).padStart(6)} ${mib(worker.external).padStart(9)} ${mib(worker.arrayBuffers).padStart(13)}`,
     );
   }
 }
