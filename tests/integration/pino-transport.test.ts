@@ -74,6 +74,13 @@ async function expectAllStored(r: Run, scenario: string): Promise<void> {
   }
 }
 
+/** Events the transport reported dropped or rejected on stderr (`cwbatch/pino: N event(s) for ... dropped (reason), ...`). */
+function reportedCount(stderr: string): number {
+  let count = 0;
+  for (const match of stderr.matchAll(/cwbatch\/pino: (\d+) event\(s\) for .* (?:dropped|rejected) \(/g)) count += Number(match[1]);
+  return count;
+}
+
 describe('cwbatch/pino', () => {
   it('1. 100,000 records, then close (transport.end()): every record stored once, with its own timestamp', async () => {
     const r = await run('bulk', 'end');
@@ -149,6 +156,29 @@ describe('cwbatch/pino', () => {
       expect(endpoint.store.eventCount(GROUP, r.stream), r.stderr).toBe(60_000);
       await expectAllStored(r, 'burst');
       expect(cwbatchLines(r.stderr)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('sync: true, the transport ended the moment the silent endpoint is released: each of the 60,000 events is stored or reported dropped, none lost without a count', async () => {
+    // The sync-burst scenario above, ended at once instead of after delivery: thread-stream's
+    // end() then waits for the worker while it delivers (at most shutdownTimeoutMs, 8 s), and
+    // whatever it cannot deliver by then must be reported on stderr with its count. An earlier
+    // version of the test above failed once this way with 58,746 stored, exit code 0 and an
+    // empty stderr; not seen since (20 runs with two busy loops beside it, 8 with four).
+    const proxy = await holdingProxy(endpoint.url);
+    try {
+      const r = await run('burst', 'end', { sync: true, endOnStdinEnd: true, batch: { maxEvents: 2_000, maxBufferedBytes: 256 * 1024 } }, proxy.url, (line, child) => {
+        if (line !== 'logged') return;
+        proxy.release();
+        child.stdin?.end();
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const reported = reportedCount(r.stderr);
+      // Delivered before the worker closed, so before the child exited; a moment for the last answers through the proxy.
+      await waitFor(() => endpoint.store.eventCount(GROUP, r.stream) + reported >= 60_000, `60,000 events in ${r.stream} or reported`, 5_000).catch(() => undefined);
+      expect(endpoint.store.eventCount(GROUP, r.stream) + reported, r.stderr).toBe(60_000);
     } finally {
       await proxy.close();
     }
