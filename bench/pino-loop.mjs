@@ -12,14 +12,14 @@
  * time in the loop of log calls, the process's CPU (all threads), peak RSS. Nothing is checked
  * against the null endpoint (it counts nothing); `npm run bench` checks delivery.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { CREDENTIALS, REGION } from './lib/aws-env.mjs';
 import { tempLogFile } from './lib/local-file.mjs';
 import { TEXT, fields } from './lib/message.mjs';
+import { cwbatchPinoOptions, embeddedEndpoint, endpointProcess, endTransport } from './lib/pino-run.mjs';
 import { median } from './lib/report.mjs';
 
 const { values: opts } = parseArgs({
@@ -46,41 +46,22 @@ if (opts['null-endpoint']) {
   await main();
 }
 
-async function startEndpoint(kind) {
-  const args =
-    kind === 'null'
-      ? [self, '--null-endpoint']
-      : ['--input-type=module', '-e', `const m = await import(${JSON.stringify(new URL('dist/local/index.js', `file://${root}`).href)}); const e = await m.startLocalEndpoint({ port: 0, keepEvents: false }); console.log(e.url);`];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  return { url: String(chunk).trim(), stop: () => child.kill() };
-}
-
 /** One run in this process: `file`, `cwbatch-null` or `cwbatch-local`. */
 async function run(kind, events) {
   const file = tempLogFile('pino.log');
-  const endpoint = kind === 'file' ? undefined : await startEndpoint(kind === 'cwbatch-null' ? 'null' : 'local');
+  const endpoint = kind === 'file' ? undefined : kind === 'cwbatch-null' ? await endpointProcess([self, '--null-endpoint']) : await embeddedEndpoint(root);
   try {
     const transport =
       endpoint === undefined
         ? pino.transport({ target: 'pino/file', sync: true, options: { destination: file.path } })
-        : pino.transport({
-            target: `${root}dist/pino/index.js`,
-            sync: true,
-            options: { logGroupName: '/bench/pino-loop', logStreamName: 's', clientConfig: { endpoint: endpoint.url, region: REGION, credentials: { ...CREDENTIALS } }, shutdownTimeoutMs: 600_000 },
-          });
+        : pino.transport({ target: `${root}dist/pino/index.js`, sync: true, options: cwbatchPinoOptions(endpoint.url, '/bench/pino-loop') });
     await once(transport, 'ready');
     const logger = pino({}, transport);
     const cpu = process.cpuUsage();
     const start = performance.now();
     for (let i = 0; i < events; i++) logger.info(fields(i), TEXT);
     const loop = (performance.now() - start) / 1000;
-    // thread-stream's worker does not keep this thread's event loop alive while it drains.
-    const keepAlive = setInterval(() => undefined, 1_000);
-    const closed = once(transport, 'close');
-    transport.end();
-    await closed;
-    clearInterval(keepAlive);
+    await endTransport(transport);
     const used = process.cpuUsage(cpu);
     return { kind, loop, cpu: (used.user + used.system) / 1e6, rss: process.resourceUsage().maxRSS * 1024 };
   } finally {

@@ -13,16 +13,16 @@
  * same in both (new space 64 MiB); pino/file's worker heap 18 MiB, cwbatch/pino's ~200 MiB, of
  * which new space 128 MiB (its young generation grown to V8's maximum).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { CREDENTIALS, REGION } from './lib/aws-env.mjs';
 import { tempLogFile } from './lib/local-file.mjs';
 import { memoryPeaks } from './lib/memory-peaks.mjs';
 import { TEXT, fields } from './lib/message.mjs';
+import { cwbatchPinoOptions, embeddedEndpoint, endTransport } from './lib/pino-run.mjs';
 
 const { values: opts } = parseArgs({
   options: { events: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '2' }, one: { type: 'string' } },
@@ -30,30 +30,15 @@ const { values: opts } = parseArgs({
 const root = fileURLToPath(new URL('..', import.meta.url));
 const memoryTarget = fileURLToPath(new URL('./lib/memory-target.mjs', import.meta.url));
 
-/** cwbatch/local in a child process; resolves to its URL and a way to stop it. */
-async function startEndpoint() {
-  const script = `const m = await import(${JSON.stringify(new URL('dist/local/index.js', `file://${root}`).href)}); const e = await m.startLocalEndpoint({ port: 0 }); console.log(e.url);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  return { url: String(chunk).trim(), stop: () => child.kill() };
-}
-
 async function run(kind, events) {
   const dir = tempLogFile('pino.log');
   const out = `${dir.path}.peaks.json`;
-  const endpoint = kind === 'cwbatch/pino' ? await startEndpoint() : undefined;
+  const endpoint = kind === 'cwbatch/pino' ? await embeddedEndpoint(root) : undefined;
   try {
     const options =
       endpoint === undefined
         ? { $target: 'pino/file', $out: out, destination: dir.path }
-        : {
-            $target: `${root}dist/pino/index.js`,
-            $out: out,
-            logGroupName: '/bench/pino-memory',
-            logStreamName: 's',
-            clientConfig: { endpoint: endpoint.url, region: REGION, credentials: { ...CREDENTIALS } },
-            shutdownTimeoutMs: 600_000,
-          };
+        : { $target: `${root}dist/pino/index.js`, $out: out, ...cwbatchPinoOptions(endpoint.url, '/bench/pino-memory') };
     const transport = pino.transport({ target: memoryTarget, sync: true, options });
     await once(transport, 'ready');
     const logger = pino({}, transport);
@@ -63,12 +48,7 @@ async function run(kind, events) {
       logger.info(fields(i), TEXT);
       if ((i & 1023) === 0) main.sample();
     }
-    // thread-stream's worker does not keep this thread's event loop alive while it drains.
-    const keepAlive = setInterval(() => undefined, 1_000);
-    const closed = once(transport, 'close');
-    transport.end();
-    await closed;
-    clearInterval(keepAlive);
+    await endTransport(transport);
     main.sample();
     return { before, main: main.get(), worker: JSON.parse(readFileSync(out, 'utf8')) };
   } finally {
